@@ -1,0 +1,270 @@
+//! What each command does: wiring only. Credentials are resolved here (flags, then the Atlas
+//! CLI's and Terraform's environment variables), the collector is run, files are written, and
+//! the outcome becomes an exit code.
+
+mod demo;
+mod summary;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use jiff::{SignedDuration, Timestamp};
+use secrecy::SecretString;
+
+use crate::atlas::{Client, ClientOptions, Credentials};
+use crate::cli::{Cli, Command, ConnectionArgs, ServeMockArgs};
+use crate::collect::{self, CollectOptions};
+use crate::mock::{FaultSpec, MockConfig, MockServer, RateLimit, SyntheticSize, World};
+use crate::model;
+
+/// Done, nothing to report.
+pub const EXIT_OK: u8 = 0;
+/// Done, a finding at or above `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Could not do the job: bad input, network, auth.
+pub const EXIT_ERROR: u8 = 2;
+/// Done, but some scope could not be read.
+pub const EXIT_INCOMPLETE: u8 = 3;
+
+/// Sets up `tracing` on stderr. Our own crate logs at the chosen level; libraries stay at warn,
+/// so nothing they print at trace level (headers, bodies) reaches a log.
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!("warn,atlas_audit={level}"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Anything that stops the command; the message says what to fix.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let quiet = cli.quiet;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Collect(args) => {
+                let client = client_from(&args.connection)?;
+                let opts = CollectOptions {
+                    orgs: args.orgs,
+                    projects: args.projects,
+                    now: args.as_of.unwrap_or_else(now),
+                    events_since: args.since,
+                    access_logs_since: SignedDuration::from_hours(24 * 7),
+                    progress: !quiet,
+                };
+                let snapshot = collect::collect(&client, &opts).await?;
+                model::save(&snapshot, &args.out)?;
+                if !quiet {
+                    print!("{}", summary::render(&snapshot));
+                    println!("snapshot written to {}", args.out.display());
+                }
+                Ok(exit_for(&snapshot))
+            }
+            Command::Demo(args) => demo::run(&args.out, quiet).await,
+            Command::ServeMock(args) => serve_mock(args).await,
+        }
+    })
+}
+
+/// The exit code for a finished collection: 3 when any scope is missing.
+pub fn exit_for(snapshot: &model::Snapshot) -> ExitCode {
+    if snapshot.is_complete() {
+        ExitCode::from(EXIT_OK)
+    } else {
+        ExitCode::from(EXIT_INCOMPLETE)
+    }
+}
+
+/// Now, to the second: every window and age in a run is measured from this one instant.
+pub fn now() -> Timestamp {
+    Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap_or_else(|_| Timestamp::now())
+}
+
+/// Parses an age such as `90d`, `12w` or `36h`.
+///
+/// # Errors
+/// A sentence naming the accepted forms.
+pub fn parse_age(s: &str) -> Result<SignedDuration, String> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = digits.parse().map_err(|_| {
+        format!("{s:?} is not an age; write a number and a unit, e.g. 90d, 12w or 36h")
+    })?;
+    let hours = match unit {
+        "d" => n * 24,
+        "w" => n * 24 * 7,
+        "h" => n,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?}; use d (days), w (weeks) or h (hours), e.g. 90d"
+            ));
+        }
+    };
+    if n <= 0 || hours > 24 * 366 * 5 {
+        return Err(format!(
+            "{s:?} is out of range; give between 1h and 5 years"
+        ));
+    }
+    Ok(SignedDuration::from_hours(hours))
+}
+
+fn env_first(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+}
+
+/// Builds a client from flags and the environment (flags win; then the Atlas CLI's variable
+/// names; then Terraform's).
+///
+/// # Errors
+/// Missing or half-given credentials, or a bad base URL.
+pub fn client_from(args: &ConnectionArgs) -> Result<Client> {
+    let public_key = args
+        .public_key
+        .clone()
+        .or_else(|| env_first(&["MONGODB_ATLAS_PUBLIC_API_KEY", "MONGODB_ATLAS_PUBLIC_KEY"]));
+    let private_key = args
+        .private_key
+        .clone()
+        .or_else(|| env_first(&["MONGODB_ATLAS_PRIVATE_API_KEY", "MONGODB_ATLAS_PRIVATE_KEY"]));
+    let client_id = args
+        .client_id
+        .clone()
+        .or_else(|| env_first(&["MONGODB_ATLAS_CLIENT_ID"]));
+    let client_secret = args
+        .client_secret
+        .clone()
+        .or_else(|| env_first(&["MONGODB_ATLAS_CLIENT_SECRET"]));
+    let credentials = match (public_key, private_key, client_id, client_secret) {
+        (_, _, Some(client_id), Some(secret)) => Credentials::ServiceAccount {
+            client_id,
+            client_secret: SecretString::from(secret),
+        },
+        (Some(public_key), Some(private), _, _) => Credentials::ApiKey {
+            public_key,
+            private_key: SecretString::from(private),
+        },
+        (_, _, Some(_), None) => bail!(
+            "a service-account client id was given without its secret: set --client-secret or MONGODB_ATLAS_CLIENT_SECRET"
+        ),
+        (_, _, None, Some(_)) => bail!(
+            "a service-account secret was given without its client id: set --client-id or MONGODB_ATLAS_CLIENT_ID"
+        ),
+        (Some(_), None, None, None) => bail!(
+            "an API public key was given without its private key: set --private-key or MONGODB_ATLAS_PRIVATE_API_KEY"
+        ),
+        (None, Some(_), None, None) => bail!(
+            "an API private key was given without its public key: set --public-key or MONGODB_ATLAS_PUBLIC_API_KEY"
+        ),
+        (None, None, None, None) => bail!(
+            "no Atlas credentials: set MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY (an API key), or MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET (a service account), or pass --public-key/--private-key or --client-id/--client-secret"
+        ),
+    };
+    let base_url = args
+        .base_url
+        .clone()
+        .or_else(|| env_first(&["MONGODB_ATLAS_BASE_URL"]))
+        .unwrap_or_else(|| ClientOptions::default().base_url);
+    let options = ClientOptions {
+        base_url,
+        concurrency: usize::from(args.concurrency),
+        timeout: Duration::from_secs(args.timeout),
+        ..ClientOptions::default()
+    };
+    Ok(Client::new(credentials, options)?)
+}
+
+/// A throwaway credential for a simulated Atlas: random, so it can never be a real one.
+pub fn random_key(len: usize) -> String {
+    (0..len).map(|_| fastrand::lowercase()).collect()
+}
+
+async fn serve_mock(args: ServeMockArgs) -> Result<ExitCode> {
+    let now = args.as_of.unwrap_or_else(now);
+    let world = match (&args.world, &args.synthetic) {
+        (Some(dir), _) => World::load(dir, now)?,
+        (None, Some(size)) => {
+            let size: SyntheticSize = size
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--synthetic: {e}"))?;
+            World::synthetic(size, now)
+        }
+        (None, None) => bail!("give --world DIR or --synthetic SIZE"),
+    };
+    let public_key = args.public_key.unwrap_or_else(|| random_key(8));
+    let private_key = args.private_key.unwrap_or_else(|| random_key(32));
+    let mut config = MockConfig::new(public_key.clone(), SecretString::from(private_key.clone()));
+    config.client_id = args.client_id.clone();
+    config.client_secret = args.client_secret.map(SecretString::from);
+    config.strict_accept = args.strict_accept;
+    config.nonce_max_uses = args.nonce_max_uses;
+    if let Some(rate) = &args.rate_limit {
+        config.rate_limit = Some(
+            rate.parse::<RateLimit>()
+                .map_err(|e| anyhow::anyhow!("--rate-limit: {e}"))?,
+        );
+    }
+    if let Some(spec) = &args.faults {
+        config.faults = spec
+            .parse::<FaultSpec>()
+            .map_err(|e| anyhow::anyhow!("--faults: {e}"))?;
+    }
+    let server = MockServer::start(Arc::new(world), config, args.listen).await?;
+    let url = server.base_url();
+    println!("simulated Atlas listening on {url}");
+    println!("export MONGODB_ATLAS_BASE_URL={url}");
+    println!("export MONGODB_ATLAS_PUBLIC_API_KEY={public_key}");
+    println!("export MONGODB_ATLAS_PRIVATE_API_KEY={private_key}");
+    if let Some(id) = &args.client_id {
+        println!("service account accepted: {id}");
+    }
+    println!("press Ctrl-C to stop");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    let stats = server.stats();
+    server.shutdown().await;
+    eprintln!("served {} requests", stats.requests);
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(
+            parse_age("90d").unwrap(),
+            SignedDuration::from_hours(90 * 24)
+        );
+        assert_eq!(
+            parse_age("2w").unwrap(),
+            SignedDuration::from_hours(14 * 24)
+        );
+        assert_eq!(parse_age("36h").unwrap(), SignedDuration::from_hours(36));
+        assert!(parse_age("90").unwrap_err().contains("unknown unit"));
+        assert!(parse_age("d").unwrap_err().contains("e.g. 90d"));
+        assert!(parse_age("0d").is_err());
+    }
+}

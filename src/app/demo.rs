@@ -1,0 +1,73 @@
+//! `demo`: the whole pipeline against the built-in simulated Atlas. The demo world is compiled
+//! into the binary, served on an ephemeral loopback port with throwaway digest credentials, and
+//! collected over real HTTP.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use include_dir::{Dir, include_dir};
+use jiff::SignedDuration;
+use secrecy::SecretString;
+
+use super::{exit_for, now, random_key, summary};
+use crate::atlas::{Client, ClientOptions, Credentials};
+use crate::collect::{self, CollectOptions};
+use crate::mock::{MockConfig, MockServer, World};
+use crate::model;
+
+/// `fixtures/demo/`, compiled in.
+static DEMO_WORLD: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/demo");
+
+/// Loads the built-in demo world, dated relative to `now`.
+///
+/// # Errors
+/// When the embedded world cannot be unpacked or read.
+pub fn demo_world(now: jiff::Timestamp) -> Result<World> {
+    let dir = tempfile::tempdir().context("creating a temporary folder for the demo world")?;
+    DEMO_WORLD
+        .extract(dir.path())
+        .context("unpacking the demo world")?;
+    Ok(World::load(dir.path(), now)?)
+}
+
+pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
+    let now = now();
+    let world = demo_world(now)?;
+    let public_key = random_key(8);
+    let private_key = SecretString::from(random_key(32));
+    let config = MockConfig::new(public_key.clone(), private_key.clone());
+    let server = MockServer::start(Arc::new(world), config, "127.0.0.1:0".parse()?).await?;
+    if !quiet {
+        eprintln!("simulated Atlas started at {}", server.base_url());
+    }
+    let client = Client::new(
+        Credentials::ApiKey {
+            public_key,
+            private_key,
+        },
+        ClientOptions {
+            base_url: server.base_url(),
+            ..ClientOptions::default()
+        },
+    )?;
+    let opts = CollectOptions {
+        orgs: Vec::new(),
+        projects: Vec::new(),
+        now,
+        events_since: SignedDuration::from_hours(90 * 24),
+        access_logs_since: SignedDuration::from_hours(7 * 24),
+        progress: !quiet,
+    };
+    let snapshot = collect::collect(&client, &opts).await?;
+    server.shutdown().await;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let path = out.join("snapshot.json");
+    model::save(&snapshot, &path)?;
+    if !quiet {
+        print!("{}", summary::render(&snapshot));
+        println!("snapshot written to {}", path.display());
+    }
+    Ok(exit_for(&snapshot))
+}

@@ -1,0 +1,590 @@
+//! The one request path. Every request passes, in order: the concurrency permit, the learned
+//! throttle, authentication (digest answer or bearer token), the send with a timeout, learning
+//! from the response headers, and one retry decision ([`classify_status`]). Paging and decoding
+//! sit on top of that path, never beside it.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::auth::{Authenticator, ChallengeOutcome, Credentials, without_url};
+use super::endpoint::{Endpoint, Shape};
+use super::error::{ApiErrorBody, AtlasError, Retry, classify_status};
+use super::throttle::{Throttle, bucket_from_parameters};
+use super::types::Page;
+use crate::model::EndpointTally;
+
+/// The largest page Atlas serves.
+pub const MAX_PAGE_SIZE: usize = 500;
+
+/// How the client behaves. The defaults suit the real Atlas; tests shorten the waits.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Atlas base URL, e.g. `https://cloud.mongodb.com`.
+    pub base_url: String,
+    /// Requests in flight at once, across everything.
+    pub concurrency: usize,
+    /// Per-request timeout (connect to last byte).
+    pub timeout: Duration,
+    /// Retries after the first attempt, for retryable failures.
+    pub max_retries: u32,
+    /// First backoff; doubles each retry, with jitter.
+    pub backoff_base: Duration,
+    /// Longest single wait, including a server's `Retry-After`.
+    pub backoff_max: Duration,
+    /// Items per page (1..=500).
+    pub page_size: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            base_url: "https://cloud.mongodb.com".into(),
+            concurrency: 4,
+            timeout: Duration::from_secs(60),
+            max_retries: 6,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(120),
+            page_size: MAX_PAGE_SIZE,
+        }
+    }
+}
+
+/// Why a client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The base URL does not parse.
+    #[error("base URL {url:?} is not a URL ({detail}); give e.g. https://cloud.mongodb.com")]
+    BadUrl {
+        /// As given.
+        url: String,
+        /// Parser's message.
+        detail: String,
+    },
+    /// Plain HTTP to a host that is not this machine.
+    #[error(
+        "base URL {url:?} uses plain http:// to a host that is not loopback; credentials would cross the network unencrypted. Use https://, or http:// only with 127.0.0.1, ::1 or localhost"
+    )]
+    InsecureUrl {
+        /// As given.
+        url: String,
+    },
+    /// The HTTP stack could not start.
+    #[error("could not start the HTTP client: {0}")]
+    Http(String),
+}
+
+/// A listing read to its end.
+#[derive(Debug)]
+pub struct Listing<T> {
+    /// Every item, in the server's order.
+    pub items: Vec<T>,
+    /// Atlas's `totalCount` from the first page, when the endpoint gives one.
+    pub total_count: Option<u64>,
+}
+
+/// The Atlas Administration API v2 client.
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    auth: Authenticator,
+    throttle: Throttle,
+    permits: Semaphore,
+    options: ClientOptions,
+    tallies: Mutex<BTreeMap<&'static str, EndpointTally>>,
+}
+
+/// Checks a base URL: it must parse, and plain HTTP is for loopback only.
+///
+/// # Errors
+/// [`ClientError::BadUrl`] or [`ClientError::InsecureUrl`].
+pub fn check_base_url(raw: &str) -> Result<Url, ClientError> {
+    let url = Url::parse(raw.trim_end_matches('/')).map_err(|e| ClientError::BadUrl {
+        url: raw.into(),
+        detail: e.to_string(),
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+                Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+                None => false,
+            };
+            if loopback {
+                Ok(url)
+            } else {
+                Err(ClientError::InsecureUrl { url: raw.into() })
+            }
+        }
+        other => Err(ClientError::BadUrl {
+            url: raw.into(),
+            detail: format!("scheme {other:?} is not http or https"),
+        }),
+    }
+}
+
+/// One attempt's failure, with what the retry loop needs to know.
+struct Failure {
+    error: AtlasError,
+    retry: Retry,
+}
+
+impl Client {
+    /// Builds a client.
+    ///
+    /// # Errors
+    /// When the base URL is bad or insecure, or the HTTP stack cannot start.
+    pub fn new(credentials: Credentials, options: ClientOptions) -> Result<Client, ClientError> {
+        let base = check_base_url(&options.base_url)?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("atlas-audit/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(options.timeout.min(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| ClientError::Http(without_url(&e)))?;
+        let permits = Semaphore::new(options.concurrency.max(1));
+        tracing::debug!(?credentials, base_url = %base, concurrency = options.concurrency, "Atlas client ready");
+        Ok(Client {
+            http,
+            base,
+            auth: Authenticator::new(credentials),
+            throttle: Throttle::default(),
+            permits,
+            options: ClientOptions {
+                page_size: options.page_size.clamp(1, MAX_PAGE_SIZE),
+                ..options
+            },
+            tallies: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// The credentials' public identity.
+    pub fn credentials(&self) -> &Credentials {
+        self.auth.credentials()
+    }
+
+    /// The base URL, as used.
+    pub fn base_url(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// Per-endpoint tallies so far.
+    pub fn tallies(&self) -> BTreeMap<String, EndpointTally> {
+        let t = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
+        t.iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect()
+    }
+
+    /// The rate-limit bucket learned from the server, if any (capacity, tokens per second).
+    pub fn learned_rate_limit(&self) -> Option<(f64, f64)> {
+        self.throttle.learned()
+    }
+
+    fn tally(&self, endpoint: &Endpoint, f: impl FnOnce(&mut EndpointTally)) {
+        let mut t = self.tallies.lock().unwrap_or_else(|p| p.into_inner());
+        f(t.entry(endpoint.name).or_default());
+    }
+
+    /// Reads one object.
+    ///
+    /// # Errors
+    /// Any [`AtlasError`], after retries.
+    pub async fn get_object<T: DeserializeOwned>(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, AtlasError> {
+        let (url, body) = self.send(endpoint, path, query).await?;
+        let value = decode::<T>(endpoint, &url, &body)?;
+        self.tally(endpoint, |t| {
+            t.pages += 1;
+            t.items += 1;
+        });
+        Ok(value)
+    }
+
+    /// Reads a bare-array endpoint.
+    ///
+    /// # Errors
+    /// Any [`AtlasError`], after retries.
+    pub async fn get_array<T: DeserializeOwned>(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+    ) -> Result<Vec<T>, AtlasError> {
+        debug_assert_eq!(endpoint.shape, Shape::BareArray);
+        let (url, body) = self.send(endpoint, path, &[]).await?;
+        let items = decode::<Vec<T>>(endpoint, &url, &body)?;
+        self.tally(endpoint, |t| {
+            t.pages += 1;
+            t.items += items.len() as u64;
+        });
+        Ok(items)
+    }
+
+    /// Reads a paginated listing to its end: `itemsPerPage` at the maximum, `pageNum` from 1
+    /// until a short page. `totalCount` is asked for on the first page only (where the endpoint
+    /// takes `includeCount`): it proves the population complete without making deep pages slow.
+    ///
+    /// # Errors
+    /// Any [`AtlasError`] on any page, after retries.
+    pub async fn get_all<T: DeserializeOwned>(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Listing<T>, AtlasError> {
+        let Shape::Paged { include_count } = endpoint.shape else {
+            unreachable!("get_all on a non-paged endpoint {}", endpoint.name);
+        };
+        let page_size = self.options.page_size;
+        let mut items = Vec::new();
+        let mut total_count = None;
+        for page_num in 1.. {
+            let mut q: Vec<(&str, String)> = query.to_vec();
+            q.push(("itemsPerPage", page_size.to_string()));
+            q.push(("pageNum", page_num.to_string()));
+            if include_count {
+                q.push(("includeCount", (page_num == 1).to_string()));
+            }
+            let (url, body) = self.send(endpoint, path, &q).await?;
+            let page: Page<T> = decode(endpoint, &url, &body)?;
+            if page_num == 1 {
+                total_count = page.total_count;
+            }
+            let n = page.results.len();
+            self.tally(endpoint, |t| {
+                t.pages += 1;
+                t.items += n as u64;
+                if page_num == 1 {
+                    t.total_count += page.total_count.unwrap_or(0);
+                }
+            });
+            items.extend(page.results);
+            if n < page_size {
+                break;
+            }
+        }
+        Ok(Listing { items, total_count })
+    }
+
+    /// Sends one logical GET through every gate, retrying what is worth retrying.
+    async fn send(
+        &self,
+        endpoint: &Endpoint,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<(String, Bytes), AtlasError> {
+        let mut url = self.base.clone();
+        url.set_path(&format!(
+            "{}/api/atlas/v2{path}",
+            self.base.path().trim_end_matches('/')
+        ));
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let uri = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let shown = url.to_string();
+        let mut attempt = 0u32;
+        let mut auth_rounds = 0u32;
+        let mut rate_limited = 0u32;
+        loop {
+            let outcome = {
+                let _permit = self.permits.acquire().await.ok();
+                self.throttle.acquire().await;
+                self.attempt(endpoint, &url, &uri, &shown).await
+            };
+            let failure = match outcome {
+                Ok(body) => return Ok((shown, body)),
+                Err(f) => f,
+            };
+            let wait = match failure.retry {
+                Retry::Never => {
+                    // A challenge (first, or a stale nonce) is answered at once, a few times at most.
+                    if let AtlasError::Status { status: 401, .. } = failure.error
+                        && auth_rounds < 3
+                    {
+                        auth_rounds += 1;
+                        continue;
+                    }
+                    self.tally(endpoint, |t| t.failures += 1);
+                    return Err(failure.error);
+                }
+                Retry::After(server_wait) => {
+                    let is_429 = failure.error.status() == Some(429);
+                    if is_429 {
+                        rate_limited += 1;
+                    }
+                    // Rate limiting is the server pacing us, not failing: it gets its own,
+                    // larger budget so a long throttled run still completes.
+                    let exhausted = if is_429 {
+                        rate_limited > self.options.max_retries * 4
+                    } else {
+                        attempt >= self.options.max_retries
+                    };
+                    if exhausted {
+                        self.tally(endpoint, |t| t.failures += 1);
+                        return Err(failure.error);
+                    }
+                    if !is_429 {
+                        attempt += 1;
+                    }
+                    match server_wait {
+                        Some(w) => w.min(self.options.backoff_max),
+                        None => self.backoff(attempt.max(rate_limited)),
+                    }
+                }
+            };
+            self.tally(endpoint, |t| t.retries += 1);
+            tracing::debug!(endpoint = endpoint.name, url = %shown, error = %failure.error, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Exponential backoff with jitter: base·2^(n−1), capped, then a random point in its upper half.
+    fn backoff(&self, n: u32) -> Duration {
+        let exp = self
+            .options
+            .backoff_base
+            .saturating_mul(1u32 << n.saturating_sub(1).min(16));
+        let capped = exp.min(self.options.backoff_max);
+        capped.mul_f64(0.5 + fastrand::f64() * 0.5)
+    }
+
+    /// One HTTP exchange. A 401 that should be answered comes back as `Retry::Never` with
+    /// status 401 after the authenticator has taken the new challenge; `send` decides.
+    async fn attempt(
+        &self,
+        endpoint: &Endpoint,
+        url: &Url,
+        uri: &str,
+        shown: &str,
+    ) -> Result<Bytes, Failure> {
+        let mut request = self
+            .http
+            .get(url.clone())
+            .header(ACCEPT, endpoint.accept())
+            .timeout(self.options.timeout);
+        let mut nonce_sent = None;
+        match self.auth.credentials() {
+            Credentials::ApiKey { .. } => {
+                if let Some(header) = self.auth.digest_header(uri) {
+                    nonce_sent = self.auth.current_nonce();
+                    request = request.header(AUTHORIZATION, header);
+                }
+            }
+            Credentials::ServiceAccount { .. } => {
+                let token_url = format!("{}/api/oauth/token", self.base_url());
+                match self.auth.bearer(&self.http, &token_url).await {
+                    Ok(Some(token)) => request = request.bearer_auth(token.expose_secret()),
+                    Ok(None) => {}
+                    Err(detail) => {
+                        return Err(Failure {
+                            error: AtlasError::Auth {
+                                endpoint: endpoint.name,
+                                url: shown.into(),
+                                detail,
+                            },
+                            retry: Retry::Never,
+                        });
+                    }
+                }
+            }
+        }
+        self.tally(endpoint, |t| t.requests += 1);
+        let sent_at = std::time::Instant::now();
+        tracing::trace!(endpoint = endpoint.name, url = %shown, accept = %endpoint.accept(), "request");
+        let transport = |what: String| Failure {
+            error: AtlasError::Transport {
+                endpoint: endpoint.name,
+                url: shown.into(),
+                what,
+            },
+            retry: Retry::After(None),
+        };
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_builder() => {
+                return Err(Failure {
+                    retry: Retry::Never,
+                    ..transport(without_url(&e))
+                });
+            }
+            Err(e) => return Err(transport(describe_transport(&e, self.options.timeout))),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        tracing::trace!(
+            endpoint = endpoint.name,
+            url = %shown,
+            status = status.as_u16(),
+            ms = sent_at.elapsed().as_millis() as u64,
+            remaining = header_u64(&headers, "ratelimit-remaining"),
+            "response"
+        );
+        if status.is_success() {
+            self.throttle
+                .observe_remaining(header_u64(&headers, "ratelimit-remaining"));
+            return response
+                .bytes()
+                .await
+                .map_err(|e| transport(describe_transport(&e, self.options.timeout)));
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        let api_error: Option<Box<ApiErrorBody>> = serde_json::from_slice(&body).ok();
+        let retry_after = header_u64(&headers, RETRY_AFTER.as_str()).map(Duration::from_secs);
+        let status_error = AtlasError::Status {
+            endpoint: endpoint.name,
+            url: shown.into(),
+            status: status.as_u16(),
+            body: api_error.clone(),
+        };
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(self
+                .on_unauthorized(endpoint, shown, &headers, nonce_sent, status_error)
+                .await);
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            self.tally(endpoint, |t| t.rate_limited += 1);
+            let bucket = api_error
+                .as_ref()
+                .and_then(|b| bucket_from_parameters(&b.parameters));
+            self.throttle.observe_limited(retry_after, bucket);
+        }
+        Err(Failure {
+            retry: classify_status(status.as_u16(), retry_after),
+            error: status_error,
+        })
+    }
+
+    async fn on_unauthorized(
+        &self,
+        endpoint: &Endpoint,
+        shown: &str,
+        headers: &HeaderMap,
+        nonce_sent: Option<String>,
+        status_error: AtlasError,
+    ) -> Failure {
+        let challenge = headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.trim_start().to_ascii_lowercase().starts_with("digest"));
+        match (self.auth.credentials(), challenge) {
+            (Credentials::ApiKey { .. }, Some(challenge)) => {
+                self.tally(endpoint, |t| t.challenges += 1);
+                match self.auth.on_challenge(challenge, nonce_sent.as_deref()) {
+                    ChallengeOutcome::Answer => Failure {
+                        error: status_error,
+                        retry: Retry::Never,
+                    },
+                    ChallengeOutcome::Refused => Failure {
+                        error: AtlasError::Auth {
+                            endpoint: endpoint.name,
+                            url: shown.into(),
+                            detail: "the API key's digest answer was refused".into(),
+                        },
+                        retry: Retry::Never,
+                    },
+                }
+            }
+            (Credentials::ServiceAccount { .. }, _) => {
+                // The token may have expired early or been revoked: fetch a new one once.
+                self.auth.drop_token().await;
+                Failure {
+                    error: status_error,
+                    retry: Retry::Never,
+                }
+            }
+            // A 401 without a challenge, after authenticating: this scope is refused.
+            (Credentials::ApiKey { .. }, None) => Failure {
+                error: AtlasError::Status {
+                    endpoint: endpoint.name,
+                    url: shown.into(),
+                    status: 401,
+                    body: match status_error {
+                        AtlasError::Status { body, .. } => body,
+                        _ => None,
+                    },
+                },
+                retry: Retry::Never,
+            },
+        }
+    }
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn describe_transport(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        format!("timed out after {}s", timeout.as_secs_f64())
+    } else if e.is_connect() {
+        format!("could not connect: {}", without_url(e))
+    } else if e.is_body() || e.is_decode() {
+        format!(
+            "the connection broke while reading the response: {}",
+            without_url(e)
+        )
+    } else {
+        without_url(e)
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    endpoint: &Endpoint,
+    url: &str,
+    body: &[u8],
+) -> Result<T, AtlasError> {
+    serde_json::from_slice(body).map_err(|e| AtlasError::Decode {
+        endpoint: endpoint.name,
+        url: url.into(),
+        detail: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        assert!(check_base_url("https://cloud.mongodb.com").is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url("http://localhost:1").is_ok());
+        assert!(check_base_url("http://[::1]:1").is_ok());
+        assert!(matches!(
+            check_base_url("http://cloud.mongodb.com"),
+            Err(ClientError::InsecureUrl { .. })
+        ));
+        assert!(matches!(
+            check_base_url("http://10.0.0.1"),
+            Err(ClientError::InsecureUrl { .. })
+        ));
+        assert!(matches!(
+            check_base_url("ftp://x"),
+            Err(ClientError::BadUrl { .. })
+        ));
+        assert!(matches!(
+            check_base_url("not a url"),
+            Err(ClientError::BadUrl { .. })
+        ));
+    }
+}

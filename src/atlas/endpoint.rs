@@ -1,0 +1,202 @@
+//! The catalogue of Atlas endpoints the collector reads: each with its operation id, path
+//! template, media-type version and how its listing comes back.
+
+/// How an endpoint returns its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// One object.
+    Object,
+    /// The paginated envelope `{results, totalCount, links}`; `include_count` says whether the
+    /// endpoint takes `includeCount`.
+    Paged {
+        /// Whether `includeCount` is a parameter of this endpoint.
+        include_count: bool,
+    },
+    /// A bare JSON array, not paginated.
+    BareArray,
+}
+
+/// One Atlas Administration API v2 operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Atlas's operation id, used in logs, tallies and coverage entries.
+    pub name: &'static str,
+    /// Path template below `/api/atlas/v2`, for people reading logs.
+    pub template: &'static str,
+    /// Media-type version for the `Accept` header.
+    pub version: &'static str,
+    /// How the data comes back.
+    pub shape: Shape,
+}
+
+impl Endpoint {
+    /// The `Accept` header value this endpoint wants.
+    pub fn accept(&self) -> String {
+        format!("application/vnd.atlas.{}+json", self.version)
+    }
+}
+
+const fn paged(name: &'static str, template: &'static str, version: &'static str) -> Endpoint {
+    Endpoint {
+        name,
+        template,
+        version,
+        shape: Shape::Paged {
+            include_count: true,
+        },
+    }
+}
+
+const fn paged_no_count(
+    name: &'static str,
+    template: &'static str,
+    version: &'static str,
+) -> Endpoint {
+    Endpoint {
+        name,
+        template,
+        version,
+        shape: Shape::Paged {
+            include_count: false,
+        },
+    }
+}
+
+const fn object(name: &'static str, template: &'static str, version: &'static str) -> Endpoint {
+    Endpoint {
+        name,
+        template,
+        version,
+        shape: Shape::Object,
+    }
+}
+
+const V2023: &str = "2023-01-01";
+/// User listings: the 2023-01-01 version hides pending users and sunsets 2027-07-01.
+const V_USERS: &str = "2025-02-19";
+/// Service accounts and clusters.
+const V2024: &str = "2024-08-05";
+
+/// `GET /orgs`
+pub const LIST_ORGS: Endpoint = paged("listOrgs", "/orgs", V2023);
+/// `GET /orgs/{orgId}`
+pub const GET_ORG: Endpoint = object("getOrg", "/orgs/{orgId}", V2023);
+/// `GET /orgs/{orgId}/settings`
+pub const ORG_SETTINGS: Endpoint = object("getOrgSettings", "/orgs/{orgId}/settings", V2023);
+/// `GET /orgs/{orgId}/groups`
+pub const ORG_PROJECTS: Endpoint = paged("getOrgGroups", "/orgs/{orgId}/groups", V2023);
+/// `GET /groups/{groupId}`
+pub const GET_PROJECT: Endpoint = object("getGroup", "/groups/{groupId}", V2023);
+/// `GET /orgs/{orgId}/users` (every membership status)
+pub const ORG_USERS: Endpoint = paged("listOrgUsers", "/orgs/{orgId}/users", V_USERS);
+/// `GET /orgs/{orgId}/teams`
+pub const ORG_TEAMS: Endpoint = paged("listOrgTeams", "/orgs/{orgId}/teams", V2023);
+/// `GET /orgs/{orgId}/apiKeys`
+pub const ORG_API_KEYS: Endpoint = paged("listOrgApiKeys", "/orgs/{orgId}/apiKeys", V2023);
+/// `GET /orgs/{orgId}/apiKeys/{apiUserId}/accessList`
+pub const API_KEY_ACCESS_LIST: Endpoint = paged(
+    "listOrgApiKeyAccessListEntries",
+    "/orgs/{orgId}/apiKeys/{apiUserId}/accessList",
+    V2023,
+);
+/// `GET /orgs/{orgId}/serviceAccounts`
+pub const ORG_SERVICE_ACCOUNTS: Endpoint = paged_no_count(
+    "listOrgServiceAccounts",
+    "/orgs/{orgId}/serviceAccounts",
+    V2024,
+);
+/// `GET /orgs/{orgId}/serviceAccounts/{clientId}/groups`
+pub const SERVICE_ACCOUNT_PROJECTS: Endpoint = paged_no_count(
+    "getOrgServiceAccountGroups",
+    "/orgs/{orgId}/serviceAccounts/{clientId}/groups",
+    V2024,
+);
+/// `GET /orgs/{orgId}/serviceAccounts/{clientId}/accessList`
+pub const SERVICE_ACCOUNT_ACCESS_LIST: Endpoint = paged(
+    "listOrgServiceAccountAccessList",
+    "/orgs/{orgId}/serviceAccounts/{clientId}/accessList",
+    V2024,
+);
+/// `GET /orgs/{orgId}/events`
+pub const ORG_EVENTS: Endpoint = paged("listOrgEvents", "/orgs/{orgId}/events", V2023);
+/// `GET /groups/{groupId}/settings`
+pub const PROJECT_SETTINGS: Endpoint =
+    object("getGroupSettings", "/groups/{groupId}/settings", V2023);
+/// `GET /groups/{groupId}/accessList`
+pub const PROJECT_ACCESS_LIST: Endpoint = paged(
+    "listGroupAccessListEntries",
+    "/groups/{groupId}/accessList",
+    V2023,
+);
+/// `GET /groups/{groupId}/auditLog`
+pub const PROJECT_AUDIT_LOG: Endpoint =
+    object("getGroupAuditLog", "/groups/{groupId}/auditLog", V2023);
+/// `GET /groups/{groupId}/clusters`
+pub const PROJECT_CLUSTERS: Endpoint =
+    paged("listGroupClusters", "/groups/{groupId}/clusters", V2024);
+/// `GET /groups/{groupId}/teams`
+pub const PROJECT_TEAMS: Endpoint = paged("listGroupTeams", "/groups/{groupId}/teams", V2023);
+/// `GET /groups/{groupId}/databaseUsers`
+pub const DATABASE_USERS: Endpoint = paged(
+    "listGroupDatabaseUsers",
+    "/groups/{groupId}/databaseUsers",
+    V2023,
+);
+/// `GET /groups/{groupId}/customDBRoles/roles` (a bare array)
+pub const CUSTOM_DB_ROLES: Endpoint = Endpoint {
+    name: "listGroupCustomDbRoleRoles",
+    template: "/groups/{groupId}/customDBRoles/roles",
+    version: V2023,
+    shape: Shape::BareArray,
+};
+/// `GET /groups/{groupId}/dbAccessHistory/clusters/{clusterName}`
+pub const ACCESS_HISTORY: Endpoint = object(
+    "getGroupDbAccessHistoryCluster",
+    "/groups/{groupId}/dbAccessHistory/clusters/{clusterName}",
+    V2023,
+);
+/// `GET /groups/{groupId}/events`
+pub const PROJECT_EVENTS: Endpoint = paged("listGroupEvents", "/groups/{groupId}/events", V2023);
+
+/// Every endpoint the collector may call, for tests and documentation.
+pub const ALL: &[Endpoint] = &[
+    LIST_ORGS,
+    GET_ORG,
+    ORG_SETTINGS,
+    ORG_PROJECTS,
+    GET_PROJECT,
+    ORG_USERS,
+    ORG_TEAMS,
+    ORG_API_KEYS,
+    API_KEY_ACCESS_LIST,
+    ORG_SERVICE_ACCOUNTS,
+    SERVICE_ACCOUNT_PROJECTS,
+    SERVICE_ACCOUNT_ACCESS_LIST,
+    ORG_EVENTS,
+    PROJECT_SETTINGS,
+    PROJECT_ACCESS_LIST,
+    PROJECT_AUDIT_LOG,
+    PROJECT_CLUSTERS,
+    PROJECT_TEAMS,
+    DATABASE_USERS,
+    CUSTOM_DB_ROLES,
+    ACCESS_HISTORY,
+    PROJECT_EVENTS,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_follow_the_api_notes() {
+        assert_eq!(ORG_USERS.accept(), "application/vnd.atlas.2025-02-19+json");
+        assert_eq!(ORG_SERVICE_ACCOUNTS.version, "2024-08-05");
+        assert_eq!(PROJECT_CLUSTERS.version, "2024-08-05");
+        assert_eq!(CUSTOM_DB_ROLES.shape, Shape::BareArray);
+        let mut names: Vec<_> = ALL.iter().map(|e| e.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len(), "operation ids are unique");
+    }
+}

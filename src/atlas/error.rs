@@ -1,0 +1,170 @@
+//! Errors of the Atlas client, one variant per way a request can end badly.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Atlas's `ApiError` body, sent with every error status.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiErrorBody {
+    /// The HTTP status, repeated.
+    pub error: Option<u16>,
+    /// A stable code such as `RATE_LIMITED` or `RESOURCE_NOT_FOUND`.
+    pub error_code: Option<String>,
+    /// A sentence saying what went wrong.
+    pub detail: Option<String>,
+    /// The status's reason phrase.
+    pub reason: Option<String>,
+    /// Values the detail refers to (for a 429: path, retry-after, capacity, refill, period).
+    #[serde(default)]
+    pub parameters: Vec<serde_json::Value>,
+}
+
+impl ApiErrorBody {
+    /// `errorCode: detail`, or whichever of them Atlas sent.
+    pub fn summary(&self) -> String {
+        match (&self.error_code, &self.detail) {
+            (Some(code), Some(detail)) => format!("{code}: {detail}"),
+            (Some(code), None) => code.clone(),
+            (None, Some(detail)) => detail.clone(),
+            (None, None) => self.reason.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// Everything that can go wrong with one logical request (after retries).
+#[derive(Debug, thiserror::Error)]
+pub enum AtlasError {
+    /// Atlas answered with an error status that is not worth retrying, or retries ran out.
+    #[error("{endpoint} {url}: HTTP {status}{}", body_suffix(.body))]
+    Status {
+        /// The endpoint's operation id.
+        endpoint: &'static str,
+        /// The URL requested (no secrets: credentials travel in headers).
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// Atlas's error body, when it sent one.
+        body: Option<Box<ApiErrorBody>>,
+    },
+    /// The connection failed, timed out or broke mid-body, and retries ran out.
+    #[error("{endpoint} {url}: {what}")]
+    Transport {
+        /// The endpoint's operation id.
+        endpoint: &'static str,
+        /// The URL requested.
+        url: String,
+        /// What happened, e.g. "timed out after 30s".
+        what: String,
+    },
+    /// The body was not the JSON the endpoint promises.
+    #[error("{endpoint} {url}: the response is not valid JSON for this endpoint ({detail})")]
+    Decode {
+        /// The endpoint's operation id.
+        endpoint: &'static str,
+        /// The URL requested.
+        url: String,
+        /// serde's message, with line and column.
+        detail: String,
+    },
+    /// The credentials were refused.
+    #[error(
+        "{endpoint} {url}: authentication failed ({detail}); check the API key or service account and that this machine's IP address is on its access list"
+    )]
+    Auth {
+        /// The endpoint's operation id.
+        endpoint: &'static str,
+        /// The URL requested.
+        url: String,
+        /// What the server said.
+        detail: String,
+    },
+}
+
+fn body_suffix(body: &Option<Box<ApiErrorBody>>) -> String {
+    match body {
+        Some(b) if !b.summary().is_empty() => format!(" ({})", b.summary()),
+        _ => String::new(),
+    }
+}
+
+impl AtlasError {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AtlasError::Status { status, .. } => Some(*status),
+            AtlasError::Auth { .. } => Some(401),
+            _ => None,
+        }
+    }
+
+    /// Atlas's `errorCode`, when it sent one.
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            AtlasError::Status { body: Some(b), .. } => b.error_code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The endpoint the request was for.
+    pub fn endpoint(&self) -> &'static str {
+        match self {
+            AtlasError::Status { endpoint, .. }
+            | AtlasError::Transport { endpoint, .. }
+            | AtlasError::Decode { endpoint, .. }
+            | AtlasError::Auth { endpoint, .. } => endpoint,
+        }
+    }
+}
+
+/// How the retry loop should treat a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Try again after the backoff (or the server's `Retry-After`, if longer).
+    After(Option<Duration>),
+    /// Give up: the same request will fail the same way.
+    Never,
+}
+
+/// The one place that decides which statuses are worth retrying: 429, every 5xx and 408.
+/// Other 4xx mean the request itself is wrong or not allowed, and repeating it changes nothing.
+pub fn classify_status(status: u16, retry_after: Option<Duration>) -> Retry {
+    match status {
+        408 | 429 | 500..=599 => Retry::After(retry_after),
+        _ => Retry::Never,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_only_throttling_server_errors_and_timeouts() {
+        for s in [408, 429, 500, 502, 503, 504, 599] {
+            assert!(matches!(classify_status(s, None), Retry::After(_)), "{s}");
+        }
+        for s in [400, 401, 403, 404, 406, 409, 410, 422] {
+            assert_eq!(classify_status(s, None), Retry::Never, "{s}");
+        }
+    }
+
+    #[test]
+    fn error_message_shows_atlas_code_and_detail() {
+        let e = AtlasError::Status {
+            endpoint: "listOrgs",
+            url: "https://x/api/atlas/v2/orgs".into(),
+            status: 403,
+            body: Some(Box::new(ApiErrorBody {
+                error_code: Some("USER_UNAUTHORIZED".into()),
+                detail: Some("not allowed".into()),
+                ..Default::default()
+            })),
+        };
+        assert_eq!(
+            e.to_string(),
+            "listOrgs https://x/api/atlas/v2/orgs: HTTP 403 (USER_UNAUTHORIZED: not allowed)"
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Everything that knows HTTP and the Atlas wire format.
+//!
+//! [`Client`] owns the one request path (permit → throttle → auth → send → learn → retry);
+//! [`endpoint`] lists each operation with its media-type version and shape; [`types`] mirrors
+//! the JSON Atlas sends; [`auth`] holds digest and OAuth state; [`throttle`] paces requests to the
+//! server's rate limit once it has learned it.
+
+pub mod auth;
+mod client;
+pub mod endpoint;
+mod error;
+mod throttle;
+pub mod types;
+
+pub use auth::Credentials;
+pub use client::{Client, ClientError, ClientOptions, Listing, MAX_PAGE_SIZE, check_base_url};
+pub use endpoint::Endpoint;
+pub use error::{ApiErrorBody, AtlasError};

@@ -1,0 +1,146 @@
+//! The command line: flags and subcommands, no logic. See `app` for what each command does.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Access reviews of MongoDB Atlas: collect an estate, flag over-privileged and stale accounts,
+/// and write the evidence reviewers and auditors need.
+#[derive(Debug, Parser)]
+#[command(name = "atlas-audit", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// More detail on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read an Atlas estate through the Administration API and write a snapshot.
+    Collect(CollectArgs),
+    /// Run the whole pipeline against the built-in simulated Atlas (no account needed).
+    Demo(DemoArgs),
+    /// Serve a simulated Atlas on loopback, for demos, tests and benchmarks.
+    ServeMock(ServeMockArgs),
+}
+
+/// Credentials and endpoint, with the environment variables Atlas users already set.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnectionArgs {
+    /// API key public key [env: MONGODB_ATLAS_PUBLIC_API_KEY, MONGODB_ATLAS_PUBLIC_KEY]
+    #[arg(long, value_name = "KEY")]
+    pub public_key: Option<String>,
+    /// API key private key [env: MONGODB_ATLAS_PRIVATE_API_KEY, MONGODB_ATLAS_PRIVATE_KEY]
+    #[arg(long, value_name = "KEY")]
+    pub private_key: Option<String>,
+    /// Service account client id [env: MONGODB_ATLAS_CLIENT_ID]
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Service account client secret [env: MONGODB_ATLAS_CLIENT_SECRET]
+    #[arg(long, value_name = "SECRET")]
+    pub client_secret: Option<String>,
+    /// Atlas base URL; plain http:// only for loopback [env: MONGODB_ATLAS_BASE_URL]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+/// `collect`
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Only this organization (repeatable; default: every org the credential can read).
+    #[arg(
+        long = "org",
+        value_name = "ID",
+        env = "MONGODB_ATLAS_ORG_ID",
+        value_delimiter = ','
+    )]
+    pub orgs: Vec<String>,
+    /// Only this project (repeatable).
+    #[arg(
+        long = "project",
+        value_name = "ID",
+        env = "MONGODB_ATLAS_PROJECT_ID",
+        value_delimiter = ','
+    )]
+    pub projects: Vec<String>,
+    /// How far back to read events: a number with d (days), w (weeks) or h (hours).
+    #[arg(long, default_value = "90d", value_name = "AGE", value_parser = crate::app::parse_age)]
+    pub since: jiff::SignedDuration,
+    /// Where to write the snapshot (written atomically).
+    #[arg(long, value_name = "FILE", default_value = "snapshot.json")]
+    pub out: PathBuf,
+    /// Collect as of this RFC 3339 time instead of now (reproducible benchmarks against a
+    /// simulated Atlas served as of the same time).
+    #[arg(long, value_name = "TIME", hide = true)]
+    pub as_of: Option<jiff::Timestamp>,
+    /// Connection.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo's snapshot and reports.
+    #[arg(long, value_name = "DIR", default_value = "atlas-audit-demo")]
+    pub out: PathBuf,
+}
+
+/// `serve-mock`
+#[derive(Debug, Args)]
+pub struct ServeMockArgs {
+    /// Serve this world folder (Atlas response shapes; see fixtures/README.md).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "synthetic",
+        required_unless_present = "synthetic"
+    )]
+    pub world: Option<PathBuf>,
+    /// Serve a deterministic synthetic estate: small, medium, large or xl.
+    #[arg(long, value_name = "SIZE")]
+    pub synthetic: Option<String>,
+    /// Loopback address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7080")]
+    pub listen: std::net::SocketAddr,
+    /// Digest public key to accept (default: a random one, printed).
+    #[arg(long, value_name = "KEY")]
+    pub public_key: Option<String>,
+    /// Digest private key to accept (default: a random one, printed).
+    #[arg(long, value_name = "KEY")]
+    pub private_key: Option<String>,
+    /// Service-account client id to accept.
+    #[arg(long, value_name = "ID", requires = "client_secret")]
+    pub client_id: Option<String>,
+    /// Service-account secret to accept.
+    #[arg(long, value_name = "SECRET", requires = "client_id")]
+    pub client_secret: Option<String>,
+    /// Token-bucket rate limit per caller, e.g. 50/s or 50/s,burst=100.
+    #[arg(long, value_name = "N/s")]
+    pub rate_limit: Option<String>,
+    /// Injected faults, e.g. 500=0.05,429=0.02,drop=0.01,deny=/groups/ID (see README).
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+    /// Answer 406 to a request with the wrong media-type version.
+    #[arg(long)]
+    pub strict_accept: bool,
+    /// Serve the world as of this RFC 3339 time instead of now.
+    #[arg(long, value_name = "TIME", hide = true)]
+    pub as_of: Option<jiff::Timestamp>,
+    /// A digest nonce goes stale after this many uses.
+    #[arg(long, value_name = "N")]
+    pub nonce_max_uses: Option<u64>,
+}

@@ -1,0 +1,909 @@
+//! Turns what Atlas sent into the audit's model: principals with stable keys, the grant table
+//! with every path to a role (direct, through a team, implied by an org role), and each
+//! principal's last activity with its source. A pure function: same input, same snapshot.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+
+use super::raw::{RawEstate, RawOrg, RawProject};
+use crate::atlas::types;
+use crate::model::{
+    self, AccessListEntry, AccessLogEntry, AccessLogWindow, ActivitySignal, ActivitySource,
+    AuthMethod, CoverageGap, Grant, LastActivity, Meta, Principal, PrincipalDetail, PrincipalKind,
+    Scope, Snapshot, Via, key,
+};
+
+/// Org roles that imply a role on every project of the org (Atlas docs: Org Owner is Project
+/// Owner everywhere; Org Read Only reads every project).
+const IMPLIED_PROJECT_ROLES: &[(&str, &str)] = &[
+    ("ORG_OWNER", "GROUP_OWNER"),
+    ("ORG_READ_ONLY", "GROUP_READ_ONLY"),
+];
+
+/// Builds the snapshot. Coverage gaps found while assembling (unparseable dates) are added to
+/// `coverage`.
+pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> Snapshot {
+    let mut b = Builder {
+        raw: &raw,
+        principals: BTreeMap::new(),
+        grants: BTreeSet::new(),
+    };
+    let mut orgs = Vec::new();
+    let mut projects = Vec::new();
+    let mut custom_roles = Vec::new();
+    let mut access_logs = Vec::new();
+    let mut windows = Vec::new();
+    let mut events = Vec::new();
+
+    for org in &raw.orgs {
+        orgs.push(model::Org {
+            id: org.org.id.clone(),
+            name: org.org.name.clone(),
+            is_deleted: org.org.is_deleted,
+            settings: org.settings.as_ref().map(org_settings),
+        });
+        for e in org.events.iter().flatten() {
+            events.push(event(e));
+        }
+        for p in &org.projects {
+            projects.push(project(p));
+            for e in p.events.iter().flatten() {
+                events.push(event(e));
+            }
+            for role in p.custom_roles.iter().flatten() {
+                custom_roles.push(custom_role(&p.project.id, role));
+            }
+            for log in &p.access_logs {
+                let Some(entries) = &log.logs else { continue };
+                let mut unparsed = 0usize;
+                for entry in entries {
+                    match access_log(&p.project.id, &log.cluster, entry) {
+                        Some(e) => access_logs.push(e),
+                        None => unparsed += 1,
+                    }
+                }
+                if unparsed > 0 {
+                    coverage.push(CoverageGap {
+                        scope: format!("project:{}/cluster:{}", p.project.id, log.cluster),
+                        endpoint: "getGroupDbAccessHistoryCluster".into(),
+                        status: None,
+                        error_code: None,
+                        reason: format!(
+                            "{unparsed} access-log entries had no username or no readable timestamp and were not used"
+                        ),
+                    });
+                }
+                if let (Some(start), Some(end)) = (raw.window.access_logs_since, raw.window.now) {
+                    windows.push(AccessLogWindow {
+                        project_id: p.project.id.clone(),
+                        cluster: log.cluster.clone(),
+                        start,
+                        end,
+                        entries: entries.len() as u64,
+                    });
+                }
+            }
+        }
+        b.users(org);
+        b.teams(org);
+        b.api_keys(org);
+        b.service_accounts(org);
+        for p in &org.projects {
+            b.database_users(org, p);
+        }
+    }
+
+    events.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    events.dedup_by(|a, b| a.id == b.id);
+    access_logs.sort_by(|a, b| {
+        (&a.project_id, &a.cluster, a.at, &a.username, a.success).cmp(&(
+            &b.project_id,
+            &b.cluster,
+            b.at,
+            &b.username,
+            b.success,
+        ))
+    });
+
+    let grants: Vec<Grant> = b.grants.into_iter().collect();
+    let mut principals: Vec<Principal> = b.principals.into_values().collect();
+    attach_activity(&mut principals, &events, &access_logs, &windows);
+
+    orgs.sort_by(|a, b| a.id.cmp(&b.id));
+    projects.sort_by(|a, b| a.id.cmp(&b.id));
+    custom_roles.sort_by(|a, b| (&a.project_id, &a.name).cmp(&(&b.project_id, &b.name)));
+    windows.sort_by(|a, b| (&a.project_id, &a.cluster).cmp(&(&b.project_id, &b.cluster)));
+    coverage.sort();
+    coverage.dedup();
+
+    Snapshot {
+        schema_version: model::SCHEMA_VERSION,
+        meta,
+        orgs,
+        projects,
+        principals,
+        grants,
+        custom_roles,
+        access_logs,
+        access_log_windows: windows,
+        events,
+        coverage,
+    }
+}
+
+struct Builder<'a> {
+    raw: &'a RawEstate,
+    principals: BTreeMap<String, Principal>,
+    grants: BTreeSet<Grant>,
+}
+
+impl Builder<'_> {
+    /// Whether grants on this project count (with `--project`, only the named ones do).
+    fn in_scope(&self, project_id: &str) -> bool {
+        self.raw.only_projects.is_empty() || self.raw.only_projects.contains(project_id)
+    }
+
+    fn grant(&mut self, principal: &str, scope: Scope, role: &str, via: Via) {
+        if let Some(p) = scope.project_id()
+            && !self.in_scope(p)
+        {
+            return;
+        }
+        self.grants.insert(Grant {
+            principal: principal.into(),
+            scope,
+            role: role.into(),
+            via,
+        });
+    }
+
+    fn project_scope(org_id: &str, project_id: &str) -> Scope {
+        Scope::Project {
+            org_id: org_id.into(),
+            project_id: project_id.into(),
+        }
+    }
+
+    /// Org roles as grants, plus the project roles they imply on every project of the org.
+    fn org_roles(&mut self, principal: &str, org: &RawOrg, roles: &[String]) {
+        let org_id = &org.org.id;
+        for role in roles {
+            self.grant(
+                principal,
+                Scope::Org {
+                    org_id: org_id.clone(),
+                },
+                role,
+                Via::Direct,
+            );
+            if let Some((_, implied)) = IMPLIED_PROJECT_ROLES.iter().find(|(r, _)| r == role) {
+                for p in &org.projects {
+                    let scope = Self::project_scope(org_id, &p.project.id);
+                    self.grant(principal, scope, implied, Via::OrgRole(role.clone()));
+                }
+            }
+        }
+    }
+
+    fn users(&mut self, org: &RawOrg) {
+        let org_id = &org.org.id;
+        let team_names: BTreeMap<&str, &str> = org
+            .teams
+            .iter()
+            .flatten()
+            .map(|t| (t.id.as_str(), t.name.as_str()))
+            .collect();
+        for u in org.users.iter().flatten() {
+            let k = key::user(&u.username);
+            let teams: Vec<String> = u
+                .team_ids
+                .iter()
+                .map(|id| {
+                    team_names
+                        .get(id.as_str())
+                        .map_or_else(|| id.clone(), |n| (*n).to_string())
+                })
+                .collect();
+            let membership = model::Membership {
+                org_id: org_id.clone(),
+                status: u.org_membership_status.clone(),
+                teams,
+                invitation_created_at: u.invitation_created_at,
+                invitation_expires_at: u.invitation_expires_at,
+                inviter: u.inviter_username.clone(),
+            };
+            let full_name = match (&u.first_name, &u.last_name) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                (Some(n), None) | (None, Some(n)) => Some(n.clone()),
+                (None, None) => None,
+            };
+            let entry = self
+                .principals
+                .entry(k.clone())
+                .or_insert_with(|| Principal {
+                    key: k.clone(),
+                    kind: PrincipalKind::AtlasUser,
+                    name: u.username.clone(),
+                    org_ids: Vec::new(),
+                    project_id: None,
+                    created: u.created_at,
+                    activity: Vec::new(),
+                    last_activity: LastActivity::Never,
+                    detail: PrincipalDetail::AtlasUser(model::AtlasUser {
+                        user_id: u.id.clone(),
+                        username: u.username.clone(),
+                        full_name: full_name.clone(),
+                        country: u.country.clone(),
+                        created_at: u.created_at,
+                        last_auth: u.last_auth,
+                        memberships: Vec::new(),
+                    }),
+                });
+            push_sorted(&mut entry.org_ids, org_id.clone());
+            if let PrincipalDetail::AtlasUser(d) = &mut entry.detail {
+                // Active data wins over pending data when one person is in two orgs.
+                if d.last_auth.is_none() {
+                    d.last_auth = u.last_auth;
+                }
+                if d.created_at.is_none() {
+                    d.created_at = u.created_at;
+                    entry.created = u.created_at;
+                }
+                if d.full_name.is_none() {
+                    d.full_name = full_name;
+                }
+                d.memberships.push(membership);
+                d.memberships.sort_by(|a, b| a.org_id.cmp(&b.org_id));
+            }
+            self.org_roles(&k, org, &u.roles.org_roles);
+            for a in &u.roles.group_role_assignments {
+                for role in &a.group_roles {
+                    self.grant(
+                        &k,
+                        Self::project_scope(org_id, &a.group_id),
+                        role,
+                        Via::Direct,
+                    );
+                }
+            }
+            // Roles through teams: the team's roles on each project, for every member.
+            for p in &org.projects {
+                for tr in p.teams.iter().flatten() {
+                    if !u.team_ids.contains(&tr.team_id) {
+                        continue;
+                    }
+                    let name = team_names
+                        .get(tr.team_id.as_str())
+                        .copied()
+                        .unwrap_or(&tr.team_id);
+                    for role in &tr.role_names {
+                        let scope = Self::project_scope(org_id, &p.project.id);
+                        self.grant(&k, scope, role, Via::Team(name.to_string()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn teams(&mut self, org: &RawOrg) {
+        let org_id = &org.org.id;
+        for t in org.teams.iter().flatten() {
+            let k = key::team(org_id, &t.name);
+            let mut members: Vec<String> = org
+                .users
+                .iter()
+                .flatten()
+                .filter(|u| u.team_ids.contains(&t.id))
+                .map(|u| key::user(&u.username))
+                .collect();
+            members.sort();
+            members.dedup();
+            self.principals.insert(
+                k.clone(),
+                Principal {
+                    key: k.clone(),
+                    kind: PrincipalKind::Team,
+                    name: t.name.clone(),
+                    org_ids: vec![org_id.clone()],
+                    project_id: None,
+                    created: None,
+                    activity: Vec::new(),
+                    last_activity: LastActivity::NoInformation {
+                        reason: "a team does not act itself; its members do".into(),
+                    },
+                    detail: PrincipalDetail::Team(model::Team {
+                        team_id: t.id.clone(),
+                        members,
+                    }),
+                },
+            );
+            for p in &org.projects {
+                for tr in p.teams.iter().flatten().filter(|tr| tr.team_id == t.id) {
+                    for role in &tr.role_names {
+                        let scope = Self::project_scope(org_id, &p.project.id);
+                        self.grant(&k, scope, role, Via::Direct);
+                    }
+                }
+            }
+        }
+    }
+
+    fn api_keys(&mut self, org: &RawOrg) {
+        let org_id = &org.org.id;
+        for rk in org.api_keys.iter().flatten() {
+            let k = key::api_key(&rk.key.public_key);
+            let access_list = rk.access_list.as_ref().map(|list| {
+                let mut v: Vec<AccessListEntry> = list
+                    .iter()
+                    .map(|e| AccessListEntry {
+                        source: e
+                            .cidr_block
+                            .clone()
+                            .or_else(|| e.ip_address.clone())
+                            .unwrap_or_default(),
+                        created: e.created,
+                        last_used: e.last_used,
+                        last_used_address: e.last_used_address.clone(),
+                        request_count: e.count,
+                    })
+                    .collect();
+                v.sort_by(|a, b| a.source.cmp(&b.source));
+                v
+            });
+            let mut activity: Vec<ActivitySignal> = access_list
+                .iter()
+                .flatten()
+                .filter_map(|e| e.last_used)
+                .map(|at| ActivitySignal {
+                    source: ActivitySource::AccessListLastUsed,
+                    at,
+                })
+                .collect();
+            activity.sort_by_key(|a| std::cmp::Reverse(a.at));
+            let base = match &access_list {
+                None => LastActivity::NoInformation {
+                    reason: "the key's access list could not be read".into(),
+                },
+                Some(list) if list.is_empty() => LastActivity::NoInformation {
+                    reason:
+                        "the key has no access-list entry, and Atlas records use only per entry"
+                            .into(),
+                },
+                Some(_) => LastActivity::Never,
+            };
+            self.principals.insert(
+                k.clone(),
+                Principal {
+                    key: k.clone(),
+                    kind: PrincipalKind::ApiKey,
+                    name: rk
+                        .key
+                        .desc
+                        .clone()
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or_else(|| rk.key.public_key.clone()),
+                    org_ids: vec![org_id.clone()],
+                    project_id: None,
+                    created: None,
+                    activity,
+                    last_activity: base,
+                    detail: PrincipalDetail::ApiKey(model::ApiKey {
+                        id: rk.key.id.clone(),
+                        public_key: rk.key.public_key.clone(),
+                        description: rk.key.desc.clone(),
+                        access_list,
+                    }),
+                },
+            );
+            let org_roles: Vec<String> = rk
+                .key
+                .roles
+                .iter()
+                .filter(|r| r.group_id.is_none())
+                .map(|r| r.role_name.clone())
+                .collect();
+            self.org_roles(&k, org, &org_roles);
+            for r in rk.key.roles.iter().filter(|r| r.group_id.is_some()) {
+                let project_id = r.group_id.as_deref().unwrap_or_default();
+                self.grant(
+                    &k,
+                    Self::project_scope(org_id, project_id),
+                    &r.role_name,
+                    Via::Direct,
+                );
+            }
+        }
+    }
+
+    fn service_accounts(&mut self, org: &RawOrg) {
+        let org_id = &org.org.id;
+        for rs in org.service_accounts.iter().flatten() {
+            let sa = &rs.account;
+            let k = key::service_account(&sa.client_id);
+            let access_list = rs.access_list.as_ref().map(|list| {
+                let mut v: Vec<AccessListEntry> = list
+                    .iter()
+                    .map(|e| AccessListEntry {
+                        source: e
+                            .cidr_block
+                            .clone()
+                            .or_else(|| e.ip_address.clone())
+                            .unwrap_or_default(),
+                        created: e.created_at,
+                        last_used: e.last_used_at,
+                        last_used_address: e.last_used_address.clone(),
+                        request_count: e.request_count,
+                    })
+                    .collect();
+                v.sort_by(|a, b| a.source.cmp(&b.source));
+                v
+            });
+            let mut secrets: Vec<model::Secret> = sa
+                .secrets
+                .iter()
+                .map(|s| model::Secret {
+                    id: s.id.clone(),
+                    created_at: s.created_at,
+                    expires_at: s.expires_at,
+                    last_used_at: s.last_used_at,
+                    masked_value: s.masked_secret_value.clone(),
+                })
+                .collect();
+            secrets.sort_by(|a, b| a.id.cmp(&b.id));
+            let mut activity: Vec<ActivitySignal> = secrets
+                .iter()
+                .filter_map(|s| s.last_used_at)
+                .map(|at| ActivitySignal {
+                    source: ActivitySource::SecretLastUsed,
+                    at,
+                })
+                .chain(
+                    access_list
+                        .iter()
+                        .flatten()
+                        .filter_map(|e| e.last_used)
+                        .map(|at| ActivitySignal {
+                            source: ActivitySource::ServiceAccountAccessListLastUsed,
+                            at,
+                        }),
+                )
+                .collect();
+            activity.sort_by(|a, b| b.at.cmp(&a.at).then(a.source.cmp(&b.source)));
+            let base = if secrets.is_empty() {
+                LastActivity::NoInformation {
+                    reason: "the service account has no secret".into(),
+                }
+            } else {
+                LastActivity::Never
+            };
+            self.principals.insert(
+                k.clone(),
+                Principal {
+                    key: k.clone(),
+                    kind: PrincipalKind::ServiceAccount,
+                    name: sa
+                        .name
+                        .clone()
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| sa.client_id.clone()),
+                    org_ids: vec![org_id.clone()],
+                    project_id: None,
+                    created: sa.created_at,
+                    activity,
+                    last_activity: base,
+                    detail: PrincipalDetail::ServiceAccount(model::ServiceAccount {
+                        client_id: sa.client_id.clone(),
+                        description: sa.description.clone(),
+                        secrets,
+                        access_list,
+                    }),
+                },
+            );
+            self.org_roles(&k, org, &sa.roles);
+            for g in rs.projects.iter().flatten() {
+                for role in &g.roles {
+                    self.grant(
+                        &k,
+                        Self::project_scope(org_id, &g.group_id),
+                        role,
+                        Via::Direct,
+                    );
+                }
+            }
+        }
+    }
+
+    fn database_users(&mut self, org: &RawOrg, p: &RawProject) {
+        let org_id = &org.org.id;
+        let project_id = &p.project.id;
+        if !self.in_scope(project_id) {
+            return;
+        }
+        // Creation time from the first MONGODB_USER_ADDED event in the window, when there is one.
+        let mut added: BTreeMap<&str, Timestamp> = BTreeMap::new();
+        for e in p.events.iter().flatten() {
+            if e.event_type_name == "MONGODB_USER_ADDED"
+                && let Some(u) = &e.db_user_username
+            {
+                let at = added.entry(u.as_str()).or_insert(e.created);
+                *at = (*at).min(e.created);
+            }
+        }
+        for u in p.database_users.iter().flatten() {
+            let k = key::database_user(project_id, &u.database_name, &u.username);
+            let mut roles: Vec<model::DatabaseRole> = u
+                .roles
+                .iter()
+                .map(|r| model::DatabaseRole {
+                    role: r.role_name.clone(),
+                    database: r.database_name.clone(),
+                    collection: r.collection_name.clone().filter(|c| !c.is_empty()),
+                })
+                .collect();
+            roles.sort();
+            let mut scopes: Vec<String> = u.scopes.iter().map(|s| s.name.clone()).collect();
+            scopes.sort();
+            for r in &roles {
+                let resource = match &r.collection {
+                    Some(c) => format!("{}.{c}", r.database),
+                    None => r.database.clone(),
+                };
+                let scope = Scope::Database {
+                    org_id: org_id.clone(),
+                    project_id: project_id.clone(),
+                    resource,
+                    clusters: scopes.clone(),
+                };
+                self.grant(&k, scope, &r.role, Via::Direct);
+            }
+            let mut labels: Vec<String> = u
+                .labels
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{}={}",
+                        l.key.as_deref().unwrap_or(""),
+                        l.value.as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+            labels.sort();
+            self.principals.insert(
+                k.clone(),
+                Principal {
+                    key: k.clone(),
+                    kind: PrincipalKind::DatabaseUser,
+                    name: u.username.clone(),
+                    org_ids: vec![org_id.clone()],
+                    project_id: Some(project_id.clone()),
+                    created: added.get(u.username.as_str()).copied(),
+                    activity: Vec::new(),
+                    last_activity: LastActivity::NoInformation {
+                        reason: "Atlas keeps no last-login for database users; only the access logs read tell".into(),
+                    },
+                    detail: PrincipalDetail::DatabaseUser(model::DatabaseUser {
+                        username: u.username.clone(),
+                        database_name: u.database_name.clone(),
+                        auth_method: auth_method(u),
+                        roles,
+                        scopes,
+                        delete_after: u.delete_after_date,
+                        description: u.description.clone(),
+                        labels,
+                    }),
+                },
+            );
+        }
+    }
+}
+
+fn push_sorted(v: &mut Vec<String>, item: String) {
+    if let Err(i) = v.binary_search(&item) {
+        v.insert(i, item);
+    }
+}
+
+/// Adds events and access-log authentications to each principal's signals, then decides what
+/// can be said about its last activity.
+fn attach_activity(
+    principals: &mut [Principal],
+    events: &[model::Event],
+    logs: &[AccessLogEntry],
+    windows: &[AccessLogWindow],
+) {
+    let mut latest_event: BTreeMap<&str, Timestamp> = BTreeMap::new();
+    for e in events {
+        if let Some(actor) = &e.actor {
+            let at = latest_event.entry(actor.as_str()).or_insert(e.created);
+            *at = (*at).max(e.created);
+        }
+    }
+    let mut latest_login: BTreeMap<(&str, &str), Timestamp> = BTreeMap::new();
+    for l in logs.iter().filter(|l| l.success) {
+        let at = latest_login
+            .entry((l.project_id.as_str(), l.username.as_str()))
+            .or_insert(l.at);
+        *at = (*at).max(l.at);
+    }
+    let observed: BTreeSet<&str> = windows.iter().map(|w| w.project_id.as_str()).collect();
+    for p in principals.iter_mut() {
+        if let PrincipalDetail::AtlasUser(u) = &p.detail
+            && let Some(at) = u.last_auth
+        {
+            p.activity.push(ActivitySignal {
+                source: ActivitySource::LastAuth,
+                at,
+            });
+        }
+        // Service accounts appear in events under their client id.
+        let actor_key = match &p.detail {
+            PrincipalDetail::ServiceAccount(s) => key::service_account(&s.client_id),
+            _ => p.key.clone(),
+        };
+        if let Some(at) = latest_event.get(actor_key.as_str()) {
+            p.activity.push(ActivitySignal {
+                source: ActivitySource::Event,
+                at: *at,
+            });
+        }
+        if let PrincipalDetail::DatabaseUser(d) = &p.detail {
+            let project = p.project_id.as_deref().unwrap_or_default();
+            if let Some(at) = latest_login.get(&(project, d.username.as_str())) {
+                p.activity.push(ActivitySignal {
+                    source: ActivitySource::AccessLog,
+                    at: *at,
+                });
+            } else if observed.contains(project) {
+                p.last_activity = LastActivity::NoInformation {
+                    reason: "no successful authentication in the access logs read".into(),
+                };
+            } else {
+                p.last_activity = LastActivity::NoInformation {
+                    reason: "no access log of this project was read".into(),
+                };
+            }
+        }
+        p.activity
+            .sort_by(|a, b| b.at.cmp(&a.at).then(a.source.cmp(&b.source)));
+        p.activity.dedup();
+        if let Some(first) = p.activity.first() {
+            p.last_activity = LastActivity::Seen {
+                at: first.at,
+                source: first.source,
+            };
+        } else if let PrincipalDetail::AtlasUser(u) = &p.detail
+            && !u.memberships.iter().any(|m| m.status == "ACTIVE")
+        {
+            p.last_activity = LastActivity::NoInformation {
+                reason: "the invitation has not been accepted".into(),
+            };
+        }
+    }
+}
+
+fn org_settings(s: &types::OrgSettings) -> model::OrgSettings {
+    model::OrgSettings {
+        mfa_required: s.multi_factor_auth_required,
+        api_access_list_required: s.api_access_list_required,
+        restrict_employee_access: s.restrict_employee_access,
+        security_contact: s.security_contact.clone().filter(|c| !c.trim().is_empty()),
+        max_service_account_secret_validity_hours: s.max_service_account_secret_validity_in_hours,
+        absolute_session_timeout_seconds: s
+            .custom_session_timeouts
+            .as_ref()
+            .and_then(|t| t.absolute_session_timeout_in_seconds),
+        idle_session_timeout_seconds: s
+            .custom_session_timeouts
+            .as_ref()
+            .and_then(|t| t.idle_session_timeout_in_seconds),
+    }
+}
+
+fn tags(tags: &[types::Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
+}
+
+fn project(p: &RawProject) -> model::Project {
+    model::Project {
+        id: p.project.id.clone(),
+        org_id: p.project.org_id.clone(),
+        name: p.project.name.clone(),
+        created: p.project.created,
+        tags: tags(&p.project.tags),
+        settings: p.settings.as_ref().map(|s| model::ProjectSettings {
+            data_explorer_enabled: s.is_data_explorer_enabled,
+            data_explorer_gen_ai_enabled: s.is_data_explorer_gen_ai_features_enabled,
+        }),
+        ip_access_list: p.access_list.as_ref().map(|list| {
+            let mut v: Vec<model::NetworkEntry> = list
+                .iter()
+                .map(|e| model::NetworkEntry {
+                    source: e
+                        .cidr_block
+                        .clone()
+                        .or_else(|| e.ip_address.clone())
+                        .or_else(|| e.aws_security_group.clone())
+                        .unwrap_or_default(),
+                    comment: e.comment.clone(),
+                    delete_after: e.delete_after_date,
+                })
+                .collect();
+            v.sort();
+            v
+        }),
+        audit_log: p.audit_log.as_ref().map(|a| model::AuditLogConfig {
+            enabled: a.enabled.unwrap_or(false),
+            audit_authorization_success: a.audit_authorization_success,
+            configuration_type: a.configuration_type.clone(),
+        }),
+        clusters: p.clusters.as_ref().map(|cs| {
+            let mut v: Vec<model::Cluster> = cs
+                .iter()
+                .map(|c| model::Cluster {
+                    name: c.name.clone(),
+                    id: c.id.clone(),
+                    cluster_type: c.cluster_type.clone(),
+                    state: c.state_name.clone(),
+                    paused: c.paused,
+                    created: c.create_date,
+                    mongodb_version: c.mongodb_version.clone(),
+                    tags: tags(&c.tags),
+                    employee_access_grant: c.employee_access_grant.as_ref().map(|g| {
+                        model::EmployeeAccessGrant {
+                            grant_type: g.grant_type.clone(),
+                            expires: g.expiration_time,
+                        }
+                    }),
+                })
+                .collect();
+            v.sort_by(|a, b| a.name.cmp(&b.name));
+            v
+        }),
+    }
+}
+
+fn custom_role(project_id: &str, r: &types::CustomDbRole) -> model::CustomRole {
+    model::CustomRole {
+        project_id: project_id.into(),
+        name: r.role_name.clone(),
+        actions: r
+            .actions
+            .iter()
+            .map(|a| model::RoleAction {
+                action: a.action.clone(),
+                resources: a
+                    .resources
+                    .iter()
+                    .map(|res| model::RoleResource {
+                        cluster: res.cluster,
+                        db: res.db.clone(),
+                        collection: res.collection.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        inherited_roles: r
+            .inherited_roles
+            .iter()
+            .map(|i| model::InheritedRole {
+                role: i.role.clone(),
+                db: i.db.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn event(e: &types::Event) -> model::Event {
+    let actor = e
+        .username
+        .as_deref()
+        .filter(|u| !u.is_empty())
+        .map(|u| {
+            if u.starts_with("mdb_sa_id_") {
+                key::service_account(u)
+            } else {
+                key::user(u)
+            }
+        })
+        .or_else(|| {
+            e.public_key
+                .as_deref()
+                .filter(|k| !k.is_empty())
+                .map(key::api_key)
+        });
+    model::Event {
+        id: e.id.clone(),
+        created: e.created,
+        event_type: e.event_type_name.clone(),
+        org_id: e.org_id.clone(),
+        project_id: e.group_id.clone(),
+        actor,
+        by_mongodb_staff: e.is_global_admin.unwrap_or(false),
+        remote_address: e.remote_address.clone(),
+        target: e
+            .target_username
+            .clone()
+            .or_else(|| e.target_public_key.clone())
+            .or_else(|| e.db_user_username.clone())
+            .or_else(|| e.team_id.clone()),
+    }
+}
+
+/// Atlas documents ISO 8601 UTC but types the field as a plain string: accept RFC 3339, and a
+/// date-time without offset read as UTC.
+pub(crate) fn parse_log_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    s.parse::<Timestamp>().ok().or_else(|| {
+        s.parse::<jiff::civil::DateTime>()
+            .ok()
+            .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp())
+    })
+}
+
+fn access_log(project_id: &str, cluster: &str, e: &types::AccessLog) -> Option<AccessLogEntry> {
+    Some(AccessLogEntry {
+        project_id: project_id.into(),
+        cluster: cluster.into(),
+        username: e.username.clone().filter(|u| !u.is_empty())?,
+        auth_source: e.auth_source.clone(),
+        success: e.auth_result.unwrap_or(false),
+        failure_reason: e.failure_reason.clone(),
+        ip_address: e.ip_address.clone(),
+        at: parse_log_time(e.timestamp.as_deref()?)?,
+    })
+}
+
+fn auth_method(u: &types::DatabaseUser) -> AuthMethod {
+    fn set(v: &Option<String>) -> Option<&str> {
+        v.as_deref().filter(|x| *x != "NONE")
+    }
+    if let Some(t) = set(&u.x509_type) {
+        return if t == "MANAGED" {
+            AuthMethod::X509Managed
+        } else {
+            AuthMethod::X509Customer
+        };
+    }
+    if let Some(t) = set(&u.aws_iam_type) {
+        return if t == "ROLE" {
+            AuthMethod::AwsIamRole
+        } else {
+            AuthMethod::AwsIamUser
+        };
+    }
+    if let Some(t) = set(&u.ldap_auth_type) {
+        return if t == "GROUP" {
+            AuthMethod::LdapGroup
+        } else {
+            AuthMethod::LdapUser
+        };
+    }
+    if let Some(t) = set(&u.oidc_auth_type) {
+        return if t == "IDP_GROUP" {
+            AuthMethod::OidcIdpGroup
+        } else {
+            AuthMethod::OidcUser
+        };
+    }
+    AuthMethod::Password
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_times_parse_leniently() {
+        assert!(parse_log_time("2026-11-19T10:00:00Z").is_some());
+        assert!(parse_log_time("2026-11-19T10:00:00.123+00:00").is_some());
+        assert_eq!(
+            parse_log_time("2026-11-19T10:00:00"),
+            parse_log_time("2026-11-19T10:00:00Z")
+        );
+        assert!(parse_log_time("yesterday").is_none());
+    }
+}

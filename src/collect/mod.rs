@@ -1,0 +1,511 @@
+//! Walks an Atlas estate through the [`Client`] and builds the [`Snapshot`].
+//!
+//! The walk reads each org's settings, projects, users (every membership status), teams, API
+//! keys with their access lists, service accounts with their project roles and access lists,
+//! and events; and each project's settings, IP access list, auditing, clusters, team roles,
+//! database users, custom roles, events and per-cluster access logs. No request asks for what
+//! another already gave: team membership comes from the users' `teamIds`, not from one call per
+//! team. A scope that cannot be read becomes a [`CoverageGap`] and the walk goes on; only a
+//! failure to list anything at all is an error.
+
+mod assemble;
+mod progress;
+pub mod raw;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use futures::future::join_all;
+use jiff::{SignedDuration, Timestamp};
+use serde::de::DeserializeOwned;
+
+pub use assemble::assemble;
+use progress::Progress;
+use raw::{RawAccessLog, RawApiKey, RawEstate, RawOrg, RawProject, RawServiceAccount, Window};
+
+use crate::atlas::endpoint::{self as ep, Endpoint};
+use crate::atlas::{AtlasError, Client, types};
+use crate::model::{CoverageGap, Meta, RequestedScope, Snapshot};
+
+/// What to collect.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// Only these orgs (empty: every org the credential can read).
+    pub orgs: Vec<String>,
+    /// Only these projects (empty: every project of the orgs).
+    pub projects: Vec<String>,
+    /// The as-of time: windows end here and every age is measured from here.
+    pub now: Timestamp,
+    /// How far back to read events.
+    pub events_since: SignedDuration,
+    /// How far back to read database access logs (Atlas keeps 7 days).
+    pub access_logs_since: SignedDuration,
+    /// Show progress on stderr.
+    pub progress: bool,
+}
+
+/// Atlas returns at most this many access-log entries per request.
+pub const MAX_ACCESS_LOGS: usize = 20_000;
+
+/// Why nothing could be collected.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The first listing failed: nothing can be read with these credentials or this URL.
+    #[error("could not read the list of organizations: {0}")]
+    Root(#[source] AtlasError),
+    /// The credential reads no org at all.
+    #[error(
+        "the credential can read no organization; for a project-scoped key, name the projects with --project"
+    )]
+    NothingVisible,
+}
+
+struct Walk<'a> {
+    client: &'a Client,
+    opts: &'a CollectOptions,
+    gaps: Mutex<Vec<CoverageGap>>,
+    progress: Progress,
+}
+
+/// Collects the estate.
+///
+/// # Errors
+/// Only when nothing at all can be read; every narrower failure is a coverage gap.
+pub async fn collect(client: &Client, opts: &CollectOptions) -> Result<Snapshot, CollectError> {
+    let started = Instant::now();
+    let walk = Walk {
+        client,
+        opts,
+        gaps: Mutex::new(Vec::new()),
+        progress: Progress::new(opts.progress),
+    };
+    let (orgs, only_projects) = walk.roots().await?;
+    walk.progress.set_orgs(orgs.len());
+    let raw_orgs = join_all(orgs.into_iter().map(|o| walk.org(o, &only_projects))).await;
+    walk.progress.finish();
+    let window = Window {
+        now: Some(opts.now),
+        events_since: Some(opts.now - opts.events_since),
+        access_logs_since: Some(opts.now - opts.access_logs_since),
+    };
+    let meta = Meta {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        collected_at: Some(opts.now),
+        duration_ms: started.elapsed().as_millis() as u64,
+        credential: format!(
+            "{}:{}",
+            client.credentials().kind(),
+            client.credentials().identity()
+        ),
+        base_url: client.base_url().into(),
+        scope: RequestedScope {
+            orgs: opts.orgs.clone(),
+            projects: opts.projects.clone(),
+            events_since: window.events_since,
+            access_logs_since: window.access_logs_since,
+        },
+        endpoints: client.tallies(),
+    };
+    let gaps = walk.gaps.into_inner().unwrap_or_else(|p| p.into_inner());
+    Ok(assemble(
+        RawEstate {
+            orgs: raw_orgs,
+            only_projects,
+            window,
+        },
+        meta,
+        gaps,
+    ))
+}
+
+/// A path segment, percent-encoded (cluster names and ids are plain, but never trust that).
+fn seg(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+impl Walk<'_> {
+    fn gap(&self, scope: String, error: &AtlasError) {
+        tracing::warn!(%scope, %error, "not collected");
+        let reason = match error {
+            AtlasError::Status {
+                status: 401 | 403, ..
+            } => {
+                format!("access denied: the credential lacks the role this needs ({error})")
+            }
+            _ => error.to_string(),
+        };
+        let gap = CoverageGap {
+            scope,
+            endpoint: error.endpoint().into(),
+            status: error.status(),
+            error_code: error.error_code().map(str::to_string),
+            reason,
+        };
+        self.gaps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(gap);
+    }
+
+    async fn all<T: DeserializeOwned>(
+        &self,
+        scope: &str,
+        endpoint: &Endpoint,
+        path: String,
+        query: &[(&str, String)],
+    ) -> Option<Vec<T>> {
+        match self.client.get_all(endpoint, &path, query).await {
+            Ok(listing) => Some(listing.items),
+            Err(e) => {
+                self.gap(scope.into(), &e);
+                None
+            }
+        }
+    }
+
+    async fn object<T: DeserializeOwned>(
+        &self,
+        scope: &str,
+        endpoint: &Endpoint,
+        path: String,
+    ) -> Option<T> {
+        match self.client.get_object(endpoint, &path, &[]).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.gap(scope.into(), &e);
+                None
+            }
+        }
+    }
+
+    /// The orgs to walk, and the project filter from `--project`.
+    async fn roots(&self) -> Result<(Vec<types::Organization>, BTreeSet<String>), CollectError> {
+        let (client, opts) = (self.client, self.opts);
+        if opts.orgs.is_empty() && opts.projects.is_empty() {
+            let orgs: Vec<types::Organization> = client
+                .get_all(&ep::LIST_ORGS, "/orgs", &[])
+                .await
+                .map_err(CollectError::Root)?
+                .items;
+            if orgs.is_empty() {
+                return Err(CollectError::NothingVisible);
+            }
+            return Ok((orgs, BTreeSet::new()));
+        }
+        let mut org_ids: BTreeSet<String> = opts.orgs.iter().cloned().collect();
+        let mut only = BTreeSet::new();
+        for id in &opts.projects {
+            match client
+                .get_object::<types::Project>(
+                    &ep::GET_PROJECT,
+                    &format!("/groups/{}", seg(id)),
+                    &[],
+                )
+                .await
+            {
+                Ok(p) => {
+                    org_ids.insert(p.org_id.clone());
+                    only.insert(p.id);
+                }
+                Err(e @ AtlasError::Auth { .. }) => return Err(CollectError::Root(e)),
+                Err(e) => self.gap(format!("project:{id}"), &e),
+            }
+        }
+        let mut orgs = Vec::new();
+        for id in org_ids {
+            match client
+                .get_object::<types::Organization>(
+                    &ep::GET_ORG,
+                    &format!("/orgs/{}", seg(&id)),
+                    &[],
+                )
+                .await
+            {
+                Ok(o) => orgs.push(o),
+                Err(e @ AtlasError::Auth { .. }) => return Err(CollectError::Root(e)),
+                Err(e) => self.gap(format!("org:{id}"), &e),
+            }
+        }
+        if orgs.is_empty() && self.gaps.lock().map(|g| g.is_empty()).unwrap_or(false) {
+            return Err(CollectError::NothingVisible);
+        }
+        Ok((orgs, only))
+    }
+
+    fn event_query(&self) -> Vec<(&'static str, String)> {
+        let since = self.opts.now - self.opts.events_since;
+        // maxDate pins the listing: events that arrive during the walk cannot shift its pages.
+        vec![
+            ("minDate", since.to_string()),
+            ("maxDate", self.opts.now.to_string()),
+        ]
+    }
+
+    async fn org(&self, org: types::Organization, only: &BTreeSet<String>) -> RawOrg {
+        let id = seg(&org.id);
+        let scope = format!("org:{}", org.id);
+        let base = format!("/orgs/{id}");
+        let statuses: Vec<(&str, String)> = [
+            "ACTIVE",
+            "PENDING",
+            "INVITATION_EXPIRED",
+            "INVITATION_REJECTED",
+        ]
+        .into_iter()
+        .map(|s| ("orgMembershipStatuses", s.to_string()))
+        .collect();
+        let events_q = self.event_query();
+        let projects_fut = async {
+            let listed: Option<Vec<types::Project>> = self
+                .all(&scope, &ep::ORG_PROJECTS, format!("{base}/groups"), &[])
+                .await;
+            let mut chosen: Vec<types::Project> = listed
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| only.is_empty() || only.contains(&p.id))
+                .collect();
+            chosen.sort_by(|a, b| a.id.cmp(&b.id));
+            self.progress.add_projects(chosen.len());
+            join_all(chosen.into_iter().map(|p| self.project(p))).await
+        };
+        let (settings, users, teams, api_keys, service_accounts, events, projects) = futures::join!(
+            self.object::<types::OrgSettings>(
+                &scope,
+                &ep::ORG_SETTINGS,
+                format!("{base}/settings")
+            ),
+            self.all::<types::OrgUser>(&scope, &ep::ORG_USERS, format!("{base}/users"), &statuses),
+            self.all::<types::Team>(&scope, &ep::ORG_TEAMS, format!("{base}/teams"), &[]),
+            self.api_keys(&scope, &base),
+            self.service_accounts(&scope, &base),
+            self.all::<types::Event>(&scope, &ep::ORG_EVENTS, format!("{base}/events"), &events_q),
+            projects_fut,
+        );
+        self.progress.org_done();
+        RawOrg {
+            org,
+            settings,
+            users,
+            teams,
+            api_keys,
+            service_accounts,
+            events,
+            projects,
+        }
+    }
+
+    async fn api_keys(&self, scope: &str, base: &str) -> Option<Vec<RawApiKey>> {
+        let keys: Vec<types::ApiKey> = self
+            .all(scope, &ep::ORG_API_KEYS, format!("{base}/apiKeys"), &[])
+            .await?;
+        Some(
+            join_all(keys.into_iter().map(|key| async move {
+                let path = format!("{base}/apiKeys/{}/accessList", seg(&key.id));
+                let key_scope = format!("apikey:{}", key.public_key);
+                let access_list = self
+                    .all(&key_scope, &ep::API_KEY_ACCESS_LIST, path, &[])
+                    .await;
+                RawApiKey { key, access_list }
+            }))
+            .await,
+        )
+    }
+
+    async fn service_accounts(&self, scope: &str, base: &str) -> Option<Vec<RawServiceAccount>> {
+        let accounts: Vec<types::ServiceAccount> = self
+            .all(
+                scope,
+                &ep::ORG_SERVICE_ACCOUNTS,
+                format!("{base}/serviceAccounts"),
+                &[],
+            )
+            .await?;
+        Some(
+            join_all(accounts.into_iter().map(|account| async move {
+                let sa_base = format!("{base}/serviceAccounts/{}", seg(&account.client_id));
+                let sa_scope = format!("sa:{}", account.client_id);
+                let (projects, access_list) = futures::join!(
+                    self.all(
+                        &sa_scope,
+                        &ep::SERVICE_ACCOUNT_PROJECTS,
+                        format!("{sa_base}/groups"),
+                        &[]
+                    ),
+                    self.all(
+                        &sa_scope,
+                        &ep::SERVICE_ACCOUNT_ACCESS_LIST,
+                        format!("{sa_base}/accessList"),
+                        &[]
+                    ),
+                );
+                RawServiceAccount {
+                    account,
+                    projects,
+                    access_list,
+                }
+            }))
+            .await,
+        )
+    }
+
+    async fn project(&self, project: types::Project) -> RawProject {
+        let scope = format!("project:{}", project.id);
+        let base = format!("/groups/{}", seg(&project.id));
+        let events_q = self.event_query();
+        let clusters_and_logs = async {
+            let clusters: Option<Vec<types::Cluster>> = self
+                .all(
+                    &scope,
+                    &ep::PROJECT_CLUSTERS,
+                    format!("{base}/clusters"),
+                    &[],
+                )
+                .await;
+            let logs = match &clusters {
+                Some(cs) => {
+                    join_all(
+                        cs.iter()
+                            .map(|c| self.access_log(&project.id, &base, &c.name)),
+                    )
+                    .await
+                }
+                None => Vec::new(),
+            };
+            (clusters, logs)
+        };
+        let (
+            settings,
+            access_list,
+            audit_log,
+            (clusters, access_logs),
+            teams,
+            database_users,
+            custom_roles,
+            events,
+        ) = futures::join!(
+            self.object::<types::ProjectSettings>(
+                &scope,
+                &ep::PROJECT_SETTINGS,
+                format!("{base}/settings")
+            ),
+            self.all::<types::NetworkEntry>(
+                &scope,
+                &ep::PROJECT_ACCESS_LIST,
+                format!("{base}/accessList"),
+                &[]
+            ),
+            self.object::<types::AuditLog>(
+                &scope,
+                &ep::PROJECT_AUDIT_LOG,
+                format!("{base}/auditLog")
+            ),
+            clusters_and_logs,
+            self.all::<types::TeamRole>(&scope, &ep::PROJECT_TEAMS, format!("{base}/teams"), &[]),
+            self.all::<types::DatabaseUser>(
+                &scope,
+                &ep::DATABASE_USERS,
+                format!("{base}/databaseUsers"),
+                &[]
+            ),
+            async {
+                match self
+                    .client
+                    .get_array(&ep::CUSTOM_DB_ROLES, &format!("{base}/customDBRoles/roles"))
+                    .await
+                {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        self.gap(scope.clone(), &e);
+                        None
+                    }
+                }
+            },
+            self.all::<types::Event>(
+                &scope,
+                &ep::PROJECT_EVENTS,
+                format!("{base}/events"),
+                &events_q
+            ),
+        );
+        self.progress.project_done();
+        RawProject {
+            project,
+            settings,
+            access_list,
+            audit_log,
+            clusters,
+            teams,
+            database_users,
+            custom_roles,
+            access_logs,
+            events,
+        }
+    }
+
+    /// One cluster's access log over the window. Atlas caps an answer at 20,000 entries, newest
+    /// first: a full answer means older entries were cut, so the window is split and read again.
+    async fn access_log(&self, project_id: &str, base: &str, cluster: &str) -> RawAccessLog {
+        let path = format!("{base}/dbAccessHistory/clusters/{}", seg(cluster));
+        let scope = format!("project:{project_id}/cluster:{cluster}");
+        let end = self.opts.now.as_millisecond();
+        let start = (self.opts.now - self.opts.access_logs_since).as_millisecond();
+        let mut pending = vec![(start, end)];
+        let mut all = Vec::new();
+        let mut split = false;
+        while let Some((from, to)) = pending.pop() {
+            let query = [
+                ("start", from.to_string()),
+                ("end", to.to_string()),
+                ("nLogs", MAX_ACCESS_LOGS.to_string()),
+            ];
+            match self
+                .client
+                .get_object::<types::AccessLogList>(&ep::ACCESS_HISTORY, &path, &query)
+                .await
+            {
+                Ok(list) if list.access_logs.len() >= MAX_ACCESS_LOGS && to - from > 1_000 => {
+                    split = true;
+                    let mid = from + (to - from) / 2;
+                    pending.push((from, mid));
+                    pending.push((mid, to));
+                }
+                Ok(list) => all.extend(list.access_logs),
+                Err(e) => {
+                    self.gap(scope, &e);
+                    return RawAccessLog {
+                        cluster: cluster.into(),
+                        logs: None,
+                    };
+                }
+            }
+        }
+        if !split {
+            return RawAccessLog {
+                cluster: cluster.into(),
+                logs: Some(all),
+            };
+        }
+        // Split windows share their boundary millisecond: drop exact repeats.
+        let mut entries: BTreeMap<(String, String, bool), types::AccessLog> = BTreeMap::new();
+        for log in all {
+            let k = (
+                log.timestamp.clone().unwrap_or_default(),
+                format!(
+                    "{}|{}|{}",
+                    log.username.as_deref().unwrap_or(""),
+                    log.hostname.as_deref().unwrap_or(""),
+                    log.ip_address.as_deref().unwrap_or("")
+                ),
+                log.auth_result.unwrap_or(false),
+            );
+            entries.entry(k).or_insert(log);
+        }
+        RawAccessLog {
+            cluster: cluster.into(),
+            logs: Some(entries.into_values().collect()),
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Injected faults: transient ones drawn per request from a seeded deterministic generator
+//! (429, 5xx, slow answers, dropped connections) and permanent ones tied to path prefixes
+//! (403, 401, malformed bodies).
+//!
+//! The draw for a request depends only on the seed, the request line and how many times that
+//! same request line was seen before, not on arrival order: a run with concurrent requests
+//! meets the same faults on the same requests every time, and a retry gets a fresh draw.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// A transient fault kind, drawn per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Transient {
+    /// 429 `RATE_LIMITED_TOKEN_BUCKET` with `Retry-After: 1`.
+    TooManyRequests,
+    /// 500 `UNEXPECTED_ERROR`.
+    Internal,
+    /// 502 from the load balancer, with an HTML body.
+    BadGateway,
+    /// 503 `SERVICE_UNAVAILABLE` with `Retry-After: 1`.
+    Unavailable,
+    /// 504 from the load balancer, with an HTML body.
+    GatewayTimeout,
+    /// The normal answer, after `slow-ms`.
+    Slow,
+    /// 200 headers and half the body, then the connection is cut.
+    Drop,
+}
+
+impl Transient {
+    const ALL: [Transient; 7] = [
+        Transient::TooManyRequests,
+        Transient::Internal,
+        Transient::BadGateway,
+        Transient::Unavailable,
+        Transient::GatewayTimeout,
+        Transient::Slow,
+        Transient::Drop,
+    ];
+
+    /// The key in a fault spec and in `MockStats::faults_injected`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Transient::TooManyRequests => "429",
+            Transient::Internal => "500",
+            Transient::BadGateway => "502",
+            Transient::Unavailable => "503",
+            Transient::GatewayTimeout => "504",
+            Transient::Slow => "slow",
+            Transient::Drop => "drop",
+        }
+    }
+}
+
+/// A permanent fault kind, applied to every request below a path prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permanent {
+    /// 403: the credential lacks the role for this scope.
+    Deny,
+    /// 401 `USER_UNAUTHORIZED` after authentication succeeded (no challenge).
+    Unauth,
+    /// 200 with a body that is not valid JSON.
+    Malformed,
+}
+
+impl Permanent {
+    /// The key in a fault spec and in `MockStats::faults_injected`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Permanent::Deny => "deny",
+            Permanent::Unauth => "unauth",
+            Permanent::Malformed => "malformed",
+        }
+    }
+}
+
+const VALID_KEYS: &str = "429, 500, 502, 503, 504, slow, drop (probabilities 0..1), slow-ms, seed, deny, unauth, malformed (path prefixes)";
+
+/// Which faults to inject. Parsed from `key=value,...`, e.g.
+/// `500=0.05,429=0.02,slow=0.01,slow-ms=3000,seed=7,deny=/groups/X,malformed=/orgs/Y/teams`.
+/// The default injects nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultSpec {
+    /// Probability of each transient kind per request; together at most 1.
+    pub rates: Vec<(Transient, f64)>,
+    /// How long a `slow` answer waits.
+    pub slow: Duration,
+    /// Seed of the deterministic draws.
+    pub seed: u64,
+    /// Path prefixes (below `/api/atlas/v2`) with a permanent fault, in spec order.
+    pub prefixes: Vec<(Permanent, String)>,
+}
+
+impl Default for FaultSpec {
+    fn default() -> Self {
+        FaultSpec {
+            rates: Vec::new(),
+            slow: Duration::from_millis(3000),
+            seed: 0,
+            prefixes: Vec::new(),
+        }
+    }
+}
+
+/// Why a fault spec could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FaultSpecError {
+    /// A key that is not a fault kind.
+    #[error("unknown fault `{key}`; valid keys: {VALID_KEYS}")]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+    },
+    /// A value that does not fit its key.
+    #[error("invalid value `{value}` for fault `{key}`: expected {expected}")]
+    BadValue {
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// What the key takes.
+        expected: &'static str,
+    },
+    /// An item without `=`.
+    #[error("fault `{item}` has no value; write key=value (valid keys: {VALID_KEYS})")]
+    MissingValue {
+        /// The item as written.
+        item: String,
+    },
+    /// Transient probabilities adding up to more than 1.
+    #[error("fault probabilities add up to {sum}, more than 1")]
+    TooLikely {
+        /// Their sum.
+        sum: f64,
+    },
+}
+
+impl FromStr for FaultSpec {
+    type Err = FaultSpecError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let mut spec = FaultSpec::default();
+        for item in input.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (key, value) = item
+                .split_once('=')
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .ok_or_else(|| FaultSpecError::MissingValue { item: item.into() })?;
+            let bad = |expected| FaultSpecError::BadValue {
+                key: key.into(),
+                value: value.into(),
+                expected,
+            };
+            if let Some(kind) = Transient::ALL.into_iter().find(|t| t.key() == key) {
+                let p: f64 = value
+                    .parse()
+                    .ok()
+                    .filter(|p: &f64| (0.0..=1.0).contains(p))
+                    .ok_or_else(|| bad("a probability from 0 to 1"))?;
+                spec.rates.retain(|(k, _)| *k != kind);
+                spec.rates.push((kind, p));
+                continue;
+            }
+            let permanent = match key {
+                "deny" => Permanent::Deny,
+                "unauth" => Permanent::Unauth,
+                "malformed" => Permanent::Malformed,
+                "slow-ms" => {
+                    spec.slow = Duration::from_millis(
+                        value.parse().map_err(|_| bad("milliseconds, an integer"))?,
+                    );
+                    continue;
+                }
+                "seed" => {
+                    spec.seed = value.parse().map_err(|_| bad("an unsigned integer"))?;
+                    continue;
+                }
+                _ => return Err(FaultSpecError::UnknownKey { key: key.into() }),
+            };
+            let prefix = value.strip_prefix("/api/atlas/v2").unwrap_or(value);
+            if !prefix.starts_with('/') {
+                return Err(bad("an API path prefix starting with /, e.g. /groups/<id>"));
+            }
+            spec.prefixes.push((permanent, prefix.to_owned()));
+        }
+        spec.rates.sort_by_key(|(k, _)| *k);
+        let sum: f64 = spec.rates.iter().map(|(_, p)| p).sum();
+        if sum > 1.0 + 1e-9 {
+            return Err(FaultSpecError::TooLikely { sum });
+        }
+        Ok(spec)
+    }
+}
+
+impl fmt::Display for FaultSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut items: Vec<String> = self
+            .rates
+            .iter()
+            .map(|(k, p)| format!("{}={p}", k.key()))
+            .collect();
+        items.push(format!("slow-ms={}", self.slow.as_millis()));
+        items.push(format!("seed={}", self.seed));
+        items.extend(
+            self.prefixes
+                .iter()
+                .map(|(k, p)| format!("{}={p}", k.key())),
+        );
+        f.write_str(&items.join(","))
+    }
+}
+
+impl FaultSpec {
+    /// Whether the spec injects anything at all.
+    pub fn is_empty(&self) -> bool {
+        self.rates.iter().all(|(_, p)| *p == 0.0) && self.prefixes.is_empty()
+    }
+
+    /// The first permanent fault whose prefix `path` starts with.
+    pub fn permanent(&self, path: &str) -> Option<Permanent> {
+        self.prefixes
+            .iter()
+            .find(|(_, prefix)| path.starts_with(prefix.as_str()))
+            .map(|(kind, _)| *kind)
+    }
+}
+
+/// Draws transient faults for requests.
+#[derive(Debug)]
+pub(crate) struct FaultDice {
+    spec: FaultSpec,
+    /// How many times each request line was seen.
+    attempts: Mutex<HashMap<String, u64>>,
+}
+
+impl FaultDice {
+    /// Dice for a spec.
+    pub fn new(spec: FaultSpec) -> Self {
+        FaultDice {
+            spec,
+            attempts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &FaultSpec {
+        &self.spec
+    }
+
+    /// The transient fault (if any) for this occurrence of `request_line`.
+    pub fn draw(&self, request_line: &str) -> Option<Transient> {
+        if self.spec.rates.is_empty() {
+            return None;
+        }
+        let attempt = {
+            let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+            let n = attempts.entry(request_line.to_owned()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let u = unit(self.spec.seed, request_line, attempt);
+        let mut edge = 0.0;
+        for (kind, p) in &self.spec.rates {
+            edge += p;
+            if u < edge {
+                return Some(*kind);
+            }
+        }
+        None
+    }
+}
+
+/// A uniform number in [0, 1) from (seed, text, attempt): FNV-1a over the text, then splitmix64.
+fn unit(seed: u64, text: &str, attempt: u64) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = h ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ attempt.rotate_left(32);
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_full_grammar() {
+        let spec: FaultSpec = "500=0.05, 503=0.05,429=0.02,502=0.01,504=0.01,slow=0.02,drop=0.02,\
+                               slow-ms=10,seed=7,deny=/groups/g1,unauth=/orgs/o1/settings,\
+                               malformed=/api/atlas/v2/groups/g2/databaseUsers"
+            .parse()
+            .unwrap();
+        assert_eq!(spec.rates.len(), 7);
+        assert_eq!(spec.slow, Duration::from_millis(10));
+        assert_eq!(spec.seed, 7);
+        assert_eq!(spec.permanent("/groups/g1/events"), Some(Permanent::Deny));
+        assert_eq!(spec.permanent("/orgs/o1/settings"), Some(Permanent::Unauth));
+        assert_eq!(
+            spec.permanent("/groups/g2/databaseUsers"),
+            Some(Permanent::Malformed)
+        );
+        assert_eq!(spec.permanent("/groups/g3"), None);
+        let again: FaultSpec = spec.to_string().parse().unwrap();
+        assert_eq!(again, spec);
+        assert!("".parse::<FaultSpec>().unwrap().is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_valid_ones() {
+        let err = "501=0.1".parse::<FaultSpec>().unwrap_err().to_string();
+        assert!(
+            err.contains("`501`") && err.contains("slow-ms") && err.contains("malformed"),
+            "{err}"
+        );
+        let err = "500=lots".parse::<FaultSpec>().unwrap_err().to_string();
+        assert!(
+            err.contains("`500`") && err.contains("probability"),
+            "{err}"
+        );
+        let err = "500=1.5".parse::<FaultSpec>().unwrap_err().to_string();
+        assert!(err.contains("`1.5`"), "{err}");
+        let err = "deny=groups/x"
+            .parse::<FaultSpec>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("starting with /"), "{err}");
+        assert!("500".parse::<FaultSpec>().is_err());
+        assert!("500=0.6,503=0.6".parse::<FaultSpec>().is_err());
+    }
+
+    #[test]
+    fn draws_are_deterministic_and_near_their_rates() {
+        let spec: FaultSpec = "500=0.1,drop=0.05,seed=3".parse().unwrap();
+        let run = || {
+            let dice = FaultDice::new(spec.clone());
+            (0..4000)
+                .map(|i| dice.draw(&format!("GET /x?pageNum={i}")))
+                .collect::<Vec<_>>()
+        };
+        let a = run();
+        assert_eq!(a, run());
+        let count = |k| a.iter().filter(|d| **d == Some(k)).count();
+        assert!(
+            (320..=480).contains(&count(Transient::Internal)),
+            "{}",
+            count(Transient::Internal)
+        );
+        assert!(
+            (140..=260).contains(&count(Transient::Drop)),
+            "{}",
+            count(Transient::Drop)
+        );
+        // A retry of the same request line draws again.
+        let dice = FaultDice::new("500=0.5,seed=1".parse().unwrap());
+        let draws: Vec<_> = (0..64).map(|_| dice.draw("GET /same")).collect();
+        assert!(draws.iter().any(Option::is_some) && draws.iter().any(Option::is_none));
+    }
+}

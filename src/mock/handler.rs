@@ -1,0 +1,400 @@
+//! The request path of the simulated Atlas, every gate in the order Atlas applies them:
+//! authentication, rate limit, permanent and transient faults, route, media type, answer.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use futures::StreamExt as _;
+use serde_json::Value;
+
+use super::api::{accepts, answer, media_type, resolve, wrong_accept};
+use super::api_error::ApiError;
+use super::digest::{DigestAuth, Refusal, strip_scheme};
+use super::faults::{FaultDice, Permanent, Transient};
+use super::oauth::OAuth;
+use super::paging::Query;
+use super::ratelimit::{Limiter, Take};
+use super::stats::Recorder;
+use super::world::World;
+
+/// Prefix of every API path.
+pub(crate) const API_PREFIX: &str = "/api/atlas/v2";
+/// The OAuth token endpoint.
+pub(crate) const TOKEN_PATH: &str = "/api/oauth/token";
+/// How long a dropped answer stalls between its first half and the cut.
+const DROP_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+/// Largest token-request body read.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Everything a request handler needs, shared by all connections.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub world: Arc<World>,
+    pub strict_accept: bool,
+    pub public_key: String,
+    pub digest: DigestAuth,
+    pub oauth: Option<OAuth>,
+    pub limiter: Option<Limiter>,
+    pub faults: FaultDice,
+    pub stats: Recorder,
+    pub base_url: String,
+}
+
+/// Answers any request: the token endpoint, an API path, or 404.
+pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    shared.stats.update(|s| s.requests += 1);
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let (response, route) = if path == TOKEN_PATH {
+        (token(&shared, request).await, None)
+    } else if let Some(api_path) = path.strip_prefix(API_PREFIX) {
+        let api_path = api_path.to_owned();
+        api(&shared, request, &api_path).await
+    } else {
+        (ApiError::not_found(&path).into_response(), None)
+    };
+    let status = response.status().as_u16();
+    shared.stats.update(|s| {
+        *s.by_status.entry(status).or_insert(0) += 1;
+        if let Some(template) = route
+            && response.status().is_success()
+        {
+            *s.by_route.entry(format!("GET {template}")).or_insert(0) += 1;
+        }
+    });
+    // Never the headers: they carry credentials.
+    tracing::debug!(%method, %path, status, "simulated Atlas");
+    response
+}
+
+async fn token(shared: &Shared, request: Request) -> Response {
+    if request.method() != Method::POST {
+        return method_not_allowed("POST");
+    }
+    let authorization = header_str(request.headers(), header::AUTHORIZATION).map(str::to_owned);
+    let form = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES)
+        .await
+        .unwrap_or_default();
+    let Some(oauth) = &shared.oauth else {
+        shared.stats.update(|s| s.auth_failures += 1);
+        return json(
+            StatusCode::UNAUTHORIZED,
+            super::oauth::TokenRefusal::InvalidClient.body(),
+        );
+    };
+    match oauth.issue(authorization.as_deref(), &form) {
+        Ok(body) => {
+            shared.stats.update(|s| s.tokens_issued += 1);
+            let mut response = json(StatusCode::OK, &body);
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(refusal) => {
+            shared.stats.update(|s| s.auth_failures += 1);
+            let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            json(status, refusal.body())
+        }
+    }
+}
+
+/// Answers an API request; the route template is returned for the counters.
+async fn api(
+    shared: &Shared,
+    request: Request,
+    api_path: &str,
+) -> (Response, Option<&'static str>) {
+    let headers = request.headers();
+    let uri = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path(), |pq| pq.as_str());
+    let raw_query = request.uri().query();
+
+    let who = match authenticate(shared, headers, request.method().as_str(), uri) {
+        Ok(who) => who,
+        Err(refused) => return (*refused, None),
+    };
+    if request.method() != Method::GET {
+        return (method_not_allowed("GET"), None);
+    }
+    let remaining = match &shared.limiter {
+        None => None,
+        Some(limiter) => match limiter.take(&who) {
+            Take::Granted { remaining } => Some((limiter.limit().capacity, remaining)),
+            Take::Denied { retry_after } => {
+                shared.stats.update(|s| s.rate_limited += 1);
+                return (too_many(limiter, api_path, retry_after), None);
+            }
+        },
+    };
+
+    let permanent = shared.faults.spec().permanent(api_path);
+    match permanent {
+        Some(Permanent::Deny) => {
+            shared.stats.fault("deny");
+            return (denied(api_path), None);
+        }
+        Some(Permanent::Unauth) => {
+            shared.stats.fault("unauth");
+            return (unauthorized_role().into_response(), None);
+        }
+        _ => {}
+    }
+    let transient = if shared.faults.spec().rates.is_empty() {
+        None
+    } else {
+        shared.faults.draw(&format!("GET {uri}"))
+    };
+    if let Some(kind) = transient {
+        shared.stats.fault(kind.key());
+        if let Some(response) = transient_error(kind, api_path, shared.limiter.as_ref()) {
+            return (response, None);
+        }
+        if kind == Transient::Slow {
+            tokio::time::sleep(shared.faults.spec().slow).await;
+        }
+    }
+
+    let matched = match resolve(api_path) {
+        Ok(matched) => matched,
+        Err(error) => return (error.into_response(), None),
+    };
+    let route = matched.route;
+    let accept = header_str(headers, header::ACCEPT);
+    if !accepts(accept, route.version) {
+        shared.stats.update(|s| s.wrong_accept += 1);
+        if shared.strict_accept {
+            return (wrong_accept(accept, route.version).into_response(), None);
+        }
+    }
+    let query = Query::parse(raw_query);
+    let link_url = format!("{}{API_PREFIX}{api_path}", shared.base_url);
+    let body = match answer(&shared.world, &matched, api_path, &query, &link_url) {
+        Ok(body) => body,
+        Err(error) => return (error.into_response(), None),
+    };
+
+    let mut counted = Some(route.template);
+    let body = if permanent == Some(Permanent::Malformed) {
+        shared.stats.fault("malformed");
+        counted = None;
+        // Half of a JSON object or array never closes it: not valid JSON.
+        Body::from(Bytes::from(body[..body.len() / 2].to_vec()))
+    } else if transient == Some(Transient::Drop) {
+        counted = None;
+        let half = Bytes::from(body[..body.len().div_ceil(2)].to_vec());
+        let cut = std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "simulated Atlas: connection dropped (injected fault)",
+        );
+        // The pause lets the head and the first half reach the client before the cut.
+        let cut = futures::stream::once(async move {
+            tokio::time::sleep(DROP_PAUSE).await;
+            Err(cut)
+        });
+        Body::from_stream(futures::stream::iter([Ok(half)]).chain(cut))
+    } else {
+        Body::from(body)
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&media_type(route.version)) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    if let Some((limit, left)) = remaining {
+        headers.insert("RateLimit-Limit", HeaderValue::from(limit));
+        headers.insert("RateLimit-Remaining", HeaderValue::from(left));
+    }
+    (response, counted)
+}
+
+/// The caller's identity (public key or client id), or the 401 to send.
+fn authenticate(
+    shared: &Shared,
+    headers: &HeaderMap,
+    method: &str,
+    uri: &str,
+) -> Result<String, Box<Response>> {
+    let authorization = header_str(headers, header::AUTHORIZATION);
+    if let Some(token) = authorization.and_then(|h| strip_scheme(h, "Bearer")) {
+        if let Some(client) = shared.oauth.as_ref().and_then(|o| o.check(token)) {
+            return Ok(client);
+        }
+        shared.stats.update(|s| s.auth_failures += 1);
+        let mut response = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_TOKEN",
+            "The access token is unknown or has expired; request a new one from /api/oauth/token.",
+        )
+        .into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+        return Err(Box::new(response));
+    }
+    match shared.digest.verify(authorization, method, uri) {
+        Ok(()) => Ok(shared.public_key.clone()),
+        Err(refusal) => {
+            let stale = refusal == Refusal::Stale;
+            shared.stats.update(|s| {
+                s.digest_challenges += 1;
+                s.stale_nonces += u64::from(stale);
+                s.auth_failures +=
+                    u64::from(matches!(refusal, Refusal::Credentials | Refusal::Replay));
+            });
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "You are not authorized for this resource.",
+            )
+            .into_response();
+            if let Ok(value) = HeaderValue::from_str(&shared.digest.challenge(stale)) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
+            }
+            Err(Box::new(response))
+        }
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn json(status: StatusCode, body: &str) -> Response {
+    let mut response = Response::new(Body::from(body.to_owned()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn method_not_allowed(allowed: &'static str) -> Response {
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("Only {allowed} is supported here."),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allowed));
+    response
+}
+
+fn with_retry_after(mut response: Response, seconds: u64) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// 429 as Atlas sends it when a token bucket is empty.
+fn too_many(limiter: &Limiter, api_path: &str, retry_after: u64) -> Response {
+    let limit = limiter.limit();
+    let (rate, per) = limit.refill_fraction();
+    rate_limited(api_path, retry_after, u64::from(limit.capacity), rate, per)
+}
+
+fn rate_limited(api_path: &str, retry_after: u64, capacity: u64, rate: u64, per: u64) -> Response {
+    let endpoint = format!("api/atlas/v2{api_path}");
+    let error = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED_TOKEN_BUCKET",
+        format!(
+            "Rate limit exceeded for {endpoint}. Please retry after {retry_after} seconds. \
+             Request capacity: {capacity}. Refill rate: {rate} per {per} seconds."
+        ),
+    )
+    .with_parameters(vec![
+        Value::from(endpoint),
+        Value::from(retry_after),
+        Value::from(capacity),
+        Value::from(rate),
+        Value::from(per),
+    ]);
+    with_retry_after(error.into_response(), retry_after)
+}
+
+/// 403 for a scope the credential lacks the role for.
+fn denied(api_path: &str) -> Response {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "USER_UNAUTHORIZED",
+        format!(
+            "The current credential does not have the role required to read {api_path} \
+             (e.g. Organization Member or Project Read Only)."
+        ),
+    )
+    .with_parameters(vec![Value::from(api_path)])
+    .into_response()
+}
+
+fn unauthorized_role() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "USER_UNAUTHORIZED",
+        "Current user is not authorized to perform this action.",
+    )
+}
+
+/// The response of a transient fault that replaces the answer, or `None` for `slow` and
+/// `drop`, which change how the real answer is sent.
+fn transient_error(kind: Transient, api_path: &str, limiter: Option<&Limiter>) -> Option<Response> {
+    let response = match kind {
+        // Shaped like the real thing, with the configured bucket if there is one.
+        Transient::TooManyRequests => {
+            let limit = limiter.map_or(
+                super::ratelimit::RateLimit {
+                    capacity: 100,
+                    refill_per_sec: 100.0,
+                },
+                Limiter::limit,
+            );
+            let (rate, per) = limit.refill_fraction();
+            rate_limited(api_path, 1, u64::from(limit.capacity), rate, per)
+        }
+        Transient::Internal => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UNEXPECTED_ERROR",
+            "Unexpected error.",
+        )
+        .into_response(),
+        Transient::Unavailable => with_retry_after(
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "Service Unavailable.",
+            )
+            .into_response(),
+            1,
+        ),
+        // The load balancer answers these, with its own HTML, not an ApiError.
+        Transient::BadGateway => gateway_page(StatusCode::BAD_GATEWAY),
+        Transient::GatewayTimeout => gateway_page(StatusCode::GATEWAY_TIMEOUT),
+        Transient::Slow | Transient::Drop => return None,
+    };
+    Some(response)
+}
+
+fn gateway_page(status: StatusCode) -> Response {
+    let text = format!(
+        "<html><head><title>{0}</title></head><body><h1>{0}</h1></body></html>\n",
+        status
+    );
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    response
+}

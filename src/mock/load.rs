@@ -1,0 +1,430 @@
+//! Loading a world folder (`fixtures/<name>/`, layout in `fixtures/README.md`) into a
+//! [`World`], moving every timestamp so the world is as fresh today as on its `as_of` day.
+
+use std::path::{Path, PathBuf};
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+
+use super::routes::{self, Filter, Shape, Source};
+use super::world::{EventIndex, Membership, RawItem, World, WorldBuilder, WorldError};
+
+impl World {
+    /// Loads a world folder, shifting every RFC 3339 timestamp string by (`now` − `as_of`).
+    ///
+    /// Every `*.json` file below `dir` (except `world.json`) is the answer of the API path
+    /// named by its relative path; other files are ignored. A file at a path the simulated
+    /// Atlas does not serve, a file that is not JSON, or JSON of the wrong shape for its path
+    /// is an error naming the file. Without `world.json` no timestamp is moved.
+    pub fn load(dir: &Path, now: Timestamp) -> Result<World, WorldError> {
+        let shift = match read_as_of(dir)? {
+            Some(as_of) => SignedDuration::from_secs(now.as_second() - as_of.as_second()),
+            None => SignedDuration::ZERO,
+        };
+        let mut files = Vec::new();
+        walk(dir, &mut files)?;
+        files.sort();
+        let mut builder = WorldBuilder::new();
+        for file in files {
+            let Some(api_path) = api_path(dir, &file) else {
+                continue;
+            };
+            if api_path == "/world" {
+                continue;
+            }
+            load_file(&mut builder, &file, api_path, shift)?;
+        }
+        Ok(builder.finish())
+    }
+}
+
+fn read_as_of(dir: &Path) -> Result<Option<Timestamp>, WorldError> {
+    let path = dir.join("world.json");
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(WorldError::Io { path, source }),
+    };
+    let value: Value = parse(&path, &bytes)?;
+    let as_of = value
+        .get("as_of")
+        .and_then(Value::as_str)
+        .ok_or_else(|| WorldError::AsOf {
+            path: path.clone(),
+            message: "the field is missing or not a string".into(),
+        })?;
+    as_of
+        .parse::<Timestamp>()
+        .map(Some)
+        .map_err(|e| WorldError::AsOf {
+            path,
+            message: e.to_string(),
+        })
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), WorldError> {
+    let io = |source| WorldError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        if entry.file_type().map_err(io)?.is_dir() {
+            walk(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// `dir/orgs/X/users.json` → `/orgs/X/users`.
+fn api_path(dir: &Path, file: &Path) -> Option<String> {
+    let relative = file.strip_prefix(dir).ok()?.with_extension("");
+    let mut path = String::new();
+    for part in relative.components() {
+        path.push('/');
+        path.push_str(part.as_os_str().to_str()?);
+    }
+    Some(path)
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<Value, WorldError> {
+    serde_json::from_slice(bytes).map_err(|e| WorldError::Json {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn load_file(
+    builder: &mut WorldBuilder,
+    file: &Path,
+    api_path: String,
+    shift: SignedDuration,
+) -> Result<(), WorldError> {
+    let unknown = || WorldError::UnknownFile {
+        path: file.to_path_buf(),
+        api_path: api_path.clone(),
+    };
+    let route = routes::match_path(&api_path).ok_or_else(unknown)?.route;
+    if route.source != Source::File {
+        return Err(unknown());
+    }
+    let bytes = std::fs::read(file).map_err(|source| WorldError::Io {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let mut value = parse(file, &bytes)?;
+    if !shift.is_zero() {
+        shift_timestamps(&mut value, shift);
+    }
+    let shape = |message: &str| WorldError::Shape {
+        path: file.to_path_buf(),
+        message: message.to_owned(),
+    };
+    match (route.shape, value) {
+        (Shape::Listing | Shape::BareArray, Value::Array(items)) => match route.filter {
+            Filter::None => builder.listing(api_path, raw_items(file, &items)?),
+            Filter::Membership => {
+                let statuses = items
+                    .iter()
+                    .map(|item| {
+                        item.get("orgMembershipStatus")
+                            .and_then(Value::as_str)
+                            .and_then(Membership::parse)
+                            .unwrap_or(Membership::Other)
+                    })
+                    .collect();
+                builder.members(api_path, raw_items(file, &items)?, statuses);
+            }
+            Filter::Events => {
+                let mut index = EventIndex::default();
+                for item in &items {
+                    let created = item.get("created").and_then(Value::as_str);
+                    let kind = item.get("eventTypeName").and_then(Value::as_str);
+                    index.push(millis(created), kind.unwrap_or(""));
+                }
+                builder.events(api_path, raw_items(file, &items)?, index);
+            }
+        },
+        (Shape::Listing | Shape::BareArray, _) => {
+            return Err(shape(
+                "expected a JSON array (this path is a listing); found something else",
+            ));
+        }
+        (Shape::Object, value @ Value::Object(_)) => builder.object(api_path, raw(file, &value)?),
+        (Shape::Object, _) => {
+            return Err(shape(
+                "expected a JSON object (this path is a single resource); found something else",
+            ));
+        }
+        (Shape::AccessLogs, value) => {
+            let Some(Value::Array(logs)) = value.get("accessLogs") else {
+                return Err(shape(r#"expected {"accessLogs": [...]}"#));
+            };
+            let mut entries = Vec::with_capacity(logs.len());
+            for log in logs {
+                let at = millis(log.get("timestamp").and_then(Value::as_str));
+                let ok = log.get("authResult").and_then(Value::as_bool);
+                entries.push((raw(file, log)?, at, ok));
+            }
+            builder.access_logs(api_path, raw(file, &value)?, entries);
+        }
+    }
+    Ok(())
+}
+
+fn raw(file: &Path, value: &Value) -> Result<RawItem, WorldError> {
+    serde_json::value::to_raw_value(value).map_err(|e| WorldError::Json {
+        path: file.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn raw_items(file: &Path, items: &[Value]) -> Result<Vec<RawItem>, WorldError> {
+    items.iter().map(|item| raw(file, item)).collect()
+}
+
+/// Epoch milliseconds of an RFC 3339 string; `i64::MIN` (before any range) when unreadable.
+pub(crate) fn millis(value: Option<&str>) -> i64 {
+    value
+        .and_then(|s| s.parse::<Timestamp>().ok())
+        .map_or(i64::MIN, Timestamp::as_millisecond)
+}
+
+/// Moves every string that is an RFC 3339 timestamp by `shift`, in place.
+pub(crate) fn shift_timestamps(value: &mut Value, shift: SignedDuration) {
+    match value {
+        Value::String(s) => {
+            if let Some(moved) = shift_one(s, shift) {
+                *s = moved;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| shift_timestamps(v, shift)),
+        Value::Object(map) => map.values_mut().for_each(|v| shift_timestamps(v, shift)),
+        _ => {}
+    }
+}
+
+/// The shifted form of one string, or `None` when it is not a timestamp. The result is in UTC
+/// (`Z`) with as many fractional digits as the original had.
+fn shift_one(s: &str, shift: SignedDuration) -> Option<String> {
+    // Cheap test first: most strings in a world are names and ids, not dates.
+    let b = s.as_bytes();
+    if b.len() < 20 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return None;
+    }
+    let ts: Timestamp = s.parse().ok()?;
+    let moved = ts.checked_add(shift).ok()?;
+    let digits = fraction_digits(s);
+    let printer = jiff::fmt::temporal::DateTimePrinter::new().precision(Some(digits));
+    let mut out = String::with_capacity(s.len());
+    printer.print_timestamp(&moved, &mut out).ok()?;
+    Some(out)
+}
+
+/// Digits after the seconds' decimal point (`...:05.250Z` → 3), at most 9.
+fn fraction_digits(s: &str) -> u8 {
+    let Some(t) = s.find(['T', 't', ' ']) else {
+        return 0;
+    };
+    let time = &s[t + 1..];
+    let Some(dot) = time.find(['.', ',']) else {
+        return 0;
+    };
+    let count = time[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    u8::try_from(count.min(9)).unwrap_or(9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn shifts_timestamps_keeping_precision_and_leaving_other_strings() {
+        let mut v = json!({
+            "lastAuth": "2026-01-01T10:00:00Z",
+            "nested": [{"at": "2026-01-01T10:00:00.250Z"}, {"at": "2026-01-01T12:00:00+02:00"}],
+            "name": "2026-01-01 is a date, not a timestamp",
+            "day": "2026-01-01",
+            "n": 5
+        });
+        shift_timestamps(&mut v, SignedDuration::from_hours(48));
+        assert_eq!(
+            v,
+            json!({
+                "lastAuth": "2026-01-03T10:00:00Z",
+                "nested": [{"at": "2026-01-03T10:00:00.250Z"}, {"at": "2026-01-03T10:00:00Z"}],
+                "name": "2026-01-01 is a date, not a timestamp",
+                "day": "2026-01-01",
+                "n": 5
+            })
+        );
+    }
+
+    fn write(dir: &Path, rel: &str, body: &str) {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+
+    #[test]
+    fn loads_a_world_and_shifts_it_to_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            "world.json",
+            r#"{"as_of": "2026-01-01T00:00:00Z", "description": "t"}"#,
+        );
+        write(d, "orgs.json", r#"[{"id": "o1", "name": "One"}]"#);
+        write(
+            d,
+            "orgs/o1/groups.json",
+            r#"[{"id": "g1", "orgId": "o1", "created": "2025-12-01T00:00:00Z"}]"#,
+        );
+        write(
+            d,
+            "orgs/o1/users.json",
+            r#"[{"id": "u1", "orgMembershipStatus": "ACTIVE", "lastAuth": "2025-12-31T00:00:00Z"}]"#,
+        );
+        write(
+            d,
+            "orgs/o1/settings.json",
+            r#"{"multiFactorAuthRequired": false}"#,
+        );
+        write(d, "README.md", "not served");
+        let world = World::load(d, ts("2026-03-01T00:00:00Z")).unwrap();
+        let users = world.list("/orgs/o1/users").unwrap();
+        assert_eq!(users.len(), 1);
+        assert!(users[0].get().contains("\"2026-02-28T00:00:00Z\""));
+        let group = world.object("/groups/g1").unwrap();
+        assert!(group.get().contains("\"2026-01-29T00:00:00Z\""));
+        assert!(world.object("/orgs/o1").unwrap().get().contains("One"));
+        assert_eq!(world.list("/groups").unwrap().len(), 1);
+        assert_eq!(
+            world.paths(),
+            vec![
+                "/orgs",
+                "/orgs/o1/groups",
+                "/orgs/o1/settings",
+                "/orgs/o1/users"
+            ]
+        );
+        assert!(world.knows_group("g1") && world.knows_org("o1") && !world.knows_org("o2"));
+    }
+
+    #[test]
+    fn no_world_json_means_no_shift() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "orgs.json",
+            r#"[{"id": "o1", "created": "2020-01-01T00:00:00Z"}]"#,
+        );
+        let world = World::load(dir.path(), ts("2026-03-01T00:00:00Z")).unwrap();
+        assert!(
+            world.list("/orgs").unwrap()[0]
+                .get()
+                .contains("2020-01-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "orgs.json", r#"[{"id": "o1",]"#);
+        let err = World::load(dir.path(), Timestamp::UNIX_EPOCH)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("orgs.json") && err.contains("not valid JSON"),
+            "{err}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "orgs/o1/settings.json", "[]");
+        let err = World::load(dir.path(), Timestamp::UNIX_EPOCH)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("settings.json") && err.contains("JSON object"),
+            "{err}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "orgs/o1/user.json", "[]");
+        let err = World::load(dir.path(), Timestamp::UNIX_EPOCH)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/orgs/o1/user") && err.contains("does not serve"),
+            "{err}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "world.json", r#"{"as_of": "yesterday"}"#);
+        let err = World::load(dir.path(), Timestamp::UNIX_EPOCH)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("world.json") && err.contains("as_of"), "{err}");
+    }
+
+    #[test]
+    fn events_and_access_logs_are_indexed_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "groups/g1/events.json",
+            r#"[{"id": "a", "created": "2026-01-01T00:00:00Z", "eventTypeName": "X"},
+                {"id": "b", "created": "2026-01-03T00:00:00Z", "eventTypeName": "Y"}]"#,
+        );
+        write(
+            dir.path(),
+            "groups/g1/dbAccessHistory/clusters/c0.json",
+            r#"{"accessLogs": [{"timestamp": "2026-01-01T00:00:00Z", "authResult": true},
+                               {"timestamp": "2026-01-02T00:00:00Z", "authResult": false}]}"#,
+        );
+        let world = World::load(dir.path(), Timestamp::UNIX_EPOCH).unwrap();
+        let events = world.list("/groups/g1/events").unwrap();
+        assert!(events[0].get().contains("\"b\""));
+        let Some(super::super::world::Entry::AccessLogs(logs)) =
+            world.entry("/groups/g1/dbAccessHistory/clusters/c0")
+        else {
+            panic!("access logs not stored");
+        };
+        assert_eq!(logs.auth_result, vec![Some(false), Some(true)]);
+        assert!(
+            world
+                .object("/groups/g1/dbAccessHistory/clusters/c0")
+                .is_some()
+        );
+    }
+}
+
+#[cfg(test)]
+mod demo_tests {
+    use super::*;
+
+    /// The shipped demo world loads, and every file in it is one the server serves.
+    #[test]
+    fn demo_fixture_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+        if !dir.join("world.json").exists() {
+            return;
+        }
+        let now: Timestamp = "2027-01-15T12:00:00Z".parse().unwrap();
+        let world = World::load(&dir, now).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!world.org_ids().is_empty());
+        assert!(world.list("/groups").is_some_and(|g| !g.is_empty()));
+    }
+}

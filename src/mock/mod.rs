@@ -1,0 +1,38 @@
+//! The simulated Atlas: an axum server that speaks, faithfully, the subset of the Atlas
+//! Administration API v2 that the collector reads. The demo, the integration tests and the
+//! benchmarks run against it.
+//!
+//! It serves a [`World`]: a folder of JSON files in Atlas's own response shapes
+//! (`fixtures/README.md`), or a deterministic synthetic estate of a named size. Around the data
+//! it reproduces what makes Atlas hard to talk to: digest and OAuth authentication, versioned
+//! media types, paging with the real envelope, `ApiError` bodies, token-bucket rate limiting,
+//! and injected faults.
+//!
+//! Layout: `world` and `load` hold the estate, `routes` the table of served paths and their
+//! media types, `api`, `paging` and `filters` build answers, `digest`, `oauth`, `ratelimit` and
+//! `faults` are the gates, `handler` chains them, `server` starts and stops it.
+
+mod api;
+mod api_error;
+mod digest;
+mod faults;
+mod filters;
+mod handler;
+#[cfg(test)]
+mod http_tests;
+mod load;
+mod oauth;
+mod paging;
+mod ratelimit;
+mod routes;
+mod server;
+mod stats;
+mod synthetic;
+mod world;
+
+pub use faults::{FaultSpec, FaultSpecError, Permanent, Transient};
+pub use ratelimit::{RateLimit, RateLimitError};
+pub use server::{MockConfig, MockError, MockServer};
+pub use stats::MockStats;
+pub use synthetic::{Plan, SyntheticSize, SyntheticSizeError, Totals};
+pub use world::{RawItem, World, WorldError};

@@ -1,0 +1,279 @@
+//! The route table of the simulated Atlas: every API path it serves, the media-type version
+//! Atlas serves it with, and how its answer is shaped.
+//!
+//! The table is written here independently of the client's own table in `atlas`, on purpose: a
+//! client that asks for the wrong version or the wrong path is caught by the disagreement.
+//! Facts come from `fixtures/README.md` and `API-NOTES.md` §3.
+
+/// How the answer of a route is shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// A paged envelope `{links, results, totalCount}` over a stored array.
+    Listing,
+    /// A single stored object.
+    Object,
+    /// A stored array sent whole, with no envelope and no paging.
+    BareArray,
+    /// `{"accessLogs": [...]}`, filtered by the access-history query parameters.
+    AccessLogs,
+}
+
+/// Which query parameters filter a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Filter {
+    /// No filter: every item is listed.
+    None,
+    /// `orgMembershipStatuses` (default ACTIVE and PENDING).
+    Membership,
+    /// `minDate`, `maxDate` and `eventType`.
+    Events,
+}
+
+/// Where a route's data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The file whose path is the request path.
+    File,
+    /// One item of `/orgs`, picked by `orgId`.
+    Org,
+    /// Every `/orgs/{orgId}/groups` listing, concatenated.
+    AllGroups,
+    /// One project of any `/orgs/{orgId}/groups` listing, picked by `groupId`.
+    Group,
+}
+
+/// One API route below `/api/atlas/v2`.
+#[derive(Debug)]
+pub(crate) struct Route {
+    /// Path template, parameters in braces (`/orgs/{orgId}/users`).
+    pub template: &'static str,
+    /// The version in `application/vnd.atlas.<version>+json`.
+    pub version: &'static str,
+    /// How the answer is shaped.
+    pub shape: Shape,
+    /// Which query parameters filter the listing.
+    pub filter: Filter,
+    /// Whether the endpoint takes `includeCount`; those that do not always send `totalCount`.
+    pub include_count: bool,
+    /// Where the data comes from.
+    pub source: Source,
+    /// For a sub-resource of a listed item: the path parameter naming the item and the template
+    /// of the listing that must hold it (an API key's access list needs the key to exist).
+    pub parent: Option<(&'static str, &'static str)>,
+}
+
+const V2023: &str = "2023-01-01";
+const V2024: &str = "2024-08-05";
+const V2025: &str = "2025-02-19";
+
+const fn route(template: &'static str, version: &'static str, shape: Shape) -> Route {
+    Route {
+        template,
+        version,
+        shape,
+        filter: Filter::None,
+        include_count: true,
+        source: Source::File,
+        parent: None,
+    }
+}
+
+/// Every route the simulated Atlas serves.
+pub(crate) static ROUTES: &[Route] = &[
+    route("/orgs", V2023, Shape::Listing),
+    Route {
+        source: Source::Org,
+        ..route("/orgs/{orgId}", V2023, Shape::Object)
+    },
+    route("/orgs/{orgId}/settings", V2023, Shape::Object),
+    route("/orgs/{orgId}/groups", V2023, Shape::Listing),
+    Route {
+        filter: Filter::Membership,
+        ..route("/orgs/{orgId}/users", V2025, Shape::Listing)
+    },
+    route("/orgs/{orgId}/teams", V2023, Shape::Listing),
+    route("/orgs/{orgId}/apiKeys", V2023, Shape::Listing),
+    Route {
+        parent: Some(("apiUserId", "/orgs/{orgId}/apiKeys")),
+        ..route(
+            "/orgs/{orgId}/apiKeys/{apiUserId}/accessList",
+            V2023,
+            Shape::Listing,
+        )
+    },
+    Route {
+        include_count: false,
+        ..route("/orgs/{orgId}/serviceAccounts", V2024, Shape::Listing)
+    },
+    Route {
+        include_count: false,
+        parent: Some(("clientId", "/orgs/{orgId}/serviceAccounts")),
+        ..route(
+            "/orgs/{orgId}/serviceAccounts/{clientId}/groups",
+            V2024,
+            Shape::Listing,
+        )
+    },
+    Route {
+        parent: Some(("clientId", "/orgs/{orgId}/serviceAccounts")),
+        ..route(
+            "/orgs/{orgId}/serviceAccounts/{clientId}/accessList",
+            V2024,
+            Shape::Listing,
+        )
+    },
+    Route {
+        filter: Filter::Events,
+        ..route("/orgs/{orgId}/events", V2023, Shape::Listing)
+    },
+    Route {
+        source: Source::AllGroups,
+        ..route("/groups", V2023, Shape::Listing)
+    },
+    Route {
+        source: Source::Group,
+        ..route("/groups/{groupId}", V2023, Shape::Object)
+    },
+    route("/groups/{groupId}/settings", V2023, Shape::Object),
+    route("/groups/{groupId}/accessList", V2023, Shape::Listing),
+    route("/groups/{groupId}/auditLog", V2023, Shape::Object),
+    route("/groups/{groupId}/clusters", V2024, Shape::Listing),
+    route("/groups/{groupId}/teams", V2023, Shape::Listing),
+    route("/groups/{groupId}/databaseUsers", V2023, Shape::Listing),
+    route(
+        "/groups/{groupId}/customDBRoles/roles",
+        V2023,
+        Shape::BareArray,
+    ),
+    Route {
+        parent: Some(("clusterName", "/groups/{groupId}/clusters")),
+        ..route(
+            "/groups/{groupId}/dbAccessHistory/clusters/{clusterName}",
+            V2023,
+            Shape::AccessLogs,
+        )
+    },
+    Route {
+        filter: Filter::Events,
+        ..route("/groups/{groupId}/events", V2023, Shape::Listing)
+    },
+];
+
+/// The listings whose items are the parents of sub-resources, with the field that names an
+/// item in the sub-resource's path.
+pub(crate) static PARENT_KEYS: &[(&str, &str)] = &[
+    ("/orgs/{orgId}/apiKeys", "id"),
+    ("/orgs/{orgId}/serviceAccounts", "clientId"),
+    ("/groups/{groupId}/clusters", "name"),
+];
+
+/// A request path matched against a route, with the values of its parameters.
+#[derive(Debug)]
+pub(crate) struct Matched<'p> {
+    /// The route that matched.
+    pub route: &'static Route,
+    /// Parameter name (without braces) and value, in path order.
+    pub params: Vec<(&'static str, &'p str)>,
+}
+
+impl Matched<'_> {
+    /// The value of a path parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// Matches a path below `/api/atlas/v2` (no query) against the route table.
+pub(crate) fn match_path(path: &str) -> Option<Matched<'_>> {
+    let rest = path.strip_prefix('/')?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return None;
+    }
+    ROUTES.iter().find_map(|route| {
+        let template: Vec<&'static str> = route.template[1..].split('/').collect();
+        if template.len() != segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (t, s) in template.iter().zip(&segments) {
+            if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                params.push((name, *s));
+            } else if t != s {
+                return None;
+            }
+        }
+        Some(Matched { route, params })
+    })
+}
+
+/// Fills a template's parameters from a match (`/orgs/{orgId}/apiKeys` → `/orgs/X/apiKeys`).
+pub(crate) fn fill(template: &str, matched: &Matched<'_>) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    for segment in template[1..].split('/') {
+        out.push('/');
+        match segment
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .and_then(|name| matched.param(name))
+        {
+            Some(value) => out.push_str(value),
+            None => out.push_str(segment),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_templates_and_extracts_parameters() {
+        let m = match_path("/orgs/abc/apiKeys/k1/accessList").unwrap();
+        assert_eq!(
+            m.route.template,
+            "/orgs/{orgId}/apiKeys/{apiUserId}/accessList"
+        );
+        assert_eq!(m.param("orgId"), Some("abc"));
+        assert_eq!(m.param("apiUserId"), Some("k1"));
+        assert_eq!(fill("/orgs/{orgId}/apiKeys", &m), "/orgs/abc/apiKeys");
+
+        assert_eq!(
+            match_path("/groups").unwrap().route.source,
+            Source::AllGroups
+        );
+        assert_eq!(match_path("/groups/g").unwrap().route.source, Source::Group);
+        assert_eq!(
+            match_path("/orgs/o/users").unwrap().route.version,
+            "2025-02-19"
+        );
+        assert_eq!(
+            match_path("/groups/g/customDBRoles/roles")
+                .unwrap()
+                .route
+                .shape,
+            Shape::BareArray
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_and_malformed_paths() {
+        assert!(match_path("/orgs/").is_none());
+        assert!(match_path("/orgs//users").is_none());
+        assert!(match_path("/orgs/o/nothing").is_none());
+        assert!(match_path("orgs").is_none());
+        assert!(match_path("/").is_none());
+    }
+
+    #[test]
+    fn every_template_matches_itself() {
+        for route in ROUTES {
+            let m = match_path(route.template).unwrap();
+            assert_eq!(m.route.template, route.template);
+        }
+    }
+}

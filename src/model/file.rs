@@ -1,0 +1,111 @@
+//! Reading and writing snapshot files: atomic writes, and a version check before anything else.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{SCHEMA_VERSION, Snapshot};
+
+/// Why a snapshot file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The file could not be opened, read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a snapshot.
+    #[error("{}: not an atlas-audit snapshot ({detail}); give a file written by `atlas-audit collect`", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// serde's message with line and column.
+        detail: String,
+    },
+    /// Written by a newer atlas-audit.
+    #[error("{}: snapshot schema version {found} is newer than this atlas-audit understands ({SCHEMA_VERSION}); upgrade atlas-audit to read it", path.display())]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+    },
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    schema_version: Option<u32>,
+}
+
+/// Reads a snapshot, refusing one from a newer schema before trying to parse the rest.
+///
+/// # Errors
+/// When the file cannot be read, is not a snapshot, or is from a newer version.
+pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
+    let bytes = fs::read(path).map_err(|source| SnapshotError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let probe: VersionProbe =
+        serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Format {
+            path: path.into(),
+            detail: e.to_string(),
+        })?;
+    match probe.schema_version {
+        None => {
+            return Err(SnapshotError::Format {
+                path: path.into(),
+                detail: "no `schema_version` field".into(),
+            });
+        }
+        Some(found) if found > SCHEMA_VERSION => {
+            return Err(SnapshotError::TooNew {
+                path: path.into(),
+                found,
+            });
+        }
+        Some(_) => {}
+    }
+    serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Format {
+        path: path.into(),
+        detail: e.to_string(),
+    })
+}
+
+/// Writes a snapshot atomically: to a temporary file beside the target, then renamed over it,
+/// so a reader never sees half a snapshot.
+///
+/// # Errors
+/// When the folder cannot be written.
+pub fn save(snapshot: &Snapshot, path: &Path) -> Result<(), SnapshotError> {
+    let io = |source| SnapshotError::Io {
+        path: path.into(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut out = BufWriter::new(File::create(&tmp)?);
+        serde_json::to_writer(&mut out, snapshot).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}

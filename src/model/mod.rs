@@ -1,0 +1,276 @@
+//! The audit's own model of an Atlas estate: one [`Snapshot`], serialisable to JSON with a
+//! schema version. Everything volatile about a run (when, how many requests, how long) is in
+//! [`Meta`]; the rest is a pure function of the estate, sorted, so two collections of the same
+//! estate give the same JSON outside `meta`. This module imports nothing from the rest of the
+//! crate.
+
+mod estate;
+mod file;
+mod principal;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use estate::*;
+pub use file::{SnapshotError, load, save};
+pub use principal::*;
+
+/// The snapshot format version. A reader refuses snapshots with a higher number.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An Atlas estate as collected at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Format version ([`SCHEMA_VERSION`] when written by this build).
+    pub schema_version: u32,
+    /// How, when and by whom it was collected.
+    pub meta: Meta,
+    /// Organizations.
+    pub orgs: Vec<Org>,
+    /// Projects.
+    pub projects: Vec<Project>,
+    /// Everything that holds access, sorted by key.
+    pub principals: Vec<Principal>,
+    /// Who holds which role where: the table an access review is about.
+    pub grants: Vec<Grant>,
+    /// Custom database roles.
+    pub custom_roles: Vec<CustomRole>,
+    /// Database authentications seen in the access logs.
+    pub access_logs: Vec<AccessLogEntry>,
+    /// Which stretch of each cluster's access log was read.
+    pub access_log_windows: Vec<AccessLogWindow>,
+    /// Org and project events in the collection window.
+    pub events: Vec<Event>,
+    /// What could not be read. Empty means complete.
+    pub coverage: Vec<CoverageGap>,
+}
+
+impl Snapshot {
+    /// Whether every requested scope was read.
+    pub fn is_complete(&self) -> bool {
+        self.coverage.is_empty()
+    }
+
+    /// The snapshot with its volatile `meta` blanked: what two collections of one estate share.
+    pub fn without_meta(&self) -> Snapshot {
+        Snapshot {
+            meta: Meta::default(),
+            ..self.clone()
+        }
+    }
+}
+
+/// How the snapshot was made. Volatile by nature.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// `atlas-audit` version.
+    pub tool_version: String,
+    /// The as-of time for every age the rules compute.
+    pub collected_at: Option<Timestamp>,
+    /// How long the collection took, in milliseconds.
+    pub duration_ms: u64,
+    /// The credential's public identity: `api_key:<publicKey>` or `service_account:<clientId>`.
+    pub credential: String,
+    /// Atlas base URL.
+    pub base_url: String,
+    /// What was asked for.
+    pub scope: RequestedScope,
+    /// Per-endpoint request tallies, by operation id.
+    pub endpoints: BTreeMap<String, EndpointTally>,
+}
+
+/// The scope a collection was asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestedScope {
+    /// `--org` values; empty means every org the credential can read.
+    pub orgs: Vec<String>,
+    /// `--project` values; empty means every project of those orgs.
+    pub projects: Vec<String>,
+    /// Events from this time on.
+    pub events_since: Option<Timestamp>,
+    /// Access logs from this time on.
+    pub access_logs_since: Option<Timestamp>,
+}
+
+/// What it took to read one endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointTally {
+    /// HTTP requests sent (answers to digest challenges and retries included).
+    pub requests: u64,
+    /// Pages (or whole responses) received successfully.
+    pub pages: u64,
+    /// Items received.
+    pub items: u64,
+    /// Requests repeated after a retryable failure.
+    pub retries: u64,
+    /// 429 answers.
+    pub rate_limited: u64,
+    /// 401 digest challenges answered.
+    pub challenges: u64,
+    /// Logical requests that failed for good.
+    pub failures: u64,
+    /// Sum of Atlas's `totalCount` over the listings that reported one.
+    pub total_count: u64,
+}
+
+/// Where a grant applies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "level", rename_all = "snake_case")]
+pub enum Scope {
+    /// A whole organization.
+    Org {
+        /// The org.
+        org_id: String,
+    },
+    /// A project.
+    Project {
+        /// Owning org.
+        org_id: String,
+        /// The project.
+        project_id: String,
+    },
+    /// Databases of a project's clusters.
+    Database {
+        /// Owning org.
+        org_id: String,
+        /// The project.
+        project_id: String,
+        /// `db`, `db.collection`, or `*` for any database.
+        resource: String,
+        /// Clusters it is limited to; empty means every cluster.
+        clusters: Vec<String>,
+    },
+}
+
+impl Scope {
+    /// The org the scope belongs to.
+    pub fn org_id(&self) -> &str {
+        match self {
+            Scope::Org { org_id }
+            | Scope::Project { org_id, .. }
+            | Scope::Database { org_id, .. } => org_id,
+        }
+    }
+
+    /// The project, when the scope is narrower than an org.
+    pub fn project_id(&self) -> Option<&str> {
+        match self {
+            Scope::Org { .. } => None,
+            Scope::Project { project_id, .. } | Scope::Database { project_id, .. } => {
+                Some(project_id)
+            }
+        }
+    }
+}
+
+/// How a principal came to hold a role.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "path", content = "from")]
+pub enum Via {
+    /// Granted to the principal itself.
+    Direct,
+    /// Through membership of a team (the team's name).
+    Team(String),
+    /// Implied on every project by an org role (the org role).
+    OrgRole(String),
+}
+
+impl Via {
+    /// `direct`, `team:<name>` or `org-role`, as written in every output.
+    pub fn label(&self) -> String {
+        match self {
+            Via::Direct => "direct".to_string(),
+            Via::Team(name) => format!("team:{name}"),
+            Via::OrgRole(_) => "org-role".to_string(),
+        }
+    }
+}
+
+/// One row of the entitlement table: a principal holds a role on a scope by some path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Grant {
+    /// Principal key.
+    pub principal: String,
+    /// Where.
+    pub scope: Scope,
+    /// The role, as Atlas names it (an open set).
+    pub role: String,
+    /// How.
+    pub via: Via,
+}
+
+/// An org or project event, flattened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Event id.
+    pub id: String,
+    /// When.
+    pub created: Timestamp,
+    /// Event type (an open set).
+    pub event_type: String,
+    /// Org.
+    pub org_id: Option<String>,
+    /// Project.
+    pub project_id: Option<String>,
+    /// Principal key of the author, when one can be named.
+    pub actor: Option<String>,
+    /// A MongoDB employee acted.
+    pub by_mongodb_staff: bool,
+    /// Caller's address.
+    pub remote_address: Option<String>,
+    /// What the event is about: a user, key, team or database user, as Atlas names it.
+    pub target: Option<String>,
+}
+
+/// One database authentication attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessLogEntry {
+    /// Project.
+    pub project_id: String,
+    /// Cluster.
+    pub cluster: String,
+    /// Who tried.
+    pub username: String,
+    /// Authentication database.
+    pub auth_source: Option<String>,
+    /// Success.
+    pub success: bool,
+    /// Why it failed.
+    pub failure_reason: Option<String>,
+    /// Client address.
+    pub ip_address: Option<String>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The stretch of one cluster's access log that was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessLogWindow {
+    /// Project.
+    pub project_id: String,
+    /// Cluster.
+    pub cluster: String,
+    /// From.
+    pub start: Timestamp,
+    /// To.
+    pub end: Timestamp,
+    /// Entries read.
+    pub entries: u64,
+}
+
+/// Something that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CoverageGap {
+    /// `org:<id>`, `project:<id>`, or a narrower principal or cluster key.
+    pub scope: String,
+    /// Atlas operation id.
+    pub endpoint: String,
+    /// HTTP status, when the server answered.
+    pub status: Option<u16>,
+    /// Atlas's `errorCode`, when sent.
+    pub error_code: Option<String>,
+    /// What happened, in words.
+    pub reason: String,
+}

@@ -1,0 +1,300 @@
+//! Shared test helpers: a fixed clock, the demo world, a simulated Atlas with a client pointed
+//! at it, and an estate built straight from a world's files (no HTTP) to compare collections to.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use atlas_audit::atlas::types;
+use atlas_audit::atlas::{Client, ClientOptions, Credentials};
+use atlas_audit::collect::raw::{
+    RawAccessLog, RawApiKey, RawEstate, RawOrg, RawProject, RawServiceAccount, Window,
+};
+use atlas_audit::collect::{self, CollectOptions};
+use atlas_audit::mock::{MockConfig, MockServer, World};
+use atlas_audit::model::{Meta, Snapshot};
+use jiff::{SignedDuration, Timestamp};
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+
+/// The tests' "now": fixed, so nothing depends on the calendar.
+pub fn now() -> Timestamp {
+    "2027-01-15T12:00:00Z".parse().unwrap()
+}
+
+pub const PUBLIC_KEY: &str = "testpubk";
+/// Recognisable, so a test can search every output for it.
+pub const PRIVATE_KEY: &str = "PRIVATE-e9c1f0a7-4b2d-SENTINEL";
+
+pub fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn demo_world() -> World {
+    World::load(&fixtures().join("demo"), now()).expect("demo world loads")
+}
+
+pub fn mock_config() -> MockConfig {
+    MockConfig::new(PUBLIC_KEY, SecretString::from(PRIVATE_KEY.to_string()))
+}
+
+pub fn credentials() -> Credentials {
+    Credentials::ApiKey {
+        public_key: PUBLIC_KEY.into(),
+        private_key: SecretString::from(PRIVATE_KEY.to_string()),
+    }
+}
+
+/// Client options for tests: short waits so retries do not slow the suite.
+pub fn fast_options(base_url: String) -> ClientOptions {
+    ClientOptions {
+        base_url,
+        concurrency: 4,
+        timeout: Duration::from_secs(5),
+        max_retries: 6,
+        backoff_base: Duration::from_millis(5),
+        backoff_max: Duration::from_secs(2),
+        page_size: 500,
+    }
+}
+
+pub fn collect_options() -> CollectOptions {
+    CollectOptions {
+        orgs: Vec::new(),
+        projects: Vec::new(),
+        now: now(),
+        events_since: SignedDuration::from_hours(90 * 24),
+        access_logs_since: SignedDuration::from_hours(7 * 24),
+        progress: false,
+    }
+}
+
+pub async fn start(world: World, config: MockConfig) -> MockServer {
+    MockServer::start(Arc::new(world), config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("mock starts")
+}
+
+/// Serves `world` with `config` and collects it with `credentials`.
+pub async fn collect_from(
+    world: World,
+    config: MockConfig,
+    credentials: Credentials,
+    options: impl FnOnce(String) -> ClientOptions,
+) -> (Snapshot, MockServer) {
+    let server = start(world, config).await;
+    let client = Client::new(credentials, options(server.base_url())).unwrap();
+    let snapshot = collect::collect(&client, &collect_options())
+        .await
+        .expect("collects");
+    (snapshot, server)
+}
+
+fn parse_list<T: DeserializeOwned>(world: &World, path: &str) -> Option<Vec<T>> {
+    world.list(path).map(|items| {
+        items
+            .iter()
+            .map(|i| serde_json::from_str(i.get()).unwrap_or_else(|e| panic!("{path}: {e}")))
+            .collect()
+    })
+}
+
+fn parse_object<T: DeserializeOwned>(world: &World, path: &str) -> Option<T> {
+    world
+        .object(path)
+        .map(|v| serde_json::from_str(v.get()).unwrap_or_else(|e| panic!("{path}: {e}")))
+}
+
+fn in_window(t: Timestamp, since: Timestamp, until: Timestamp) -> bool {
+    since <= t && t <= until
+}
+
+/// The estate read straight from a world's files, with the collector's windows applied
+/// (events over 90 days, access logs over 7), and assembled into a snapshot with blank meta.
+pub fn snapshot_from_world(world: &World) -> Snapshot {
+    let opts = collect_options();
+    let now = opts.now;
+    let events_since = now - opts.events_since;
+    let logs_since = now - opts.access_logs_since;
+    let events = |path: &str| -> Option<Vec<types::Event>> {
+        Some(
+            parse_list::<types::Event>(world, path)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| in_window(e.created, events_since, now))
+                .collect(),
+        )
+    };
+    let mut orgs = Vec::new();
+    for org in parse_list::<types::Organization>(world, "/orgs").unwrap_or_default() {
+        let base = format!("/orgs/{}", org.id);
+        let api_keys = parse_list::<types::ApiKey>(world, &format!("{base}/apiKeys"))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|key| RawApiKey {
+                access_list: Some(
+                    parse_list(world, &format!("{base}/apiKeys/{}/accessList", key.id))
+                        .unwrap_or_default(),
+                ),
+                key,
+            })
+            .collect();
+        let service_accounts =
+            parse_list::<types::ServiceAccount>(world, &format!("{base}/serviceAccounts"))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|account| {
+                    let sa = format!("{base}/serviceAccounts/{}", account.client_id);
+                    RawServiceAccount {
+                        projects: Some(
+                            parse_list(world, &format!("{sa}/groups")).unwrap_or_default(),
+                        ),
+                        access_list: Some(
+                            parse_list(world, &format!("{sa}/accessList")).unwrap_or_default(),
+                        ),
+                        account,
+                    }
+                })
+                .collect();
+        let mut projects = Vec::new();
+        let mut listed =
+            parse_list::<types::Project>(world, &format!("{base}/groups")).unwrap_or_default();
+        listed.sort_by(|a, b| a.id.cmp(&b.id));
+        for project in listed {
+            let g = format!("/groups/{}", project.id);
+            let clusters: Vec<types::Cluster> =
+                parse_list(world, &format!("{g}/clusters")).unwrap_or_default();
+            let access_logs = clusters
+                .iter()
+                .map(|c| {
+                    let list: types::AccessLogList =
+                        parse_object(world, &format!("{g}/dbAccessHistory/clusters/{}", c.name))
+                            .unwrap_or(types::AccessLogList {
+                                access_logs: Vec::new(),
+                            });
+                    let logs = list
+                        .access_logs
+                        .into_iter()
+                        .filter(|l| {
+                            l.timestamp
+                                .as_deref()
+                                .and_then(|t| t.parse::<Timestamp>().ok())
+                                .is_some_and(|t| in_window(t, logs_since, now))
+                        })
+                        .collect();
+                    RawAccessLog {
+                        cluster: c.name.clone(),
+                        logs: Some(logs),
+                    }
+                })
+                .collect();
+            projects.push(RawProject {
+                settings: parse_object(world, &format!("{g}/settings")),
+                access_list: Some(
+                    parse_list(world, &format!("{g}/accessList")).unwrap_or_default(),
+                ),
+                audit_log: parse_object(world, &format!("{g}/auditLog")),
+                clusters: Some(clusters),
+                teams: Some(parse_list(world, &format!("{g}/teams")).unwrap_or_default()),
+                database_users: Some(
+                    parse_list(world, &format!("{g}/databaseUsers")).unwrap_or_default(),
+                ),
+                custom_roles: Some(
+                    parse_list(world, &format!("{g}/customDBRoles/roles")).unwrap_or_default(),
+                ),
+                access_logs,
+                events: events(&format!("{g}/events")),
+                project,
+            });
+        }
+        orgs.push(RawOrg {
+            settings: parse_object(world, &format!("{base}/settings")),
+            users: Some(parse_list(world, &format!("{base}/users")).unwrap_or_default()),
+            teams: Some(parse_list(world, &format!("{base}/teams")).unwrap_or_default()),
+            api_keys: Some(api_keys),
+            service_accounts: Some(service_accounts),
+            events: events(&format!("{base}/events")),
+            projects,
+            org,
+        });
+    }
+    let window = Window {
+        now: Some(now),
+        events_since: Some(events_since),
+        access_logs_since: Some(logs_since),
+    };
+    collect::assemble(
+        RawEstate {
+            orgs,
+            only_projects: Default::default(),
+            window,
+        },
+        Meta::default(),
+        Vec::new(),
+    )
+}
+
+/// Pretty JSON of a snapshot outside `meta`, for byte comparisons with readable diffs.
+pub fn estate_json(s: &Snapshot) -> String {
+    serde_json::to_string_pretty(&s.without_meta()).unwrap()
+}
+
+/// Pages a listing of `n` items takes at 500 a page: a short page ends it, so an exact
+/// multiple of 500 takes one more (empty) page.
+pub fn pages(n: usize) -> u64 {
+    (n / atlas_audit::atlas::MAX_PAGE_SIZE + 1) as u64
+}
+
+/// The fewest requests the API allows for collecting `world` (whose direct snapshot is
+/// `direct`): one per object, ⌊n/500⌋+1 per listing, digest challenges not counted.
+pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
+    use atlas_audit::model::PrincipalDetail;
+    let list_len = |path: &str| world.list(path).map_or(0, <[_]>::len);
+    let opts = collect_options();
+    let since = opts.now - opts.events_since;
+    let events_in_window = |path: &str| -> usize {
+        parse_list::<types::Event>(world, path)
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| in_window(e.created, since, opts.now))
+            .count()
+    };
+    let mut expected = pages(list_len("/orgs"));
+    for org in &direct.orgs {
+        let base = format!("/orgs/{}", org.id);
+        expected += 1; // settings
+        for l in ["groups", "users", "teams", "apiKeys", "serviceAccounts"] {
+            expected += pages(list_len(&format!("{base}/{l}")));
+        }
+        expected += pages(events_in_window(&format!("{base}/events")));
+        for p in direct
+            .principals
+            .iter()
+            .filter(|p| p.org_ids.contains(&org.id))
+        {
+            match &p.detail {
+                PrincipalDetail::ApiKey(k) => {
+                    expected += pages(list_len(&format!("{base}/apiKeys/{}/accessList", k.id)));
+                }
+                PrincipalDetail::ServiceAccount(s) => {
+                    let sa = format!("{base}/serviceAccounts/{}", s.client_id);
+                    expected += pages(list_len(&format!("{sa}/groups")));
+                    expected += pages(list_len(&format!("{sa}/accessList")));
+                }
+                _ => {}
+            }
+        }
+    }
+    for p in &direct.projects {
+        let g = format!("/groups/{}", p.id);
+        expected += 3; // settings, auditLog, custom roles (a bare array)
+        for l in ["accessList", "clusters", "teams", "databaseUsers"] {
+            expected += pages(list_len(&format!("{g}/{l}")));
+        }
+        expected += pages(events_in_window(&format!("{g}/events")));
+        expected += p.clusters.as_ref().map_or(0, Vec::len) as u64; // one access-log call each
+    }
+    expected
+}
