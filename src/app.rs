@@ -70,7 +70,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     progress: !quiet,
                 };
                 let snapshot = collect::collect(&client, &opts).await?;
+                let written = std::time::Instant::now();
                 model::save(&snapshot, &args.out)?;
+                tracing::info!(
+                    ms = written.elapsed().as_millis() as u64,
+                    "snapshot written"
+                );
                 if !quiet {
                     print!("{}", summary::render(&snapshot));
                     println!("snapshot written to {}", args.out.display());

@@ -3,7 +3,17 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::model::{PrincipalDetail, PrincipalKind, Snapshot};
+use crate::model::{PrincipalDetail, Snapshot};
+
+/// Column headings and the kinds counted under them.
+const COLUMNS: &[(&str, &str)] = &[
+    ("users", "users"),
+    ("invited", "pending"),
+    ("api keys", "api_key"),
+    ("sa", "service_account"),
+    ("teams", "team"),
+    ("db users", "database_user"),
+];
 
 /// Renders the summary table.
 pub fn render(s: &Snapshot) -> String {
@@ -14,62 +24,54 @@ pub fn render(s: &Snapshot) -> String {
         .map(|t| t.to_string())
         .unwrap_or_default();
     let _ = writeln!(out, "Atlas estate as of {as_of}");
-    let _ = writeln!(
-        out,
-        "{:<28} {:>8} {:>7} {:>7} {:>8} {:>6} {:>6} {:>9} {:>8} {:>7}",
-        "organization",
-        "projects",
-        "users",
-        "pending",
-        "api keys",
-        "sa",
-        "teams",
-        "db users",
-        "events",
-        "grants"
-    );
-    for org in &s.orgs {
-        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-        for p in s.principals.iter().filter(|p| p.org_ids.contains(&org.id)) {
-            let k = match (&p.kind, &p.detail) {
-                (PrincipalKind::AtlasUser, PrincipalDetail::AtlasUser(u)) => {
+    let _ = write!(out, "{:<28} {:>8}", "organization", "projects");
+    for (heading, _) in COLUMNS {
+        let _ = write!(out, " {heading:>8}");
+    }
+    let _ = writeln!(out, " {:>8} {:>8}", "events", "grants");
+
+    let project_org: BTreeMap<&str, &str> = s
+        .projects
+        .iter()
+        .map(|p| (p.id.as_str(), p.org_id.as_str()))
+        .collect();
+    let mut counts: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for p in &s.principals {
+        for org_id in &p.org_ids {
+            let kind = match &p.detail {
+                PrincipalDetail::AtlasUser(u) => {
                     let active = u
                         .memberships
                         .iter()
-                        .any(|m| m.org_id == org.id && m.status == "ACTIVE");
+                        .any(|m| &m.org_id == org_id && m.status == "ACTIVE");
                     if active { "users" } else { "pending" }
                 }
-                (kind, _) => kind.as_str(),
+                _ => p.kind.as_str(),
             };
-            *count.entry(k).or_default() += 1;
+            *counts.entry((org_id.as_str(), kind)).or_default() += 1;
         }
-        let projects = s.projects.iter().filter(|p| p.org_id == org.id).count();
-        let events = s.events.iter().filter(|e| {
-            e.org_id.as_deref() == Some(org.id.as_str())
-                || e.project_id
-                    .as_deref()
-                    .is_some_and(|p| s.projects.iter().any(|x| x.id == p && x.org_id == org.id))
-        });
-        let grants = s
-            .grants
-            .iter()
-            .filter(|g| g.scope.org_id() == org.id)
-            .count();
+    }
+    for e in &s.events {
+        let org = match &e.project_id {
+            Some(p) => project_org.get(p.as_str()).copied(),
+            None => e.org_id.as_deref(),
+        };
+        if let Some(org) = org {
+            *counts.entry((org, "events")).or_default() += 1;
+        }
+    }
+    for g in &s.grants {
+        *counts.entry((g.scope.org_id(), "grants")).or_default() += 1;
+    }
+    for org in &s.orgs {
+        let get = |k: &str| counts.get(&(org.id.as_str(), k)).copied().unwrap_or(0);
         let name: String = org.name.chars().take(28).collect();
-        let _ = writeln!(
-            out,
-            "{:<28} {:>8} {:>7} {:>7} {:>8} {:>6} {:>6} {:>9} {:>8} {:>7}",
-            name,
-            projects,
-            count.get("users").unwrap_or(&0),
-            count.get("pending").unwrap_or(&0),
-            count.get("api_key").unwrap_or(&0),
-            count.get("service_account").unwrap_or(&0),
-            count.get("team").unwrap_or(&0),
-            count.get("database_user").unwrap_or(&0),
-            events.count(),
-            grants,
-        );
+        let projects = s.projects.iter().filter(|p| p.org_id == org.id).count();
+        let _ = write!(out, "{name:<28} {projects:>8}");
+        for (_, kind) in COLUMNS {
+            let _ = write!(out, " {:>8}", get(kind));
+        }
+        let _ = writeln!(out, " {:>8} {:>8}", get("events"), get("grants"));
     }
     let requests: u64 = s.meta.endpoints.values().map(|t| t.requests).sum();
     let retries: u64 = s.meta.endpoints.values().map(|t| t.retries).sum();

@@ -206,7 +206,7 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, AtlasError> {
-        let (url, body) = self.send(endpoint, path, query).await?;
+        let (url, body) = self.send(endpoint, path, query, false).await?;
         let value = decode::<T>(endpoint, &url, &body)?;
         self.tally(endpoint, |t| {
             t.pages += 1;
@@ -225,7 +225,7 @@ impl Client {
         path: &str,
     ) -> Result<Vec<T>, AtlasError> {
         debug_assert_eq!(endpoint.shape, Shape::BareArray);
-        let (url, body) = self.send(endpoint, path, &[]).await?;
+        let (url, body) = self.send(endpoint, path, &[], false).await?;
         let items = decode::<Vec<T>>(endpoint, &url, &body)?;
         self.tally(endpoint, |t| {
             t.pages += 1;
@@ -252,6 +252,10 @@ impl Client {
         let page_size = self.options.page_size;
         let mut items = Vec::new();
         let mut total_count = None;
+        // A listing keeps one permit from its first page to its last: the permit queue is
+        // first-come first-served, and a continuation page sent to its back would wait behind
+        // every request queued since, leaving long listings as a slow tail at the end of a run.
+        let _permit = self.permits.acquire().await.ok();
         for page_num in 1.. {
             let mut q: Vec<(&str, String)> = query.to_vec();
             q.push(("itemsPerPage", page_size.to_string()));
@@ -259,7 +263,7 @@ impl Client {
             if include_count {
                 q.push(("includeCount", (page_num == 1).to_string()));
             }
-            let (url, body) = self.send(endpoint, path, &q).await?;
+            let (url, body) = self.send(endpoint, path, &q, true).await?;
             let page: Page<T> = decode(endpoint, &url, &body)?;
             if page_num == 1 {
                 total_count = page.total_count;
@@ -280,12 +284,14 @@ impl Client {
         Ok(Listing { items, total_count })
     }
 
-    /// Sends one logical GET through every gate, retrying what is worth retrying.
+    /// Sends one logical GET through every gate, retrying what is worth retrying. `holds_permit`
+    /// says the caller already holds a concurrency permit for it.
     async fn send(
         &self,
         endpoint: &Endpoint,
         path: &str,
         query: &[(&str, String)],
+        holds_permit: bool,
     ) -> Result<(String, Bytes), AtlasError> {
         let mut url = self.base.clone();
         url.set_path(&format!(
@@ -306,7 +312,11 @@ impl Client {
         let mut rate_limited = 0u32;
         loop {
             let outcome = {
-                let _permit = self.permits.acquire().await.ok();
+                let _permit = if holds_permit {
+                    None
+                } else {
+                    self.permits.acquire().await.ok()
+                };
                 self.throttle.acquire().await;
                 self.attempt(endpoint, &url, &uri, &shown).await
             };

@@ -67,13 +67,15 @@ impl Throttle {
     }
 
     /// Learns from a successful response's `RateLimit-Remaining`: the server knows better how
-    /// many tokens are left (other clients may share the bucket).
+    /// many tokens are left (other clients may share the bucket). The header is a whole number
+    /// rounded down, taken before this response travelled back: while pacing at the refill rate
+    /// it reads 0 almost always, so it only lowers our count by what exceeds it by a token.
     pub fn observe_remaining(&self, remaining: Option<u64>) {
         let Some(remaining) = remaining else { return };
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.bucket.is_some() {
             state.refill(Instant::now());
-            state.tokens = state.tokens.min(remaining as f64);
+            state.tokens = state.tokens.min(remaining as f64 + 1.0);
         }
     }
 
@@ -136,6 +138,22 @@ mod tests {
         let wait = s.try_take(t0).expect("bucket empty");
         assert!((wait.as_secs_f64() - 0.1).abs() < 1e-6, "{wait:?}");
         assert!(s.try_take(t0 + Duration::from_millis(100)).is_none());
+    }
+
+    #[test]
+    fn a_zero_remaining_header_does_not_erase_the_refill() {
+        let throttle = Throttle::default();
+        throttle.observe_limited(None, Some((10.0, 1000.0)));
+        std::thread::sleep(Duration::from_millis(5));
+        throttle.observe_remaining(Some(0));
+        let mut state = throttle.state.lock().unwrap();
+        state.refill(Instant::now());
+        assert!(
+            state.tokens >= 1.0,
+            "a token's worth of refill survives: {}",
+            state.tokens
+        );
+        assert!(state.tokens <= 10.0);
     }
 
     #[test]

@@ -108,6 +108,7 @@ pub async fn collect(client: &Client, opts: &CollectOptions) -> Result<Snapshot,
         endpoints: client.tallies(),
     };
     let gaps = walk.gaps.into_inner().unwrap_or_else(|p| p.into_inner());
+    let _assembling = tracing::info_span!("assemble").entered();
     Ok(assemble(
         RawEstate {
             orgs: raw_orgs,

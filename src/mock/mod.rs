@@ -10,7 +10,8 @@
 //!
 //! Layout: `world` and `load` hold the estate, `routes` the table of served paths and their
 //! media types, `api`, `paging` and `filters` build answers, `digest`, `oauth`, `ratelimit` and
-//! `faults` are the gates, `handler` chains them, `server` starts and stops it.
+//! `faults` are the gates, `handler` chains them, `server` starts and stops it, `stats` counts,
+//! and `synthetic` generates estates of a named size.
 
 mod api;
 mod api_error;
