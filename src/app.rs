@@ -82,6 +82,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 Ok(exit_for(&snapshot))
             }
+            Command::Summary(args) => {
+                let snapshot = model::load(&args.snapshot)?;
+                if !quiet {
+                    print!("{}", summary::render(&snapshot));
+                }
+                Ok(exit_for(&snapshot))
+            }
             Command::Demo(args) => demo::run(&args.out, quiet).await,
             Command::ServeMock(args) => serve_mock(args).await,
         }

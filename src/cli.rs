@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Read an Atlas estate through the Administration API and write a snapshot.
     Collect(CollectArgs),
+    /// Print what a saved snapshot holds and whether it is complete (exit 3 if not).
+    Summary(SummaryArgs),
     /// Run the whole pipeline against the built-in simulated Atlas (no account needed).
     Demo(DemoArgs),
     /// Serve a simulated Atlas on loopback, for demos, tests and benchmarks.
@@ -89,6 +91,14 @@ pub struct CollectArgs {
     /// Connection.
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// `summary`
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// A snapshot written by `atlas-audit collect`.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
 }
 
 /// `demo`

@@ -41,6 +41,34 @@ async fn run_async(args: Vec<String>, env: Vec<(String, String)>) -> Output {
     .unwrap()
 }
 
+/// Runs `atlas-audit [-vvv] collect` against `server` with the given credential variables;
+/// returns the output, the snapshot's path and the folder that holds it.
+async fn collect_cli(
+    server: &atlas_audit::mock::MockServer,
+    verbose: bool,
+    credentials: &[(&str, &str)],
+) -> (Output, std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snapshot.json");
+    let mut args: Vec<String> = Vec::new();
+    if verbose {
+        args.push("-vvv".into());
+    }
+    args.extend(["collect".into(), "--out".into(), snap.display().to_string()]);
+    let mut env = vec![("MONGODB_ATLAS_BASE_URL".to_string(), server.base_url())];
+    env.extend(
+        credentials
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    (run_async(args, env).await, snap, dir)
+}
+
+const KEY_ENV: &[(&str, &str)] = &[
+    ("MONGODB_ATLAS_PUBLIC_API_KEY", PUBLIC_KEY),
+    ("MONGODB_ATLAS_PRIVATE_API_KEY", PRIVATE_KEY),
+];
+
 #[test]
 fn unknown_flag_exits_2_with_usage() {
     let out = atlas_audit(&["collect", "--no-such-flag"], &[]);
@@ -110,54 +138,39 @@ async fn a_denied_scope_exits_3_and_is_named() {
         .parse::<FaultSpec>()
         .unwrap();
     let server = start(demo_world(), config).await;
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("snapshot.json");
-    let out = run_async(
-        vec!["collect".into(), "--out".into(), snap.display().to_string()],
-        vec![
-            ("MONGODB_ATLAS_BASE_URL".into(), server.base_url()),
-            ("MONGODB_ATLAS_PUBLIC_API_KEY".into(), PUBLIC_KEY.into()),
-            ("MONGODB_ATLAS_PRIVATE_API_KEY".into(), PRIVATE_KEY.into()),
-        ],
-    )
-    .await;
+    let (out, snap, _dir) = collect_cli(&server, false, KEY_ENV).await;
     assert_eq!(out.status.code(), Some(3), "stderr: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("INCOMPLETE"), "{stdout}");
     assert!(stdout.contains(&format!("project:{denied}")), "{stdout}");
     let snapshot = atlas_audit::model::load(&snap).unwrap();
     assert!(snapshot.coverage.iter().all(|g| g.scope.contains(&denied)));
+    // The saved evidence says the same when summarised later.
+    let again = atlas_audit(&["summary", "--snapshot", snap.to_str().unwrap()], &[]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(text(&again.stdout).contains(&format!("project:{denied}")));
     server.shutdown().await;
+}
+
+/// Every output of a `-vvv` run, for searching.
+fn everything(out: &Output, snap: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("stdout", text(&out.stdout)),
+        ("stderr", text(&out.stderr)),
+        ("snapshot", std::fs::read_to_string(snap).unwrap()),
+    ]
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_never_reach_logs_or_the_snapshot() {
     let server = start(demo_world(), mock_config()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("snapshot.json");
-    let out = run_async(
-        vec![
-            "-vvv".into(),
-            "collect".into(),
-            "--out".into(),
-            snap.display().to_string(),
-        ],
-        vec![
-            ("MONGODB_ATLAS_BASE_URL".into(), server.base_url()),
-            ("MONGODB_ATLAS_PUBLIC_API_KEY".into(), PUBLIC_KEY.into()),
-            ("MONGODB_ATLAS_PRIVATE_API_KEY".into(), PRIVATE_KEY.into()),
-        ],
-    )
-    .await;
+    let (out, snap, _dir) = collect_cli(&server, true, KEY_ENV).await;
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
-    let stderr = text(&out.stderr);
-    assert!(stderr.lines().count() > 20, "-vvv logs something: {stderr}");
-    let written = std::fs::read_to_string(&snap).unwrap();
-    for (name, haystack) in [
-        ("stdout", text(&out.stdout)),
-        ("stderr", stderr),
-        ("snapshot", written.clone()),
-    ] {
+    assert!(
+        text(&out.stderr).lines().count() > 100,
+        "-vvv logs every request"
+    );
+    for (name, haystack) in everything(&out, &snap) {
         assert!(
             !haystack.contains(PRIVATE_KEY),
             "private key found in {name}"
@@ -167,6 +180,7 @@ async fn secrets_never_reach_logs_or_the_snapshot() {
             "part of the private key found in {name}"
         );
     }
+    let written = std::fs::read_to_string(&snap).unwrap();
     assert!(
         written.contains(&format!("api_key:{PUBLIC_KEY}")),
         "the public identity is recorded"
@@ -176,36 +190,57 @@ async fn secrets_never_reach_logs_or_the_snapshot() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn service_account_secret_never_leaks() {
-    let mut config = mock_config();
+    let client_id = "mdb_sa_id_aaaaaaaaaaaaaaaaaaaaaaaa";
     let secret = "mdb_sa_sk_CLIENT-SECRET-SENTINEL";
-    config.client_id = Some("mdb_sa_id_aaaaaaaaaaaaaaaaaaaaaaaa".into());
+    let mut config = mock_config();
+    config.client_id = Some(client_id.into());
     config.client_secret = Some(secrecy::SecretString::from(secret.to_string()));
     let server = start(demo_world(), config).await;
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("snapshot.json");
-    let out = run_async(
-        vec![
-            "-vvv".into(),
-            "collect".into(),
-            "--out".into(),
-            snap.display().to_string(),
-        ],
-        vec![
-            ("MONGODB_ATLAS_BASE_URL".into(), server.base_url()),
-            (
-                "MONGODB_ATLAS_CLIENT_ID".into(),
-                "mdb_sa_id_aaaaaaaaaaaaaaaaaaaaaaaa".into(),
-            ),
-            ("MONGODB_ATLAS_CLIENT_SECRET".into(), secret.into()),
-        ],
-    )
-    .await;
+    let env = [
+        ("MONGODB_ATLAS_CLIENT_ID", client_id),
+        ("MONGODB_ATLAS_CLIENT_SECRET", secret),
+    ];
+    let (out, snap, _dir) = collect_cli(&server, true, &env).await;
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
-    let written = std::fs::read_to_string(&snap).unwrap();
-    for haystack in [text(&out.stdout), text(&out.stderr), written] {
-        assert!(!haystack.contains("SENTINEL"));
+    for (name, haystack) in everything(&out, &snap) {
+        assert!(
+            !haystack.contains("SENTINEL"),
+            "client secret found in {name}"
+        );
     }
     server.shutdown().await;
+}
+
+#[test]
+fn unreadable_and_newer_snapshots_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let out = atlas_audit(&["summary", "--snapshot", missing.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("missing.json") && err.contains("cannot read"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let newer = dir.path().join("newer.json");
+    std::fs::write(&newer, r#"{"schema_version": 999}"#).unwrap();
+    let out = atlas_audit(&["summary", "--snapshot", newer.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("upgrade atlas-audit"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let truncated = dir.path().join("truncated.json");
+    std::fs::write(&truncated, r#"{"schema_version": 1, "orgs": ["#).unwrap();
+    let out = atlas_audit(&["summary", "--snapshot", truncated.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not an atlas-audit snapshot"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -215,6 +250,14 @@ fn demo_runs_end_to_end() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("coverage: complete"), "{stdout}");
-    let snapshot = atlas_audit::model::load(&dir.path().join("snapshot.json")).unwrap();
+    let snap = dir.path().join("snapshot.json");
+    let snapshot = atlas_audit::model::load(&snap).unwrap();
     assert!(snapshot.orgs.len() >= 2);
+    let again = atlas_audit(&["summary", "--snapshot", snap.to_str().unwrap()], &[]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(
+        text(&again.stdout).contains("Northwind Outfitters"),
+        "{}",
+        text(&again.stdout)
+    );
 }

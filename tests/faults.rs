@@ -159,3 +159,33 @@ async fn server_errors_are_retried_then_reported() {
     assert_eq!(orgs.failures, 1);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_scope_is_a_gap_and_is_not_resent() {
+    let org = snapshot_from_world(&demo_world()).orgs[0].id.clone();
+    let mut config = mock_config();
+    config.faults = format!("unauth=/orgs/{org}/settings")
+        .parse::<FaultSpec>()
+        .unwrap();
+    let (snapshot, server) = collect_from(demo_world(), config, credentials(), fast_options).await;
+    assert_eq!(snapshot.coverage.len(), 1, "{:#?}", snapshot.coverage);
+    let gap = &snapshot.coverage[0];
+    assert_eq!(
+        (gap.scope.as_str(), gap.status),
+        (format!("org:{org}").as_str(), Some(401))
+    );
+    assert_eq!(gap.endpoint, "getOrgSettings");
+    let settings = &snapshot.meta.endpoints["getOrgSettings"];
+    assert_eq!(
+        settings.requests, 2,
+        "one request per org, none repeated: {settings:?}"
+    );
+    assert_eq!(settings.failures, 1);
+    assert!(
+        snapshot
+            .orgs
+            .iter()
+            .any(|o| o.id == org && o.settings.is_none())
+    );
+    server.shutdown().await;
+}

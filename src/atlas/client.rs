@@ -325,14 +325,12 @@ impl Client {
                 Err(f) => f,
             };
             let wait = match failure.retry {
-                Retry::Never => {
-                    // A challenge (first, or a stale nonce) is answered at once, a few times at most.
-                    if let AtlasError::Status { status: 401, .. } = failure.error
-                        && auth_rounds < 3
-                    {
-                        auth_rounds += 1;
-                        continue;
-                    }
+                // A first challenge, a stale nonce or an expired token: a few rounds at most.
+                Retry::Reauthenticate if auth_rounds < 3 => {
+                    auth_rounds += 1;
+                    continue;
+                }
+                Retry::Reauthenticate | Retry::Never => {
                     self.tally(endpoint, |t| t.failures += 1);
                     return Err(failure.error);
                 }
@@ -377,8 +375,8 @@ impl Client {
         capped.mul_f64(0.5 + fastrand::f64() * 0.5)
     }
 
-    /// One HTTP exchange. A 401 that should be answered comes back as `Retry::Never` with
-    /// status 401 after the authenticator has taken the new challenge; `send` decides.
+    /// One HTTP exchange. A 401 that should be answered comes back as
+    /// [`Retry::Reauthenticate`] once the authenticator holds the new challenge; `send` decides.
     async fn attempt(
         &self,
         endpoint: &Endpoint,
@@ -502,7 +500,7 @@ impl Client {
                 match self.auth.on_challenge(challenge, nonce_sent.as_deref()) {
                     ChallengeOutcome::Answer => Failure {
                         error: status_error,
-                        retry: Retry::Never,
+                        retry: Retry::Reauthenticate,
                     },
                     ChallengeOutcome::Refused => Failure {
                         error: AtlasError::Auth {
@@ -519,7 +517,7 @@ impl Client {
                 self.auth.drop_token().await;
                 Failure {
                     error: status_error,
-                    retry: Retry::Never,
+                    retry: Retry::Reauthenticate,
                 }
             }
             // A 401 without a challenge, after authenticating: this scope is refused.

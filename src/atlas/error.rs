@@ -123,6 +123,8 @@ impl AtlasError {
 pub enum Retry {
     /// Try again after the backoff (or the server's `Retry-After`, if longer).
     After(Option<Duration>),
+    /// Authenticate afresh (answer a new digest challenge, fetch a new token) and send again at once.
+    Reauthenticate,
     /// Give up: the same request will fail the same way.
     Never,
 }

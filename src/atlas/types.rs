@@ -187,21 +187,25 @@ pub struct RoleAssignment {
     pub role_name: String,
 }
 
-/// `UserAccessListResponse`: an entry of an API key's access list.
+/// An access-list entry of an API key (`UserAccessListResponse`) or of a service account
+/// (`ServiceAccountIPAccessListEntry`): the same facts, which Atlas spells two ways.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ApiKeyAccessEntry {
+pub struct AccessEntry {
     /// Single address, when the entry is one.
     pub ip_address: Option<String>,
     /// CIDR block.
     pub cidr_block: Option<String>,
     /// When the entry was added.
+    #[serde(alias = "createdAt")]
     pub created: Option<Timestamp>,
     /// Last request from this entry.
+    #[serde(alias = "lastUsedAt")]
     pub last_used: Option<Timestamp>,
     /// Address of that request.
     pub last_used_address: Option<String>,
-    /// Requests from `lastUsedAddress`.
+    /// Requests counted.
+    #[serde(alias = "requestCount")]
     pub count: Option<i64>,
 }
 
@@ -250,24 +254,6 @@ pub struct ServiceAccountProject {
     /// `GROUP_*` roles.
     #[serde(default)]
     pub roles: Vec<String>,
-}
-
-/// `ServiceAccountIPAccessListEntry`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceAccountAccessEntry {
-    /// Single address.
-    pub ip_address: Option<String>,
-    /// CIDR block.
-    pub cidr_block: Option<String>,
-    /// When added.
-    pub created_at: Option<Timestamp>,
-    /// Last request from this entry.
-    pub last_used_at: Option<Timestamp>,
-    /// Address of that request.
-    pub last_used_address: Option<String>,
-    /// Requests counted.
-    pub request_count: Option<i64>,
 }
 
 /// `GroupSettings` (only what an access review reads).

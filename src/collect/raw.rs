@@ -56,7 +56,7 @@ pub struct RawApiKey {
     /// The key.
     pub key: types::ApiKey,
     /// Its access list.
-    pub access_list: Option<Vec<types::ApiKeyAccessEntry>>,
+    pub access_list: Option<Vec<types::AccessEntry>>,
 }
 
 /// A service account, its project roles and its access list.
@@ -67,7 +67,7 @@ pub struct RawServiceAccount {
     /// Its roles per project.
     pub projects: Option<Vec<types::ServiceAccountProject>>,
     /// Its access list.
-    pub access_list: Option<Vec<types::ServiceAccountAccessEntry>>,
+    pub access_list: Option<Vec<types::AccessEntry>>,
 }
 
 /// A project and everything read below it.

@@ -12,7 +12,7 @@ use super::{SCHEMA_VERSION, Snapshot};
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     /// The file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read or write {}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

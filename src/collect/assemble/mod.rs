@@ -6,13 +6,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 
+mod activity;
+mod convert;
+
 use super::raw::{RawEstate, RawOrg, RawProject};
-use crate::atlas::types;
 use crate::model::{
-    self, AccessListEntry, AccessLogEntry, AccessLogWindow, ActivitySignal, ActivitySource,
-    AuthMethod, CoverageGap, Grant, LastActivity, Meta, Principal, PrincipalDetail, PrincipalKind,
-    Scope, Snapshot, Via, key,
+    self, AccessLogWindow, ActivitySignal, ActivitySource, CoverageGap, Grant, LastActivity, Meta,
+    Principal, PrincipalDetail, PrincipalKind, Scope, Snapshot, Via, key,
 };
+use activity::attach_activity;
+use convert::{access_list, access_log, auth_method, custom_role, event, project};
 
 /// Org roles that imply a role on every project of the org (Atlas docs: Org Owner is Project
 /// Owner everywhere; Org Read Only reads every project).
@@ -41,7 +44,7 @@ pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> S
             id: org.org.id.clone(),
             name: org.org.name.clone(),
             is_deleted: org.org.is_deleted,
-            settings: org.settings.as_ref().map(org_settings),
+            settings: org.settings.as_ref().map(convert::org_settings),
         });
         for e in org.events.iter().flatten() {
             events.push(event(e));
@@ -333,24 +336,7 @@ impl Builder<'_> {
         let org_id = &org.org.id;
         for rk in org.api_keys.iter().flatten() {
             let k = key::api_key(&rk.key.public_key);
-            let access_list = rk.access_list.as_ref().map(|list| {
-                let mut v: Vec<AccessListEntry> = list
-                    .iter()
-                    .map(|e| AccessListEntry {
-                        source: e
-                            .cidr_block
-                            .clone()
-                            .or_else(|| e.ip_address.clone())
-                            .unwrap_or_default(),
-                        created: e.created,
-                        last_used: e.last_used,
-                        last_used_address: e.last_used_address.clone(),
-                        request_count: e.count,
-                    })
-                    .collect();
-                v.sort_by(|a, b| a.source.cmp(&b.source));
-                v
-            });
+            let access_list = rk.access_list.as_deref().map(access_list);
             let mut activity: Vec<ActivitySignal> = access_list
                 .iter()
                 .flatten()
@@ -421,24 +407,7 @@ impl Builder<'_> {
         for rs in org.service_accounts.iter().flatten() {
             let sa = &rs.account;
             let k = key::service_account(&sa.client_id);
-            let access_list = rs.access_list.as_ref().map(|list| {
-                let mut v: Vec<AccessListEntry> = list
-                    .iter()
-                    .map(|e| AccessListEntry {
-                        source: e
-                            .cidr_block
-                            .clone()
-                            .or_else(|| e.ip_address.clone())
-                            .unwrap_or_default(),
-                        created: e.created_at,
-                        last_used: e.last_used_at,
-                        last_used_address: e.last_used_address.clone(),
-                        request_count: e.request_count,
-                    })
-                    .collect();
-                v.sort_by(|a, b| a.source.cmp(&b.source));
-                v
-            });
+            let access_list = rs.access_list.as_deref().map(access_list);
             let mut secrets: Vec<model::Secret> = sa
                 .secrets
                 .iter()
@@ -601,309 +570,5 @@ impl Builder<'_> {
 fn push_sorted(v: &mut Vec<String>, item: String) {
     if let Err(i) = v.binary_search(&item) {
         v.insert(i, item);
-    }
-}
-
-/// Adds events and access-log authentications to each principal's signals, then decides what
-/// can be said about its last activity.
-fn attach_activity(
-    principals: &mut [Principal],
-    events: &[model::Event],
-    logs: &[AccessLogEntry],
-    windows: &[AccessLogWindow],
-) {
-    let mut latest_event: BTreeMap<&str, Timestamp> = BTreeMap::new();
-    for e in events {
-        if let Some(actor) = &e.actor {
-            let at = latest_event.entry(actor.as_str()).or_insert(e.created);
-            *at = (*at).max(e.created);
-        }
-    }
-    let mut latest_login: BTreeMap<(&str, &str), Timestamp> = BTreeMap::new();
-    for l in logs.iter().filter(|l| l.success) {
-        let at = latest_login
-            .entry((l.project_id.as_str(), l.username.as_str()))
-            .or_insert(l.at);
-        *at = (*at).max(l.at);
-    }
-    let observed: BTreeSet<&str> = windows.iter().map(|w| w.project_id.as_str()).collect();
-    for p in principals.iter_mut() {
-        if let PrincipalDetail::AtlasUser(u) = &p.detail
-            && let Some(at) = u.last_auth
-        {
-            p.activity.push(ActivitySignal {
-                source: ActivitySource::LastAuth,
-                at,
-            });
-        }
-        // Service accounts appear in events under their client id.
-        let actor_key = match &p.detail {
-            PrincipalDetail::ServiceAccount(s) => key::service_account(&s.client_id),
-            _ => p.key.clone(),
-        };
-        if let Some(at) = latest_event.get(actor_key.as_str()) {
-            p.activity.push(ActivitySignal {
-                source: ActivitySource::Event,
-                at: *at,
-            });
-        }
-        if let PrincipalDetail::DatabaseUser(d) = &p.detail {
-            let project = p.project_id.as_deref().unwrap_or_default();
-            if let Some(at) = latest_login.get(&(project, d.username.as_str())) {
-                p.activity.push(ActivitySignal {
-                    source: ActivitySource::AccessLog,
-                    at: *at,
-                });
-            } else if observed.contains(project) {
-                p.last_activity = LastActivity::NoInformation {
-                    reason: "no successful authentication in the access logs read".into(),
-                };
-            } else {
-                p.last_activity = LastActivity::NoInformation {
-                    reason: "no access log of this project was read".into(),
-                };
-            }
-        }
-        p.activity
-            .sort_by(|a, b| b.at.cmp(&a.at).then(a.source.cmp(&b.source)));
-        p.activity.dedup();
-        if let Some(first) = p.activity.first() {
-            p.last_activity = LastActivity::Seen {
-                at: first.at,
-                source: first.source,
-            };
-        } else if let PrincipalDetail::AtlasUser(u) = &p.detail
-            && !u.memberships.iter().any(|m| m.status == "ACTIVE")
-        {
-            p.last_activity = LastActivity::NoInformation {
-                reason: "the invitation has not been accepted".into(),
-            };
-        }
-    }
-}
-
-fn org_settings(s: &types::OrgSettings) -> model::OrgSettings {
-    model::OrgSettings {
-        mfa_required: s.multi_factor_auth_required,
-        api_access_list_required: s.api_access_list_required,
-        restrict_employee_access: s.restrict_employee_access,
-        security_contact: s.security_contact.clone().filter(|c| !c.trim().is_empty()),
-        max_service_account_secret_validity_hours: s.max_service_account_secret_validity_in_hours,
-        absolute_session_timeout_seconds: s
-            .custom_session_timeouts
-            .as_ref()
-            .and_then(|t| t.absolute_session_timeout_in_seconds),
-        idle_session_timeout_seconds: s
-            .custom_session_timeouts
-            .as_ref()
-            .and_then(|t| t.idle_session_timeout_in_seconds),
-    }
-}
-
-fn tags(tags: &[types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .map(|t| (t.key.clone(), t.value.clone()))
-        .collect()
-}
-
-fn project(p: &RawProject) -> model::Project {
-    model::Project {
-        id: p.project.id.clone(),
-        org_id: p.project.org_id.clone(),
-        name: p.project.name.clone(),
-        created: p.project.created,
-        tags: tags(&p.project.tags),
-        settings: p.settings.as_ref().map(|s| model::ProjectSettings {
-            data_explorer_enabled: s.is_data_explorer_enabled,
-            data_explorer_gen_ai_enabled: s.is_data_explorer_gen_ai_features_enabled,
-        }),
-        ip_access_list: p.access_list.as_ref().map(|list| {
-            let mut v: Vec<model::NetworkEntry> = list
-                .iter()
-                .map(|e| model::NetworkEntry {
-                    source: e
-                        .cidr_block
-                        .clone()
-                        .or_else(|| e.ip_address.clone())
-                        .or_else(|| e.aws_security_group.clone())
-                        .unwrap_or_default(),
-                    comment: e.comment.clone(),
-                    delete_after: e.delete_after_date,
-                })
-                .collect();
-            v.sort();
-            v
-        }),
-        audit_log: p.audit_log.as_ref().map(|a| model::AuditLogConfig {
-            enabled: a.enabled.unwrap_or(false),
-            audit_authorization_success: a.audit_authorization_success,
-            configuration_type: a.configuration_type.clone(),
-        }),
-        clusters: p.clusters.as_ref().map(|cs| {
-            let mut v: Vec<model::Cluster> = cs
-                .iter()
-                .map(|c| model::Cluster {
-                    name: c.name.clone(),
-                    id: c.id.clone(),
-                    cluster_type: c.cluster_type.clone(),
-                    state: c.state_name.clone(),
-                    paused: c.paused,
-                    created: c.create_date,
-                    mongodb_version: c.mongodb_version.clone(),
-                    tags: tags(&c.tags),
-                    employee_access_grant: c.employee_access_grant.as_ref().map(|g| {
-                        model::EmployeeAccessGrant {
-                            grant_type: g.grant_type.clone(),
-                            expires: g.expiration_time,
-                        }
-                    }),
-                })
-                .collect();
-            v.sort_by(|a, b| a.name.cmp(&b.name));
-            v
-        }),
-    }
-}
-
-fn custom_role(project_id: &str, r: &types::CustomDbRole) -> model::CustomRole {
-    model::CustomRole {
-        project_id: project_id.into(),
-        name: r.role_name.clone(),
-        actions: r
-            .actions
-            .iter()
-            .map(|a| model::RoleAction {
-                action: a.action.clone(),
-                resources: a
-                    .resources
-                    .iter()
-                    .map(|res| model::RoleResource {
-                        cluster: res.cluster,
-                        db: res.db.clone(),
-                        collection: res.collection.clone(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-        inherited_roles: r
-            .inherited_roles
-            .iter()
-            .map(|i| model::InheritedRole {
-                role: i.role.clone(),
-                db: i.db.clone(),
-            })
-            .collect(),
-    }
-}
-
-fn event(e: &types::Event) -> model::Event {
-    let actor = e
-        .username
-        .as_deref()
-        .filter(|u| !u.is_empty())
-        .map(|u| {
-            if u.starts_with("mdb_sa_id_") {
-                key::service_account(u)
-            } else {
-                key::user(u)
-            }
-        })
-        .or_else(|| {
-            e.public_key
-                .as_deref()
-                .filter(|k| !k.is_empty())
-                .map(key::api_key)
-        });
-    model::Event {
-        id: e.id.clone(),
-        created: e.created,
-        event_type: e.event_type_name.clone(),
-        org_id: e.org_id.clone(),
-        project_id: e.group_id.clone(),
-        actor,
-        by_mongodb_staff: e.is_global_admin.unwrap_or(false),
-        remote_address: e.remote_address.clone(),
-        target: e
-            .target_username
-            .clone()
-            .or_else(|| e.target_public_key.clone())
-            .or_else(|| e.db_user_username.clone())
-            .or_else(|| e.team_id.clone()),
-    }
-}
-
-/// Atlas documents ISO 8601 UTC but types the field as a plain string: accept RFC 3339, and a
-/// date-time without offset read as UTC.
-pub(crate) fn parse_log_time(s: &str) -> Option<Timestamp> {
-    let s = s.trim();
-    s.parse::<Timestamp>().ok().or_else(|| {
-        s.parse::<jiff::civil::DateTime>()
-            .ok()
-            .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
-            .map(|z| z.timestamp())
-    })
-}
-
-fn access_log(project_id: &str, cluster: &str, e: &types::AccessLog) -> Option<AccessLogEntry> {
-    Some(AccessLogEntry {
-        project_id: project_id.into(),
-        cluster: cluster.into(),
-        username: e.username.clone().filter(|u| !u.is_empty())?,
-        auth_source: e.auth_source.clone(),
-        success: e.auth_result.unwrap_or(false),
-        failure_reason: e.failure_reason.clone(),
-        ip_address: e.ip_address.clone(),
-        at: parse_log_time(e.timestamp.as_deref()?)?,
-    })
-}
-
-fn auth_method(u: &types::DatabaseUser) -> AuthMethod {
-    fn set(v: &Option<String>) -> Option<&str> {
-        v.as_deref().filter(|x| *x != "NONE")
-    }
-    if let Some(t) = set(&u.x509_type) {
-        return if t == "MANAGED" {
-            AuthMethod::X509Managed
-        } else {
-            AuthMethod::X509Customer
-        };
-    }
-    if let Some(t) = set(&u.aws_iam_type) {
-        return if t == "ROLE" {
-            AuthMethod::AwsIamRole
-        } else {
-            AuthMethod::AwsIamUser
-        };
-    }
-    if let Some(t) = set(&u.ldap_auth_type) {
-        return if t == "GROUP" {
-            AuthMethod::LdapGroup
-        } else {
-            AuthMethod::LdapUser
-        };
-    }
-    if let Some(t) = set(&u.oidc_auth_type) {
-        return if t == "IDP_GROUP" {
-            AuthMethod::OidcIdpGroup
-        } else {
-            AuthMethod::OidcUser
-        };
-    }
-    AuthMethod::Password
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_times_parse_leniently() {
-        assert!(parse_log_time("2026-11-19T10:00:00Z").is_some());
-        assert!(parse_log_time("2026-11-19T10:00:00.123+00:00").is_some());
-        assert_eq!(
-            parse_log_time("2026-11-19T10:00:00"),
-            parse_log_time("2026-11-19T10:00:00Z")
-        );
-        assert!(parse_log_time("yesterday").is_none());
     }
 }
