@@ -103,3 +103,85 @@ async fn a_wrong_media_type_is_caught_by_the_strict_server() {
     assert_eq!(server.stats().wrong_accept, 1);
     server.shutdown().await;
 }
+
+/// Copies the demo world and gives one cluster `n` access-log entries, 13 s apart, ending at
+/// the world's `as_of`.
+fn demo_with_busy_cluster(n: usize) -> (tempfile::TempDir, World) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("demo"), dir.path());
+    let as_of: jiff::Timestamp = "2026-11-20T09:00:00Z".parse().unwrap();
+    let logs: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let at = as_of - jiff::SignedDuration::from_secs(13 * i as i64 + 1);
+            serde_json::json!({
+                "username": format!("app-user-{}", i % 7),
+                "authResult": i % 11 != 0,
+                "authSource": "admin",
+                "hostname": "storefront-main-shard-00-00.x4kq9.mongodb.net",
+                "ipAddress": "10.20.3.41",
+                "groupId": "6650b1000000000000000001",
+                "timestamp": at.to_string(),
+            })
+        })
+        .collect();
+    let file = dir
+        .path()
+        .join("groups/6650b1000000000000000001/dbAccessHistory/clusters/storefront-main.json");
+    std::fs::write(
+        &file,
+        serde_json::to_string(&serde_json::json!({ "accessLogs": logs })).unwrap(),
+    )
+    .unwrap();
+    let world = World::load(dir.path(), now()).unwrap();
+    (dir, world)
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_logs_over_the_cap_are_read_in_halves() {
+    let (_dir, world) = demo_with_busy_cluster(45_000);
+    let direct = snapshot_from_world(&world);
+    let busy = direct
+        .access_logs
+        .iter()
+        .filter(|l| l.cluster == "storefront-main")
+        .count();
+    assert!(
+        busy > atlas_audit::collect::MAX_ACCESS_LOGS,
+        "the window holds more than one answer: {busy}"
+    );
+    let (snapshot, server) = collect_from(world, mock_config(), credentials(), fast_options).await;
+    assert!(
+        snapshot.coverage.is_empty(),
+        "gaps: {:#?}",
+        snapshot.coverage
+    );
+    let calls = snapshot.meta.endpoints["getGroupDbAccessHistoryCluster"].pages;
+    let clusters: usize = direct
+        .projects
+        .iter()
+        .map(|p| p.clusters.as_ref().map_or(0, Vec::len))
+        .sum();
+    assert!(
+        calls > clusters as u64,
+        "the busy cluster was read in parts ({calls} calls, {clusters} clusters)"
+    );
+    assert_eq!(
+        estate_json(&snapshot),
+        estate_json(&direct),
+        "nothing lost, nothing doubled"
+    );
+    server.shutdown().await;
+}
