@@ -21,8 +21,6 @@ use crate::model;
 
 /// Done, nothing to report.
 pub const EXIT_OK: u8 = 0;
-/// Done, a finding at or above `--fail-on`.
-pub const EXIT_FINDINGS: u8 = 1;
 /// Could not do the job: bad input, network, auth.
 pub const EXIT_ERROR: u8 = 2;
 /// Done, but some scope could not be read.

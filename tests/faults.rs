@@ -189,3 +189,31 @@ async fn a_refused_scope_is_a_gap_and_is_not_resent() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listing_short_of_atlas_count_is_reread_then_named() {
+    let project = project_ids()[0].clone();
+    let mut config = mock_config();
+    config.faults = format!("overcount=/groups/{project}/databaseUsers")
+        .parse::<FaultSpec>()
+        .unwrap();
+    let (snapshot, server) = collect_from(demo_world(), config, credentials(), fast_options).await;
+    assert_eq!(snapshot.coverage.len(), 1, "{:#?}", snapshot.coverage);
+    let gap = &snapshot.coverage[0];
+    assert_eq!(gap.scope, format!("project:{project}"));
+    assert_eq!(gap.endpoint, "listGroupDatabaseUsers");
+    assert!(
+        gap.reason.contains("Atlas counted") && gap.reason.contains("twice"),
+        "{}",
+        gap.reason
+    );
+    assert_eq!(
+        server.stats().faults_injected["overcount"],
+        2,
+        "read, then read again"
+    );
+    // What was read is kept: the gap says it may not be all.
+    let clean = snapshot_from_world(&demo_world());
+    assert_eq!(snapshot.principals.len(), clean.principals.len());
+    server.shutdown().await;
+}

@@ -92,6 +92,15 @@ pub struct Listing<T> {
     pub total_count: Option<u64>,
 }
 
+impl<T> Listing<T> {
+    /// Whether fewer items were read than Atlas counted. (More is no alarm: the spec calls
+    /// `totalCount` an estimate, and items may be added while paging.)
+    pub fn is_short(&self) -> bool {
+        self.total_count
+            .is_some_and(|total| (self.items.len() as u64) < total)
+    }
+}
+
 /// The Atlas Administration API v2 client.
 pub struct Client {
     http: reqwest::Client,

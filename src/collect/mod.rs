@@ -158,13 +158,43 @@ impl Walk<'_> {
         path: String,
         query: &[(&str, String)],
     ) -> Option<Vec<T>> {
-        match self.client.get_all(endpoint, &path, query).await {
-            Ok(listing) => Some(listing.items),
+        let mut listing = match self.client.get_all(endpoint, &path, query).await {
+            Ok(listing) => listing,
             Err(e) => {
                 self.gap(scope.into(), &e);
-                None
+                return None;
+            }
+        };
+        if listing.is_short() {
+            // An item may have moved between pages while Atlas changed the listing: read it
+            // once more; if it is still short of Atlas's own count, the report must say so.
+            listing = match self.client.get_all(endpoint, &path, query).await {
+                Ok(again) => again,
+                Err(e) => {
+                    self.gap(scope.into(), &e);
+                    return None;
+                }
+            };
+            if listing.is_short() {
+                let gap = CoverageGap {
+                    scope: scope.into(),
+                    endpoint: endpoint.name.into(),
+                    status: None,
+                    error_code: None,
+                    reason: format!(
+                        "incomplete listing: Atlas counted {} items but {} were read, twice",
+                        listing.total_count.unwrap_or_default(),
+                        listing.items.len()
+                    ),
+                };
+                tracing::warn!(scope, endpoint = endpoint.name, reason = %gap.reason, "not collected in full");
+                self.gaps
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(gap);
             }
         }
+        Some(listing.items)
     }
 
     async fn object<T: DeserializeOwned>(

@@ -65,6 +65,9 @@ pub enum Permanent {
     Unauth,
     /// 200 with a body that is not valid JSON.
     Malformed,
+    /// A listing whose `totalCount` is one more than the items it serves, as when an item is
+    /// lost between Atlas counting and paging.
+    Overcount,
 }
 
 impl Permanent {
@@ -74,11 +77,12 @@ impl Permanent {
             Permanent::Deny => "deny",
             Permanent::Unauth => "unauth",
             Permanent::Malformed => "malformed",
+            Permanent::Overcount => "overcount",
         }
     }
 }
 
-const VALID_KEYS: &str = "429, 500, 502, 503, 504, slow, drop (probabilities 0..1), slow-ms, seed, deny, unauth, malformed (path prefixes)";
+const VALID_KEYS: &str = "429, 500, 502, 503, 504, slow, drop (probabilities 0..1), slow-ms, seed, deny, unauth, malformed, overcount (path prefixes)";
 
 /// Which faults to inject. Parsed from `key=value,...`, e.g.
 /// `500=0.05,429=0.02,slow=0.01,slow-ms=3000,seed=7,deny=/groups/X,malformed=/orgs/Y/teams`.
@@ -168,6 +172,7 @@ impl FromStr for FaultSpec {
                 "deny" => Permanent::Deny,
                 "unauth" => Permanent::Unauth,
                 "malformed" => Permanent::Malformed,
+                "overcount" => Permanent::Overcount,
                 "slow-ms" => {
                     spec.slow = Duration::from_millis(
                         value.parse().map_err(|_| bad("milliseconds, an integer"))?,
