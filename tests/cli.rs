@@ -4,7 +4,6 @@ mod common;
 
 use std::process::{Command, Output};
 
-use atlas_audit::mock::FaultSpec;
 use common::*;
 
 fn atlas_audit(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -133,10 +132,7 @@ fn bad_since_names_the_forms() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_denied_scope_exits_3_and_is_named() {
     let denied = snapshot_from_world(&demo_world()).projects[1].id.clone();
-    let mut config = mock_config();
-    config.faults = format!("deny=/groups/{denied}")
-        .parse::<FaultSpec>()
-        .unwrap();
+    let config = mock_config_with_faults(&format!("deny=/groups/{denied}"));
     let server = start(demo_world(), config).await;
     let (out, snap, _dir) = collect_cli(&server, false, KEY_ENV).await;
     assert_eq!(out.status.code(), Some(3), "stderr: {}", text(&out.stderr));

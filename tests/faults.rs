@@ -2,7 +2,6 @@
 
 mod common;
 
-use atlas_audit::mock::FaultSpec;
 use common::*;
 use pretty_assertions::assert_eq;
 
@@ -16,11 +15,9 @@ fn project_ids() -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ten_percent_transient_faults_leave_the_snapshot_unchanged() {
-    let mut config = mock_config();
-    config.faults =
-        "500=0.03,502=0.01,503=0.02,504=0.01,429=0.01,drop=0.01,slow=0.01,slow-ms=1500,seed=11"
-            .parse::<FaultSpec>()
-            .unwrap();
+    let config = mock_config_with_faults(
+        "500=0.03,502=0.01,503=0.02,504=0.01,429=0.01,drop=0.01,slow=0.01,slow-ms=1500,seed=11",
+    );
     let (snapshot, server) = collect_from(demo_world(), config, credentials(), |url| {
         let mut o = fast_options(url);
         o.timeout = std::time::Duration::from_secs(1);
@@ -54,10 +51,7 @@ async fn ten_percent_transient_faults_leave_the_snapshot_unchanged() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_denied_project_is_a_named_gap_and_the_rest_is_collected() {
     let denied = project_ids()[0].clone();
-    let mut config = mock_config();
-    config.faults = format!("deny=/groups/{denied}")
-        .parse::<FaultSpec>()
-        .unwrap();
+    let config = mock_config_with_faults(&format!("deny=/groups/{denied}"));
     let (snapshot, server) = collect_from(demo_world(), config, credentials(), fast_options).await;
     assert!(!snapshot.coverage.is_empty());
     for gap in &snapshot.coverage {
@@ -92,10 +86,7 @@ async fn a_denied_project_is_a_named_gap_and_the_rest_is_collected() {
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_json_is_a_gap_that_names_the_endpoint() {
     let project = project_ids()[0].clone();
-    let mut config = mock_config();
-    config.faults = format!("malformed=/groups/{project}/databaseUsers")
-        .parse::<FaultSpec>()
-        .unwrap();
+    let config = mock_config_with_faults(&format!("malformed=/groups/{project}/databaseUsers"));
     let (snapshot, server) = collect_from(demo_world(), config, credentials(), fast_options).await;
     assert_eq!(snapshot.coverage.len(), 1, "{:#?}", snapshot.coverage);
     let gap = &snapshot.coverage[0];
@@ -143,9 +134,8 @@ async fn rate_limit_is_learned_and_respected() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_errors_are_retried_then_reported() {
-    let mut config = mock_config();
     // Every request fails: retries run out and the scope is a gap, not a hang.
-    config.faults = "500=1.0,seed=3".parse::<FaultSpec>().unwrap();
+    let config = mock_config_with_faults("500=1.0,seed=3");
     let server = start(demo_world(), config).await;
     let client =
         atlas_audit::atlas::Client::new(credentials(), fast_options(server.base_url())).unwrap();
@@ -163,10 +153,7 @@ async fn server_errors_are_retried_then_reported() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_scope_is_a_gap_and_is_not_resent() {
     let org = snapshot_from_world(&demo_world()).orgs[0].id.clone();
-    let mut config = mock_config();
-    config.faults = format!("unauth=/orgs/{org}/settings")
-        .parse::<FaultSpec>()
-        .unwrap();
+    let config = mock_config_with_faults(&format!("unauth=/orgs/{org}/settings"));
     let (snapshot, server) = collect_from(demo_world(), config, credentials(), fast_options).await;
     assert_eq!(snapshot.coverage.len(), 1, "{:#?}", snapshot.coverage);
     let gap = &snapshot.coverage[0];
@@ -193,10 +180,7 @@ async fn a_refused_scope_is_a_gap_and_is_not_resent() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_listing_short_of_atlas_count_is_reread_then_named() {
     let project = project_ids()[0].clone();
-    let mut config = mock_config();
-    config.faults = format!("overcount=/groups/{project}/databaseUsers")
-        .parse::<FaultSpec>()
-        .unwrap();
+    let config = mock_config_with_faults(&format!("overcount=/groups/{project}/databaseUsers"));
     let (snapshot, server) = collect_from(demo_world(), config, credentials(), fast_options).await;
     assert_eq!(snapshot.coverage.len(), 1, "{:#?}", snapshot.coverage);
     let gap = &snapshot.coverage[0];

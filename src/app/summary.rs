@@ -60,14 +60,16 @@ pub fn render(s: &Snapshot) -> String {
             *counts.entry((org, "events")).or_default() += 1;
         }
     }
+    for p in &s.projects {
+        *counts.entry((p.org_id.as_str(), "projects")).or_default() += 1;
+    }
     for g in &s.grants {
         *counts.entry((g.scope.org_id(), "grants")).or_default() += 1;
     }
     for org in &s.orgs {
         let get = |k: &str| counts.get(&(org.id.as_str(), k)).copied().unwrap_or(0);
         let name: String = org.name.chars().take(28).collect();
-        let projects = s.projects.iter().filter(|p| p.org_id == org.id).count();
-        let _ = write!(out, "{name:<28} {projects:>8}");
+        let _ = write!(out, "{name:<28} {:>8}", get("projects"));
         for (_, kind) in COLUMNS {
             let _ = write!(out, " {:>8}", get(kind));
         }

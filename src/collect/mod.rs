@@ -128,8 +128,16 @@ fn seg(s: &str) -> String {
 }
 
 impl Walk<'_> {
+    /// Records something that could not be read.
+    fn record(&self, gap: CoverageGap) {
+        tracing::warn!(scope = %gap.scope, endpoint = %gap.endpoint, reason = %gap.reason, "not collected");
+        self.gaps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(gap);
+    }
+
     fn gap(&self, scope: String, error: &AtlasError) {
-        tracing::warn!(%scope, %error, "not collected");
         let reason = match error {
             AtlasError::Status {
                 status: 401 | 403, ..
@@ -138,17 +146,18 @@ impl Walk<'_> {
             }
             _ => error.to_string(),
         };
-        let gap = CoverageGap {
+        self.record(CoverageGap {
             scope,
             endpoint: error.endpoint().into(),
             status: error.status(),
             error_code: error.error_code().map(str::to_string),
             reason,
-        };
-        self.gaps
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(gap);
+        });
+    }
+
+    /// The value of a read, or `None` with its failure recorded as a gap of `scope`.
+    fn read<T>(&self, scope: &str, result: Result<T, AtlasError>) -> Option<T> {
+        result.map_err(|e| self.gap(scope.into(), &e)).ok()
     }
 
     async fn all<T: DeserializeOwned>(
@@ -158,25 +167,13 @@ impl Walk<'_> {
         path: String,
         query: &[(&str, String)],
     ) -> Option<Vec<T>> {
-        let mut listing = match self.client.get_all(endpoint, &path, query).await {
-            Ok(listing) => listing,
-            Err(e) => {
-                self.gap(scope.into(), &e);
-                return None;
-            }
-        };
+        let mut listing = self.read(scope, self.client.get_all(endpoint, &path, query).await)?;
         if listing.is_short() {
             // An item may have moved between pages while Atlas changed the listing: read it
             // once more; if it is still short of Atlas's own count, the report must say so.
-            listing = match self.client.get_all(endpoint, &path, query).await {
-                Ok(again) => again,
-                Err(e) => {
-                    self.gap(scope.into(), &e);
-                    return None;
-                }
-            };
+            listing = self.read(scope, self.client.get_all(endpoint, &path, query).await)?;
             if listing.is_short() {
-                let gap = CoverageGap {
+                self.record(CoverageGap {
                     scope: scope.into(),
                     endpoint: endpoint.name.into(),
                     status: None,
@@ -186,12 +183,7 @@ impl Walk<'_> {
                         listing.total_count.unwrap_or_default(),
                         listing.items.len()
                     ),
-                };
-                tracing::warn!(scope, endpoint = endpoint.name, reason = %gap.reason, "not collected in full");
-                self.gaps
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(gap);
+                });
             }
         }
         Some(listing.items)
@@ -203,13 +195,7 @@ impl Walk<'_> {
         endpoint: &Endpoint,
         path: String,
     ) -> Option<T> {
-        match self.client.get_object(endpoint, &path, &[]).await {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.gap(scope.into(), &e);
-                None
-            }
-        }
+        self.read(scope, self.client.get_object(endpoint, &path, &[]).await)
     }
 
     /// The orgs to walk, and the project filter from `--project`.
@@ -442,17 +428,11 @@ impl Walk<'_> {
                 &[]
             ),
             async {
-                match self
-                    .client
-                    .get_array(&ep::CUSTOM_DB_ROLES, &format!("{base}/customDBRoles/roles"))
-                    .await
-                {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        self.gap(scope.clone(), &e);
-                        None
-                    }
-                }
+                let path = format!("{base}/customDBRoles/roles");
+                self.read(
+                    &scope,
+                    self.client.get_array(&ep::CUSTOM_DB_ROLES, &path).await,
+                )
             },
             self.all::<types::Event>(
                 &scope,

@@ -40,6 +40,15 @@ pub fn mock_config() -> MockConfig {
     MockConfig::new(PUBLIC_KEY, SecretString::from(PRIVATE_KEY.to_string()))
 }
 
+/// The test configuration with these faults injected (`FaultSpec` grammar).
+pub fn mock_config_with_faults(spec: &str) -> MockConfig {
+    let mut config = mock_config();
+    config.faults = spec
+        .parse()
+        .unwrap_or_else(|e| panic!("fault spec {spec:?}: {e}"));
+    config
+}
+
 pub fn credentials() -> Credentials {
     Credentials::ApiKey {
         public_key: PUBLIC_KEY.into(),
