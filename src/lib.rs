@@ -10,3 +10,4 @@ pub mod cli;
 pub mod collect;
 pub mod mock;
 pub mod model;
+pub mod rules;
