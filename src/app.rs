@@ -3,6 +3,7 @@
 //! the outcome becomes an exit code.
 
 mod demo;
+mod report;
 mod summary;
 
 use std::process::ExitCode;
@@ -14,13 +15,15 @@ use jiff::{SignedDuration, Timestamp};
 use secrecy::SecretString;
 
 use crate::atlas::{Client, ClientOptions, Credentials};
-use crate::cli::{Cli, Command, ConnectionArgs, ServeMockArgs};
+use crate::cli::{Cli, Command, ConnectionArgs, LiveArgs, ServeMockArgs};
 use crate::collect::{self, CollectOptions};
 use crate::mock::{FaultSpec, MockConfig, MockServer, RateLimit, SyntheticSize, World};
 use crate::model;
 
 /// Done, nothing to report.
 pub const EXIT_OK: u8 = 0;
+/// Done; an open finding is at or above `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
 /// Could not do the job: bad input, network, auth.
 pub const EXIT_ERROR: u8 = 2;
 /// Done, but some scope could not be read.
@@ -58,16 +61,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     runtime.block_on(async move {
         match cli.command {
             Command::Collect(args) => {
-                let client = client_from(&args.connection)?;
-                let opts = CollectOptions {
-                    orgs: args.orgs,
-                    projects: args.projects,
-                    now: args.as_of.unwrap_or_else(now),
-                    events_since: args.since,
-                    access_logs_since: SignedDuration::from_hours(24 * 7),
-                    progress: !quiet,
-                };
-                let snapshot = collect::collect(&client, &opts).await?;
+                let snapshot = collect_live(&args.live, quiet).await?;
                 let written = std::time::Instant::now();
                 model::save(&snapshot, &args.out)?;
                 tracing::info!(
@@ -80,6 +74,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 Ok(exit_for(&snapshot))
             }
+            Command::Report(args) => report::run(args, quiet).await,
+            Command::Rules(args) => report::catalogue(&args),
+            Command::Init(args) => report::init(&args, quiet),
             Command::Summary(args) => {
                 let snapshot = model::load(&args.snapshot)?;
                 if !quiet {
@@ -91,6 +88,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::ServeMock(args) => serve_mock(args).await,
         }
     })
+}
+
+/// Collects the estate the flags name, from now (or `--as-of`).
+///
+/// # Errors
+/// Bad credentials or flags, or nothing readable at all.
+pub async fn collect_live(live: &LiveArgs, quiet: bool) -> Result<model::Snapshot> {
+    let client = client_from(&live.connection)?;
+    let opts = CollectOptions {
+        orgs: live.orgs.clone(),
+        projects: live.projects.clone(),
+        now: live.as_of.unwrap_or_else(now),
+        events_since: live.since,
+        access_logs_since: live.since,
+        progress: !quiet,
+    };
+    Ok(collect::collect(&client, &opts).await?)
 }
 
 /// The exit code for a finished collection: 3 when any scope is missing.

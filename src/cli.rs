@@ -25,6 +25,13 @@ pub struct Cli {
 pub enum Command {
     /// Read an Atlas estate through the Administration API and write a snapshot.
     Collect(CollectArgs),
+    /// Run the rules over a snapshot (or a live collection) and write findings.json and
+    /// findings.csv.
+    Report(ReportArgs),
+    /// Print the rule catalogue: ids, default severities, what each checks and why.
+    Rules(RulesArgs),
+    /// Write a commented starter policy file with every key and its default.
+    Init(InitArgs),
     /// Print what a saved snapshot holds and whether it is complete (exit 3 if not).
     Summary(SummaryArgs),
     /// Run the whole pipeline against the built-in simulated Atlas (no account needed).
@@ -59,9 +66,9 @@ pub struct ConnectionArgs {
     pub timeout: u64,
 }
 
-/// `collect`
-#[derive(Debug, Args)]
-pub struct CollectArgs {
+/// What to read from Atlas, and how: shared by `collect` and a live `report`.
+#[derive(Debug, Args, Clone)]
+pub struct LiveArgs {
     /// Only this organization (repeatable; default: every org the credential can read).
     #[arg(
         long = "org",
@@ -78,12 +85,10 @@ pub struct CollectArgs {
         value_delimiter = ','
     )]
     pub projects: Vec<String>,
-    /// How far back to read events: a number with d (days), w (weeks) or h (hours).
+    /// How far back to read events (and access logs, where Atlas keeps more than one answer):
+    /// a number with d (days), w (weeks) or h (hours).
     #[arg(long, default_value = "90d", value_name = "AGE", value_parser = crate::app::parse_age)]
     pub since: jiff::SignedDuration,
-    /// Where to write the snapshot (written atomically).
-    #[arg(long, value_name = "FILE", default_value = "snapshot.json")]
-    pub out: PathBuf,
     /// Collect as of this RFC 3339 time instead of now (reproducible benchmarks against a
     /// simulated Atlas served as of the same time).
     #[arg(long, value_name = "TIME", hide = true)]
@@ -91,6 +96,69 @@ pub struct CollectArgs {
     /// Connection.
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// `collect`
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// What to read.
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Where to write the snapshot (written atomically).
+    #[arg(long, value_name = "FILE", default_value = "snapshot.json")]
+    pub out: PathBuf,
+}
+
+/// `report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A snapshot written by `collect`; without one, the estate is collected live first.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// Folder for the reports (created if missing; each file written atomically).
+    #[arg(long, value_name = "DIR", default_value = "atlas-audit-report")]
+    pub out: PathBuf,
+    /// Which files to write, comma-separated: json, csv.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "json,csv"
+    )]
+    pub format: Vec<String>,
+    /// Policy file (default: ./atlas-audit.toml when present, else the catalogue defaults).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Exit 1 when an open (not exempted) finding is at or above this severity:
+    /// critical, high, medium, low or info.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<crate::rules::Severity>,
+    /// What to read when collecting live (ignored with --snapshot).
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+fn parse_severity(s: &str) -> Result<crate::rules::Severity, String> {
+    s.parse()
+}
+
+/// `rules`
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Print the catalogue as JSON (id, default severity, family, checks, why).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the starter policy.
+    #[arg(long, value_name = "FILE", default_value = "atlas-audit.toml")]
+    pub out: PathBuf,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `summary`

@@ -10,4 +10,5 @@ pub mod cli;
 pub mod collect;
 pub mod mock;
 pub mod model;
+pub mod report;
 pub mod rules;

@@ -1,6 +1,7 @@
 //! `demo`: the whole pipeline against the built-in simulated Atlas. The demo world is compiled
 //! into the binary, served on an ephemeral loopback port with throwaway digest credentials, and
-//! collected over real HTTP.
+//! collected over real HTTP; the rules run with the default policy and the findings are
+//! written beside the snapshot.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,11 +12,12 @@ use include_dir::{Dir, include_dir};
 use jiff::SignedDuration;
 use secrecy::SecretString;
 
-use super::{exit_for, now, random_key, summary};
+use super::{exit_for, now, random_key, report, summary};
 use crate::atlas::{Client, ClientOptions, Credentials};
 use crate::collect::{self, CollectOptions};
 use crate::mock::{MockConfig, MockServer, World};
 use crate::model;
+use crate::rules::{self, Policy};
 
 /// `fixtures/demo/`, compiled in.
 static DEMO_WORLD: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/demo");
@@ -57,7 +59,7 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
         projects: Vec::new(),
         now,
         events_since: SignedDuration::from_hours(90 * 24),
-        access_logs_since: SignedDuration::from_hours(7 * 24),
+        access_logs_since: SignedDuration::from_hours(90 * 24),
         progress: !quiet,
     };
     let snapshot = collect::collect(&client, &opts).await?;
@@ -65,9 +67,18 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let path = out.join("snapshot.json");
     model::save(&snapshot, &path)?;
+    let policy = Policy::default();
+    let findings = rules::evaluate(&snapshot, &policy)?;
+    let written = crate::report::write(out, &findings, crate::report::Format::ALL)?;
     if !quiet {
         print!("{}", summary::render(&snapshot));
         println!("snapshot written to {}", path.display());
+        println!();
+        print!(
+            "{}",
+            report::render(&snapshot, &findings, "defaults (no policy file)")
+        );
+        print!("{}", report::written_lines(&written));
     }
     Ok(exit_for(&snapshot))
 }

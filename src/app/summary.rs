@@ -79,7 +79,7 @@ pub fn render(s: &Snapshot) -> String {
     let retries: u64 = s.meta.endpoints.values().map(|t| t.retries).sum();
     let _ = writeln!(
         out,
-        "{} principals, {} grants, {} events, {} access-log entries; {requests} requests ({retries} retried) in {:.1}s",
+        "{} principals, {} grants, {} events, {} access-log entries; {requests} requests ({retries} retried) in {:.2}s",
         s.principals.len(),
         s.grants.len(),
         s.events.len(),

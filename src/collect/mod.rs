@@ -39,7 +39,8 @@ pub struct CollectOptions {
     pub now: Timestamp,
     /// How far back to read events.
     pub events_since: SignedDuration,
-    /// How far back to read database access logs (Atlas keeps 7 days).
+    /// How far back to read database access logs when a cluster holds more than one answer's
+    /// worth (Atlas keeps about 7 days; everything it holds is read when it fits one answer).
     pub access_logs_since: SignedDuration,
     /// Show progress on stderr.
     pub progress: bool,
@@ -456,21 +457,52 @@ impl Walk<'_> {
         }
     }
 
-    /// One cluster's access log over the window. Atlas caps an answer at 20,000 entries, newest
-    /// first: a full answer means older entries were cut, so the window is split and read again.
+    /// One cluster's access log: everything Atlas still holds. The first request names no window,
+    /// so Atlas answers with its newest entries, at most 20,000. A full answer means older entries
+    /// were cut: the rest, back to `access_logs_since`, is read in windows that are halved until
+    /// each answer fits.
     async fn access_log(&self, project_id: &str, base: &str, cluster: &str) -> RawAccessLog {
         let path = format!("{base}/dbAccessHistory/clusters/{}", seg(cluster));
         let scope = format!("project:{project_id}/cluster:{cluster}");
-        let end = self.opts.now.as_millisecond();
-        let start = (self.opts.now - self.opts.access_logs_since).as_millisecond();
-        let mut pending = vec![(start, end)];
-        let mut all = Vec::new();
-        let mut split = false;
+        let cap = ("nLogs", MAX_ACCESS_LOGS.to_string());
+        let failed = |e: AtlasError| {
+            self.gap(scope.clone(), &e);
+            RawAccessLog {
+                cluster: cluster.into(),
+                logs: None,
+            }
+        };
+        let mut all = match self
+            .client
+            .get_object::<types::AccessLogList>(
+                &ep::ACCESS_HISTORY,
+                &path,
+                std::slice::from_ref(&cap),
+            )
+            .await
+        {
+            Ok(list) => list.access_logs,
+            Err(e) => return failed(e),
+        };
+        let mut pending = Vec::new();
+        if all.len() >= MAX_ACCESS_LOGS {
+            let oldest = all
+                .iter()
+                .filter_map(|l| l.timestamp.as_deref().and_then(assemble::parse_log_time))
+                .min()
+                .unwrap_or(self.opts.now);
+            let start = (self.opts.now - self.opts.access_logs_since).as_millisecond();
+            let end = oldest.as_millisecond();
+            if end > start {
+                pending.push((start, end));
+            }
+        }
+        let split = !pending.is_empty();
         while let Some((from, to)) = pending.pop() {
             let query = [
                 ("start", from.to_string()),
                 ("end", to.to_string()),
-                ("nLogs", MAX_ACCESS_LOGS.to_string()),
+                cap.clone(),
             ];
             match self
                 .client
@@ -478,19 +510,12 @@ impl Walk<'_> {
                 .await
             {
                 Ok(list) if list.access_logs.len() >= MAX_ACCESS_LOGS && to - from > 1_000 => {
-                    split = true;
                     let mid = from + (to - from) / 2;
                     pending.push((from, mid));
                     pending.push((mid, to));
                 }
                 Ok(list) => all.extend(list.access_logs),
-                Err(e) => {
-                    self.gap(scope, &e);
-                    return RawAccessLog {
-                        cluster: cluster.into(),
-                        logs: None,
-                    };
-                }
+                Err(e) => return failed(e),
             }
         }
         if !split {
@@ -499,7 +524,8 @@ impl Walk<'_> {
                 logs: Some(all),
             };
         }
-        // Split windows share their boundary millisecond: drop exact repeats.
+        // Windows share their boundary millisecond with each other and with the first answer:
+        // drop exact repeats.
         let mut entries: BTreeMap<(String, String, bool), types::AccessLog> = BTreeMap::new();
         for log in all {
             let k = (

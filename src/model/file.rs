@@ -78,16 +78,30 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
     })
 }
 
-/// Writes a snapshot atomically: to a temporary file beside the target, then renamed over it,
-/// so a reader never sees half a snapshot.
+/// Writes a snapshot atomically (see [`write_atomic`]).
 ///
 /// # Errors
 /// When the folder cannot be written.
 pub fn save(snapshot: &Snapshot, path: &Path) -> Result<(), SnapshotError> {
-    let io = |source| SnapshotError::Io {
+    write_atomic(path, |out| {
+        serde_json::to_writer(&mut *out, snapshot).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")
+    })
+    .map_err(|source| SnapshotError::Io {
         path: path.into(),
         source,
-    };
+    })
+}
+
+/// Writes a file atomically: to a temporary file beside the target, synced, then renamed over
+/// it, so a reader never sees half a file and a failed write leaves the old one in place.
+///
+/// # Errors
+/// When the folder cannot be written, or `write` fails.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -99,13 +113,12 @@ pub fn save(snapshot: &Snapshot, path: &Path) -> Result<(), SnapshotError> {
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut out = BufWriter::new(File::create(&tmp)?);
-        serde_json::to_writer(&mut out, snapshot).map_err(std::io::Error::other)?;
-        out.write_all(b"\n")?;
+        write(&mut out)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    result.map_err(io)
+    result
 }

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use estate::*;
-pub use file::{SnapshotError, load, save};
+pub use file::{SnapshotError, load, save, write_atomic};
 pub use principal::*;
 
 /// The snapshot format version. A reader refuses snapshots with a higher number.
@@ -245,16 +245,17 @@ pub struct AccessLogEntry {
     pub at: Timestamp,
 }
 
-/// The stretch of one cluster's access log that was read.
+/// The stretch of one cluster's access log that was observed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessLogWindow {
     /// Project.
     pub project_id: String,
     /// Cluster.
     pub cluster: String,
-    /// From.
+    /// The earliest moment the log is known to cover: its oldest entry (Atlas does not say how
+    /// far back it keeps), or `end` when it holds none.
     pub start: Timestamp,
-    /// To.
+    /// The as-of moment.
     pub end: Timestamp,
     /// Entries read.
     pub entries: u64,

@@ -121,7 +121,7 @@ fn in_window(t: Timestamp, since: Timestamp, until: Timestamp) -> bool {
 }
 
 /// The estate read straight from a world's files, with the collector's windows applied
-/// (events over 90 days, access logs over 7), and assembled into a snapshot with blank meta.
+/// (events over 90 days, access logs whole), and assembled into a snapshot with blank meta.
 pub fn snapshot_from_world(world: &World) -> Snapshot {
     let opts = collect_options();
     let now = opts.now;
@@ -183,15 +183,26 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
                             .unwrap_or(types::AccessLogList {
                                 access_logs: Vec::new(),
                             });
+                    // A log that fits one answer is read whole; a longer one is read back to
+                    // the access-log window (or to the oldest entry of the first answer, if older).
+                    let at = |l: &types::AccessLog| {
+                        l.timestamp
+                            .as_deref()
+                            .and_then(|t| t.parse::<Timestamp>().ok())
+                    };
+                    let mut times: Vec<Timestamp> = list
+                        .access_logs
+                        .iter()
+                        .filter_map(at)
+                        .filter(|t| *t <= now)
+                        .collect();
+                    times.sort_by(|a, b| b.cmp(a));
+                    let cap = atlas_audit::collect::MAX_ACCESS_LOGS;
+                    let lower = (times.len() >= cap).then(|| times[cap - 1].min(logs_since));
                     let logs = list
                         .access_logs
                         .into_iter()
-                        .filter(|l| {
-                            l.timestamp
-                                .as_deref()
-                                .and_then(|t| t.parse::<Timestamp>().ok())
-                                .is_some_and(|t| in_window(t, logs_since, now))
-                        })
+                        .filter(|l| at(l).is_some_and(|t| t <= now && lower.is_none_or(|s| s <= t)))
                         .collect();
                     RawAccessLog {
                         cluster: c.name.clone(),
@@ -243,6 +254,15 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
         Meta::default(),
         Vec::new(),
     )
+}
+
+/// The demo estate as the collector sees it over 90 days, with its as-of time: the input of
+/// the rule tests.
+pub fn demo_snapshot() -> Snapshot {
+    let mut s = snapshot_from_world(&demo_world());
+    s.meta.collected_at = Some(now());
+    s.meta.scope.events_since = Some(now() - SignedDuration::from_hours(90 * 24));
+    s
 }
 
 /// Pretty JSON of a snapshot outside `meta`, for byte comparisons with readable diffs.

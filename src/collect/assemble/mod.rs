@@ -15,6 +15,7 @@ use crate::model::{
     Principal, PrincipalDetail, PrincipalKind, Scope, Snapshot, Via, key,
 };
 use activity::attach_activity;
+pub(crate) use convert::parse_log_time;
 use convert::{access_list, access_log, auth_method, custom_role, event, project};
 
 /// Org roles that imply a role on every project of the org (Atlas docs: Org Owner is Project
@@ -60,6 +61,7 @@ pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> S
             for log in &p.access_logs {
                 let Some(entries) = &log.logs else { continue };
                 let mut unparsed = 0usize;
+                let first = access_logs.len();
                 for entry in entries {
                     match access_log(&p.project.id, &log.cluster, entry) {
                         Some(e) => access_logs.push(e),
@@ -77,7 +79,15 @@ pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> S
                         ),
                     });
                 }
-                if let (Some(start), Some(end)) = (raw.window.access_logs_since, raw.window.now) {
+                if let Some(end) = raw.window.now {
+                    // The log is known to reach back only as far as its oldest entry: Atlas does
+                    // not say how much it keeps, so an empty log covers nothing.
+                    let start = access_logs[first..]
+                        .iter()
+                        .map(|e| e.at)
+                        .min()
+                        .unwrap_or(end)
+                        .min(end);
                     windows.push(AccessLogWindow {
                         project_id: p.project.id.clone(),
                         cluster: log.cluster.clone(),

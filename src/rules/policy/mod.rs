@@ -3,8 +3,10 @@
 //! positions, then validated, so that *every* problem is reported with its line and column
 //! before the run stops. A missing file means the defaults of the catalogue.
 
+mod keys;
 mod parse;
 mod starter;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,0 +1,237 @@
+//! Unit tests of DBUSER_ORPHANED and DBUSER_INACTIVE.
+
+use serde_json::Value;
+
+use super::super::tests::{dbkey, estate, fact, only};
+use crate::model::PrincipalDetail;
+use crate::rules::testkit::{Estate, cluster};
+use crate::rules::{Action, RuleId, Severity};
+
+// DBUSER_ORPHANED
+
+fn removed(e: &mut Estate, email: &str, org: &str, days: i64) {
+    e.event("user:admin@example.test", org, days, "REMOVED_FROM_ORG")
+        .target = Some(email.into());
+}
+
+#[test]
+fn orphaned_flags_a_user_named_after_someone_removed_from_the_org() {
+    let mut e = estate();
+    removed(&mut e, "dana.whitfield@example.test", "o1", 75);
+    e.db_user("p1", "dana.whitfield", &[("read", "shop")], &[]);
+    e.login("p1", "c1", "dana.whitfield", 72, false);
+    e.login("p1", "c1", "dana.whitfield", 73, false);
+    let f = only(&e, RuleId::DbuserOrphaned);
+    assert_eq!(f.principal.key, dbkey("p1", "dana.whitfield"));
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(
+        fact(&f, "person")["username"],
+        "dana.whitfield@example.test"
+    );
+    assert_eq!(fact(&f, "person")["days_since_removed"], 75);
+    assert_eq!(fact(&f, "failed_logins")["count"], 2);
+    assert!(
+        f.evidence.summary.contains("75 days before"),
+        "{}",
+        f.evidence.summary
+    );
+    assert_eq!(f.recommendation.action, Action::Revoke);
+}
+
+#[test]
+fn orphaned_passes_users_named_after_active_members() {
+    let mut e = estate();
+    e.user("o1", "carlos.mendes@example.test");
+    // Removed once, but listed as an active member now.
+    removed(&mut e, "carlos.mendes@example.test", "o1", 200);
+    e.db_user("p2", "Carlos.Mendes", &[("readWrite", "shop")], &[]);
+    e.db_user("p2", "svc-app", &[("readWrite", "shop")], &[]);
+    assert!(e.flagged(RuleId::DbuserOrphaned).is_empty());
+}
+
+#[test]
+fn orphaned_matches_the_whole_email_and_a_non_active_membership() {
+    let mut e = estate();
+    e.user("o1", "zoe@example.test");
+    if let PrincipalDetail::AtlasUser(u) = &mut e.principal_mut("user:zoe@example.test").detail {
+        u.memberships[0].status = "INVITATION_EXPIRED".into();
+    }
+    e.db_user("p2", "ZOE@example.test", &[("read", "shop")], &[]);
+    let f = only(&e, RuleId::DbuserOrphaned);
+    assert_eq!(
+        fact(&f, "person")["orgMembershipStatus"],
+        "INVITATION_EXPIRED"
+    );
+}
+
+#[test]
+fn orphaned_only_knows_people_of_the_projects_org_from_membership_events() {
+    let mut e = estate();
+    e.org("o2");
+    removed(&mut e, "dana@example.test", "o2", 10);
+    e.event("user:admin@example.test", "o1", 5, "MONGODB_USER_ADDED")
+        .target = Some("erin@example.test".into());
+    e.db_user("p1", "dana", &[("read", "shop")], &[]);
+    e.db_user("p1", "erin", &[("read", "shop")], &[]);
+    assert!(e.flagged(RuleId::DbuserOrphaned).is_empty());
+}
+
+#[test]
+fn orphaned_is_not_evaluated_without_the_org_user_listing() {
+    let mut e = estate();
+    removed(&mut e, "dana@example.test", "o1", 10);
+    e.db_user("p1", "dana", &[("read", "shop")], &[]);
+    e.gap("org:o1", "listOrgUsers");
+    let out = e.run(RuleId::DbuserOrphaned);
+    assert!(out.findings.is_empty());
+    let mut projects: Vec<_> = out
+        .not_evaluated
+        .iter()
+        .map(|n| n.scope.project_id.clone().unwrap())
+        .collect();
+    projects.sort();
+    assert_eq!(projects, vec!["p1", "p2"]);
+}
+
+// DBUSER_INACTIVE
+
+#[test]
+fn inactive_flags_a_user_without_success_over_a_long_enough_window() {
+    let mut e = estate();
+    e.observed("p1", "c1", 100);
+    e.db_user("p1", "legacy-reporting", &[("read", "shop")], &["c1"]);
+    e.login("p1", "c1", "legacy-reporting", 60 * 24, false);
+    e.login("p1", "c1", "legacy-reporting", 61 * 24, false);
+    let f = only(&e, RuleId::DbuserInactive);
+    assert_eq!(f.principal.key, dbkey("p1", "legacy-reporting"));
+    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(fact(&f, "observed_window")["days"], 100);
+    assert_eq!(fact(&f, "last_successful_authentication"), &Value::Null);
+    assert_eq!(fact(&f, "failed_attempts")["count"], 2);
+    assert_eq!(f.recommendation.action, Action::Revoke);
+}
+
+#[test]
+fn inactive_passes_a_success_exactly_90_days_old_but_not_91() {
+    let mut e = estate();
+    e.observed("p1", "c1", 100);
+    e.db_user("p1", "at-90", &[("read", "shop")], &["c1"]);
+    e.db_user("p1", "at-91", &[("read", "shop")], &["c1"]);
+    e.login("p1", "c1", "at-90", 90 * 24, true);
+    e.login("p1", "c1", "at-91", 91 * 24, true);
+    let f = only(&e, RuleId::DbuserInactive);
+    assert_eq!(f.principal.key, dbkey("p1", "at-91"));
+    assert_eq!(fact(&f, "last_successful_authentication")["days_since"], 91);
+}
+
+#[test]
+fn inactive_counts_only_successes_on_reachable_clusters_and_its_auth_database() {
+    let mut e = estate();
+    e.project("o1", "p3", &[])
+        .clusters
+        .as_mut()
+        .unwrap()
+        .push(cluster("c2"));
+    e.observed("p3", "c1", 100);
+    e.observed("p3", "c2", 100);
+    e.db_user("p3", "scoped", &[("read", "shop")], &["c1"]);
+    e.login("p3", "c2", "scoped", 24, true);
+    e.db_user("p3", "external", &[("read", "shop")], &["c1"]);
+    e.login("p3", "c1", "external", 24, true);
+    e.snapshot.access_logs.last_mut().unwrap().auth_source = Some("$external".into());
+    e.db_user("p3", "unscoped", &[("read", "shop")], &[]);
+    e.login("p3", "c2", "unscoped", 24, true);
+    let mut flagged = e.flagged(RuleId::DbuserInactive);
+    flagged.sort();
+    assert_eq!(
+        flagged,
+        vec![dbkey("p3", "external"), dbkey("p3", "scoped")]
+    );
+}
+
+#[test]
+fn inactive_is_not_evaluated_once_per_project_when_the_window_is_short() {
+    let mut e = estate();
+    e.observed("p1", "c1", 7);
+    e.db_user("p1", "dana", &[("read", "shop")], &[]);
+    e.db_user("p1", "bi", &[("read", "shop")], &["c1"]);
+    let out = e.run(RuleId::DbuserInactive);
+    assert!(out.findings.is_empty());
+    assert_eq!(out.not_evaluated.len(), 1, "{:?}", out.not_evaluated);
+    let n = &out.not_evaluated[0];
+    assert!(n.principal.is_none());
+    assert_eq!(n.scope.project_id.as_deref(), Some("p1"));
+    assert!(
+        n.reason.contains(
+            "access logs of c1 cover 7 days (since 2026-11-13), fewer than inactive_days 90"
+        ),
+        "{}",
+        n.reason
+    );
+    assert!(n.reason.starts_with("2 database users"));
+    assert!(n.reason.contains("repeated collections"));
+}
+
+#[test]
+fn inactive_needs_every_reachable_cluster_observed() {
+    let mut e = estate();
+    e.project("o1", "p3", &[])
+        .clusters
+        .as_mut()
+        .unwrap()
+        .push(cluster("c2"));
+    e.observed("p3", "c1", 100);
+    e.observed("p3", "c2", 7);
+    e.db_user("p3", "unscoped", &[("read", "shop")], &[]);
+    e.db_user("p3", "scoped", &[("read", "shop")], &["c1"]);
+    let out = e.run(RuleId::DbuserInactive);
+    let keys: Vec<_> = out
+        .findings
+        .iter()
+        .map(|f| f.principal.key.clone())
+        .collect();
+    assert_eq!(keys, vec![dbkey("p3", "scoped")]);
+    assert_eq!(out.not_evaluated.len(), 1);
+    assert!(out.not_evaluated[0].reason.contains("c2 cover 7 days"));
+    assert!(!out.not_evaluated[0].reason.contains("of c1"));
+}
+
+#[test]
+fn inactive_is_not_evaluated_for_unread_logs_or_clusters() {
+    let mut e = estate();
+    e.observed("p1", "c1", 100);
+    e.gap("project:p1/cluster:c1", "getGroupDbAccessHistoryCluster");
+    e.db_user("p1", "a", &[("read", "shop")], &["c1"]);
+    e.db_user("p2", "b", &[("read", "shop")], &[]);
+    e.snapshot.projects[1].clusters = None;
+    e.gap("project:p2", "listGroupClusters");
+    let out = e.run(RuleId::DbuserInactive);
+    assert!(out.findings.is_empty());
+    assert_eq!(out.not_evaluated.len(), 2, "{:?}", out.not_evaluated);
+    let reason = |p: &str| {
+        out.not_evaluated
+            .iter()
+            .find(|n| n.scope.project_id.as_deref() == Some(p))
+            .unwrap()
+            .reason
+            .clone()
+    };
+    assert!(reason("p1").contains("access logs of c1 were not read whole"));
+    assert!(!reason("p1").contains("repeated collections"));
+    assert!(reason("p2").contains("listGroupClusters"));
+
+    // A cluster with no window at all is not observed either.
+    e.snapshot.coverage.clear();
+    e.snapshot.access_log_windows.clear();
+    let out = e.run(RuleId::DbuserInactive);
+    assert!(out.findings.is_empty());
+    assert!(reason_of(&out, "p1").contains("no access log of c1 was read"));
+}
+
+fn reason_of(out: &crate::rules::RuleOutput, project: &str) -> String {
+    out.not_evaluated
+        .iter()
+        .find(|n| n.scope.project_id.as_deref() == Some(project))
+        .map(|n| n.reason.clone())
+        .unwrap_or_default()
+}
