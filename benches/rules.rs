@@ -45,6 +45,8 @@ fn child(path: &str, runs: usize) {
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..runs {
+        // One set of findings alive at a time, as in a real run.
+        drop(last.take());
         let t = Instant::now();
         let findings = rules::evaluate(&snapshot, &policy).unwrap();
         times.push(t.elapsed().as_secs_f64());
@@ -70,8 +72,28 @@ fn child(path: &str, runs: usize) {
         findings.not_evaluated.len(),
         rayon::current_num_threads()
     );
-    for (rule, n) in by_rule {
-        println!("  {rule:<34} {n:>8}");
+    let t = Instant::now();
+    let ctx = rules::Context::new(&snapshot, &policy, now());
+    println!("indexes (Context::new): {:.3}s", t.elapsed().as_secs_f64());
+    drop(ctx);
+    // Each rule alone, once: where the time goes.
+    let mut alone = Vec::new();
+    for rule in rules::RuleId::ALL {
+        let mut only = Policy::default();
+        for other in rules::RuleId::ALL.iter().filter(|r| *r != rule) {
+            only.severity
+                .insert(*other, atlas_audit::rules::policy::SeveritySetting::Off);
+        }
+        let t = Instant::now();
+        rules::evaluate(&snapshot, &only).unwrap();
+        alone.push((rule.as_str(), t.elapsed().as_secs_f64()));
+    }
+    println!("  {:<34} {:>8} {:>9}", "rule", "findings", "alone (s)");
+    for (rule, secs) in alone {
+        println!(
+            "  {rule:<34} {:>8} {secs:>9.3}",
+            by_rule.get(rule).copied().unwrap_or(0)
+        );
     }
 }
 

@@ -320,3 +320,66 @@ fn an_unknown_format_is_refused_with_the_known_ones() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_without_a_snapshot_collects_live_and_names_a_denied_project() {
+    // payments-prod is denied: its findings cannot be judged, the rest still are.
+    let server = start(
+        demo_world(),
+        mock_config_with_faults("deny=/groups/6650b1000000000000000002"),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = server.base_url();
+    let cwd = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_atlas-audit"));
+        cmd.args(["report", "--out", "out", "--as-of", &now().to_string()])
+            .current_dir(&cwd)
+            .env("MONGODB_ATLAS_BASE_URL", base)
+            .env("MONGODB_ATLAS_PUBLIC_API_KEY", PUBLIC_KEY)
+            .env("MONGODB_ATLAS_PRIVATE_API_KEY", PRIVATE_KEY)
+            .env_remove("MONGODB_ATLAS_ORG_ID")
+            .env_remove("MONGODB_ATLAS_PROJECT_ID");
+        cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let findings: Findings =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/findings.json")).unwrap())
+            .unwrap();
+    let payments = Some("6650b1000000000000000002");
+    assert!(
+        findings
+            .findings
+            .iter()
+            .all(|f| f.scope.project_id.as_deref() != payments),
+        "nothing is judged in a project that could not be read"
+    );
+    let unjudged: Vec<RuleId> = findings
+        .not_evaluated
+        .iter()
+        .filter(|n| n.scope.project_id.as_deref() == payments)
+        .map(|n| n.rule)
+        .collect();
+    for rule in [
+        RuleId::ProjectNetworkOpen,
+        RuleId::ProjectAuditingDisabled,
+        RuleId::ClusterEmployeeAccess,
+        RuleId::DbuserPasswordAuthProd,
+    ] {
+        assert!(
+            unjudged.contains(&rule),
+            "{rule} not reported: {unjudged:?}"
+        );
+    }
+    assert!(
+        findings
+            .findings
+            .iter()
+            .any(|f| f.rule == RuleId::ProjectNetworkOpen)
+    );
+    assert!(text(&out.stdout).contains("coverage: INCOMPLETE"));
+}

@@ -7,12 +7,14 @@ use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::context::{Context, Draft, Out, describe_scope, grant_fact};
+use super::context::{Context, Draft, Map, Out, describe_scope, grant_fact};
 use super::finding::{Fact, FindingScope, Recommendation, Subject};
 use super::org::{blocked_orgs, dated, ymd};
 use super::project::is_all_addresses;
 use super::roles;
-use crate::model::{AccessListEntry, Grant, Principal, PrincipalDetail, PrincipalKind, Scope, Via};
+use crate::model::{
+    AccessListEntry, Event, Grant, Principal, PrincipalDetail, PrincipalKind, Scope, Via,
+};
 
 /// A machine principal's noun and name for titles: "API key ci-deployer (hbwnxcpe)".
 pub(super) fn machine_label(p: &Principal) -> String {
@@ -243,20 +245,33 @@ pub(super) fn entry_text(ctx: &Context<'_>, e: &AccessListEntry, added_by: Optio
     s
 }
 
+/// API_KEY_ACCESS_LIST_ENTRY_ADDED events by the public key they name.
+fn entries_added<'a>(ctx: &Context<'a>) -> Map<&'a str, Vec<&'a Event>> {
+    let mut by_key: Map<&str, Vec<&Event>> = Map::default();
+    for ev in &ctx.snapshot.events {
+        if ev.event_type == "API_KEY_ACCESS_LIST_ENTRY_ADDED"
+            && let Some(target) = ev.target.as_deref()
+        {
+            by_key.entry(target).or_default().push(ev);
+        }
+    }
+    by_key
+}
+
 /// Who added an entry to a key's access list: the author of the window's
 /// API_KEY_ACCESS_LIST_ENTRY_ADDED event for the key within five minutes of the entry's
 /// creation (Atlas's events do not carry the entry itself in our model).
-fn added_by<'a>(ctx: &Context<'a>, public_key: &str, e: &AccessListEntry) -> Option<&'a str> {
+fn added_by<'a>(
+    added: &Map<&str, Vec<&'a Event>>,
+    public_key: &str,
+    e: &AccessListEntry,
+) -> Option<&'a str> {
     let created = e.created?;
     let near = |t: Timestamp| (t.duration_since(created)).abs() <= SignedDuration::from_mins(5);
-    ctx.snapshot
-        .events
+    added
+        .get(public_key)?
         .iter()
-        .filter(|ev| {
-            ev.event_type == "API_KEY_ACCESS_LIST_ENTRY_ADDED"
-                && ev.target.as_deref() == Some(public_key)
-                && near(ev.created)
-        })
+        .filter(|ev| near(ev.created))
         .find_map(|ev| ev.actor.as_deref())
 }
 
@@ -288,6 +303,7 @@ fn home(p: &Principal) -> Option<(&str, FindingScope)> {
 
 /// APIKEY_NO_ACCESS_LIST: a key with no access-list entry, or with one that admits any address.
 pub(super) fn no_access_list(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
+    let added = entries_added(ctx);
     let blocked = blocked_orgs(ctx, out, &["listOrgApiKeys"]);
     for p in ctx.principals(PrincipalKind::ApiKey) {
         let PrincipalDetail::ApiKey(k) = &p.detail else {
@@ -335,7 +351,7 @@ pub(super) fn no_access_list(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             }
             let who: Vec<Option<&str>> = open
                 .iter()
-                .map(|e| added_by(ctx, &k.public_key, e))
+                .map(|e| added_by(&added, &k.public_key, e))
                 .collect();
             let described: Vec<String> = open
                 .iter()

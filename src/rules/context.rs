@@ -1,14 +1,15 @@
 //! What every rule reads: the snapshot and policy, the as-of time, and indexes built once so
 //! that each rule is a pass over the principals rather than a search per principal.
 
-use std::collections::HashMap;
-
 use jiff::{SignedDuration, Timestamp};
 
 use super::finding::{Finding, FindingScope, NotEvaluated, Recommendation, Severity, Subject};
 use super::policy::Policy;
 use super::{Evidence, Fact, RuleId, Status};
-use crate::model::{CoverageGap, Grant, Org, Principal, PrincipalKind, Project, Scope, Snapshot};
+use crate::model::{
+    AccessLogEntry, AccessLogWindow, CoverageGap, Event, Grant, Org, Principal, PrincipalKind,
+    Project, Scope, Snapshot,
+};
 
 /// The read-only input of every rule.
 pub struct Context<'a> {
@@ -18,50 +19,158 @@ pub struct Context<'a> {
     pub policy: &'a Policy,
     /// The snapshot's `collected_at`: every age is measured from here. Rules never read a clock.
     pub as_of: Timestamp,
-    principals: HashMap<&'a str, &'a Principal>,
-    grants: HashMap<&'a str, Vec<&'a Grant>>,
-    orgs: HashMap<&'a str, &'a Org>,
-    projects: HashMap<&'a str, &'a Project>,
-    gaps: HashMap<&'a str, Vec<&'a CoverageGap>>,
-    authored: HashMap<&'a str, Vec<Timestamp>>,
+    principals: Map<&'a str, &'a Principal>,
+    grants: Map<&'a str, Vec<&'a Grant>>,
+    org_grants: Map<&'a str, Vec<&'a Grant>>,
+    orgs: Map<&'a str, &'a Org>,
+    projects: Map<&'a str, &'a Project>,
+    gaps: Map<&'a str, Vec<&'a CoverageGap>>,
+    authored: Map<&'a str, Vec<Timestamp>>,
+    project_events: Map<&'a str, Vec<&'a Event>>,
+    org_level_events: Map<&'a str, Vec<&'a Event>>,
+    org_events: Map<&'a str, Vec<&'a Event>>,
+    access_logs: Map<&'a str, Vec<&'a AccessLogEntry>>,
+    windows: Map<(&'a str, &'a str), &'a AccessLogWindow>,
+}
+
+/// The indexes' map. Its keys come from the snapshot; a collision-heavy estate could only slow
+/// one offline run, so the faster hasher is worth it.
+pub(crate) type Map<K, V> = rustc_hash::FxHashMap<K, V>;
+
+type Grants<'a> = (Map<&'a str, Vec<&'a Grant>>, Map<&'a str, Vec<&'a Grant>>);
+
+fn index_grants(snapshot: &Snapshot) -> Grants<'_> {
+    let mut grants: Map<&str, Vec<&Grant>> = Map::default();
+    let mut org_grants: Map<&str, Vec<&Grant>> = Map::default();
+    for g in &snapshot.grants {
+        grants.entry(g.principal.as_str()).or_default().push(g);
+        if let Scope::Org { org_id } = &g.scope {
+            org_grants.entry(org_id.as_str()).or_default().push(g);
+        }
+    }
+    (grants, org_grants)
+}
+
+struct EventIndexes<'a> {
+    authored: Map<&'a str, Vec<Timestamp>>,
+    by_project: Map<&'a str, Vec<&'a Event>>,
+    org_level: Map<&'a str, Vec<&'a Event>>,
+    by_org: Map<&'a str, Vec<&'a Event>>,
+}
+
+fn index_events<'a>(
+    snapshot: &'a Snapshot,
+    projects: &Map<&'a str, &'a Project>,
+) -> EventIndexes<'a> {
+    let mut ix = EventIndexes {
+        authored: Map::default(),
+        by_project: Map::default(),
+        org_level: Map::default(),
+        by_org: Map::default(),
+    };
+    for e in &snapshot.events {
+        if let Some(actor) = &e.actor {
+            ix.authored
+                .entry(actor.as_str())
+                .or_default()
+                .push(e.created);
+        }
+        match e.project_id.as_deref() {
+            Some(p) => ix.by_project.entry(p).or_default().push(e),
+            None => {
+                if let Some(o) = e.org_id.as_deref() {
+                    ix.org_level.entry(o).or_default().push(e);
+                }
+            }
+        }
+        let org = e.org_id.as_deref().or_else(|| {
+            e.project_id
+                .as_deref()
+                .and_then(|p| projects.get(p))
+                .map(|p| p.org_id.as_str())
+        });
+        if let Some(o) = org {
+            ix.by_org.entry(o).or_default().push(e);
+        }
+    }
+    ix
+}
+
+type Rest<'a> = (
+    Map<&'a str, &'a Principal>,
+    Map<&'a str, Vec<&'a CoverageGap>>,
+    Map<&'a str, Vec<&'a AccessLogEntry>>,
+    Map<(&'a str, &'a str), &'a AccessLogWindow>,
+);
+
+fn index_rest(snapshot: &Snapshot) -> Rest<'_> {
+    let principals = snapshot
+        .principals
+        .iter()
+        .map(|p| (p.key.as_str(), p))
+        .collect();
+    let mut gaps: Map<&str, Vec<&CoverageGap>> = Map::default();
+    for g in &snapshot.coverage {
+        gaps.entry(g.scope.as_str()).or_default().push(g);
+    }
+    let mut access_logs: Map<&str, Vec<&AccessLogEntry>> = Map::default();
+    for l in &snapshot.access_logs {
+        access_logs
+            .entry(l.project_id.as_str())
+            .or_default()
+            .push(l);
+    }
+    let windows = snapshot
+        .access_log_windows
+        .iter()
+        .map(|w| ((w.project_id.as_str(), w.cluster.as_str()), w))
+        .collect();
+    (principals, gaps, access_logs, windows)
 }
 
 impl<'a> Context<'a> {
-    /// Indexes a snapshot for the rules.
+    /// Indexes a snapshot for the rules. The three groups of indexes are built in parallel.
     pub fn new(snapshot: &'a Snapshot, policy: &'a Policy, as_of: Timestamp) -> Self {
-        let mut grants: HashMap<&str, Vec<&Grant>> = HashMap::new();
-        for g in &snapshot.grants {
-            grants.entry(g.principal.as_str()).or_default().push(g);
-        }
-        let mut gaps: HashMap<&str, Vec<&CoverageGap>> = HashMap::new();
-        for g in &snapshot.coverage {
-            gaps.entry(g.scope.as_str()).or_default().push(g);
-        }
-        let mut authored: HashMap<&str, Vec<Timestamp>> = HashMap::new();
-        for e in &snapshot.events {
-            if let Some(actor) = &e.actor {
-                authored.entry(actor.as_str()).or_default().push(e.created);
-            }
-        }
+        let projects: Map<&str, &Project> = snapshot
+            .projects
+            .iter()
+            .map(|p| (p.id.as_str(), p))
+            .collect();
+        let ((grants, org_grants), (events, rest)) = rayon::join(
+            || index_grants(snapshot),
+            || {
+                rayon::join(
+                    || index_events(snapshot, &projects),
+                    || index_rest(snapshot),
+                )
+            },
+        );
+        let (principals, gaps, access_logs, windows) = rest;
         Context {
             snapshot,
             policy,
             as_of,
-            principals: snapshot
-                .principals
-                .iter()
-                .map(|p| (p.key.as_str(), p))
-                .collect(),
+            principals,
             grants,
+            org_grants,
             orgs: snapshot.orgs.iter().map(|o| (o.id.as_str(), o)).collect(),
-            projects: snapshot
-                .projects
-                .iter()
-                .map(|p| (p.id.as_str(), p))
-                .collect(),
+            projects,
             gaps,
-            authored,
+            authored: events.authored,
+            project_events: events.by_project,
+            org_level_events: events.org_level,
+            org_events: events.by_org,
+            access_logs,
+            windows,
         }
+    }
+
+    /// Grants on an org itself (`Scope::Org`), by org id.
+    pub fn org_grants(&self, org_id: &str) -> &[&'a Grant] {
+        self.org_grants
+            .get(org_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// A principal by key.
@@ -117,6 +226,47 @@ impl<'a> Context<'a> {
     /// When the principal authored events, in snapshot order (oldest first).
     pub fn authored(&self, key: &str) -> &[Timestamp] {
         self.authored.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Events of one project, in snapshot order (oldest first).
+    pub fn project_events(&self, project_id: &str) -> &[&'a Event] {
+        self.project_events
+            .get(project_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Org-level events (no project) of one org, oldest first.
+    pub fn org_level_events(&self, org_id: &str) -> &[&'a Event] {
+        self.org_level_events
+            .get(org_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Every event of an org: its own and its projects', oldest first.
+    pub fn org_events(&self, org_id: &str) -> &[&'a Event] {
+        self.org_events
+            .get(org_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Access-log entries of one project, every cluster.
+    pub fn access_logs(&self, project_id: &str) -> &[&'a AccessLogEntry] {
+        self.access_logs
+            .get(project_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The observed window of one cluster's access log.
+    pub fn access_log_window(
+        &self,
+        project_id: &str,
+        cluster: &str,
+    ) -> Option<&'a AccessLogWindow> {
+        self.windows.get(&(project_id, cluster)).copied()
     }
 
     /// Time from `t` to the as-of moment.

@@ -2,7 +2,7 @@
 //! active member of the org (DBUSER_ORPHANED), and users with no successful authentication over
 //! an access-log window long enough to show it (DBUSER_INACTIVE).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
@@ -23,7 +23,7 @@ fn is_membership_event(event_type: &str) -> bool {
 }
 
 /// A person known in one org: from its user listing, from membership events, or both.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Person {
     email: String,
     /// Membership status in the org, when the user listing names the person.
@@ -45,17 +45,11 @@ fn persons_of(ctx: &Context<'_>, org: &str) -> BTreeMap<String, Person> {
             entry.status = Some(m.status.clone());
         }
     }
-    for e in &ctx.snapshot.events {
-        let event_org = e.org_id.as_deref().or_else(|| {
-            e.project_id
-                .as_deref()
-                .and_then(|p| ctx.project(p))
-                .map(|p| p.org_id.as_str())
-        });
+    for e in ctx.org_events(org) {
         let Some(target) = e.target.as_deref() else {
             continue;
         };
-        if event_org != Some(org) || !is_membership_event(&e.event_type) || !target.contains('@') {
+        if !is_membership_event(&e.event_type) || !target.contains('@') {
             continue;
         }
         let entry = persons.entry(target.to_lowercase()).or_default();
@@ -69,13 +63,29 @@ fn persons_of(ctx: &Context<'_>, org: &str) -> BTreeMap<String, Person> {
     persons
 }
 
+/// The persons a database username can name: each under its lowercased email and under the
+/// email's local part.
+fn by_name(persons: BTreeMap<String, Person>) -> HashMap<String, Vec<Person>> {
+    let mut index: HashMap<String, Vec<Person>> = HashMap::new();
+    for (email, person) in persons {
+        if let Some((local, _)) = email.split_once('@') {
+            index
+                .entry(local.to_string())
+                .or_default()
+                .push(person.clone());
+        }
+        index.entry(email).or_default().push(person);
+    }
+    index
+}
+
 /// Failed and successful authentications of one username in a project, for evidence.
 fn login_facts(ctx: &Context<'_>, u: &DbUser<'_>) -> (Vec<Fact>, String) {
     let mine: Vec<&AccessLogEntry> = ctx
-        .snapshot
-        .access_logs
+        .access_logs(u.project_id)
         .iter()
-        .filter(|e| e.project_id == u.project_id && e.username == u.user.username)
+        .copied()
+        .filter(|e| e.username == u.user.username)
         .collect();
     let mut facts = Vec::new();
     let mut words = String::new();
@@ -147,22 +157,15 @@ pub(in crate::rules) fn orphaned(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             _ => {}
         }
     }
-    let mut persons_by_org: BTreeMap<&str, BTreeMap<String, Person>> = BTreeMap::new();
+    let mut persons_by_org: BTreeMap<&str, HashMap<String, Vec<Person>>> = BTreeMap::new();
     for u in users.iter().filter(|u| !blocked.contains(u.org_id)) {
         let persons = persons_by_org
             .entry(u.org_id)
-            .or_insert_with(|| persons_of(ctx, u.org_id));
+            .or_insert_with(|| by_name(persons_of(ctx, u.org_id)));
         let name = u.name().to_lowercase();
         let matches: Vec<&Person> = persons
-            .iter()
-            .filter(|(email, _)| {
-                *email == &name
-                    || email
-                        .split_once('@')
-                        .is_some_and(|(local, _)| local == name)
-            })
-            .map(|(_, p)| p)
-            .collect();
+            .get(&name)
+            .map_or_else(Vec::new, |found| found.iter().collect());
         if matches.is_empty()
             || matches
                 .iter()
@@ -237,12 +240,7 @@ fn observe(
             false,
         ));
     }
-    let Some(w) = ctx
-        .snapshot
-        .access_log_windows
-        .iter()
-        .find(|w| w.project_id == project && w.cluster == cluster)
-    else {
+    let Some(w) = ctx.access_log_window(project, cluster) else {
         return Err((format!("no access log of {cluster} was read"), false));
     };
     let span = w.end.duration_since(w.start);
@@ -372,12 +370,11 @@ fn judge(
     limit: u32,
 ) {
     let mine: Vec<&AccessLogEntry> = ctx
-        .snapshot
-        .access_logs
+        .access_logs(u.project_id)
         .iter()
+        .copied()
         .filter(|e| {
-            e.project_id == u.project_id
-                && e.username == u.user.username
+            e.username == u.user.username
                 && windows.iter().any(|(c, _)| *c == e.cluster)
                 && e.auth_source
                     .as_deref()

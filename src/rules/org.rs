@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::context::{Context, Draft, Out};
 use super::finding::{Fact, FindingScope, Recommendation, Subject, SubjectKind};
-use crate::model::{Event, Org, OrgSettings, Principal, PrincipalDetail, Scope, Via, key};
+use crate::model::{Event, Org, OrgSettings, Principal, PrincipalDetail, Via, key};
 
 /// The org itself as the subject of a finding.
 pub(super) fn org_subject(org: &Org) -> Subject {
@@ -55,9 +55,13 @@ pub(super) fn latest_event<'a>(
     org_id: &str,
     project_id: Option<&str>,
 ) -> Option<&'a Event> {
-    ctx.snapshot
-        .events
+    let events = match project_id {
+        Some(p) => ctx.project_events(p),
+        None => ctx.org_level_events(org_id),
+    };
+    events
         .iter()
+        .copied()
         .filter(|e| {
             e.event_type == event_type
                 && e.org_id.as_deref() == Some(org_id)
@@ -295,9 +299,8 @@ pub(super) fn owner_count(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         }
         let mut owners: BTreeMap<&str, &Principal> = BTreeMap::new();
         let mut others: BTreeSet<(String, String)> = BTreeSet::new();
-        for g in &ctx.snapshot.grants {
-            let on_org = matches!(&g.scope, Scope::Org { org_id } if *org_id == org.id);
-            if !on_org || g.role != "ORG_OWNER" || g.via != Via::Direct {
+        for g in ctx.org_grants(&org.id) {
+            if g.role != "ORG_OWNER" || g.via != Via::Direct {
                 continue;
             }
             match ctx.principal(&g.principal) {
