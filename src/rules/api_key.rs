@@ -9,9 +9,10 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::context::{Context, Draft, Map, Out, describe_scope, grant_fact};
 use super::finding::{Fact, FindingScope, Recommendation, Subject};
-use super::org::{blocked_orgs, dated, ymd};
+use super::org::blocked_orgs;
 use super::project::is_all_addresses;
 use super::roles;
+use super::text::{dated, ymd};
 use crate::model::{
     AccessListEntry, Event, Grant, Principal, PrincipalDetail, PrincipalKind, Scope, Via,
 };
@@ -245,6 +246,28 @@ pub(super) fn entry_text(ctx: &Context<'_>, e: &AccessListEntry, added_by: Optio
     s
 }
 
+/// The title and summary of a machine credential last used too long ago, with its facts
+/// (`field` is the Atlas name of the usage timestamp).
+pub(super) fn stale_use(
+    ctx: &Context<'_>,
+    label: &str,
+    field: &str,
+    (at, source): (Timestamp, &str),
+    limit: u32,
+    facts: &mut Vec<Fact>,
+) -> (String, String) {
+    facts.push(Fact::new(field, at));
+    facts.push(Fact::new("last_use_source", source));
+    facts.push(Fact::new("days_since", ctx.days_since(at)));
+    (
+        format!("{label} unused for {} days", ctx.days_since(at)),
+        format!(
+            "Last used {} per its {source}; the limit is {limit} days.",
+            dated(ctx, at)
+        ),
+    )
+}
+
 /// API_KEY_ACCESS_LIST_ENTRY_ADDED events by the public key they name.
 fn entries_added<'a>(ctx: &Context<'a>) -> Map<&'a str, Vec<&'a Event>> {
     let mut by_key: Map<&str, Vec<&Event>> = Map::default();
@@ -441,16 +464,7 @@ pub(super) fn unused(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         let (title, summary) = match latest_use(ctx, p, uses) {
             Some((at, _)) if !ctx.older_than(at, limit) => continue,
             Some((at, source)) => {
-                facts.push(Fact::new("lastUsed", at));
-                facts.push(Fact::new("last_use_source", source));
-                facts.push(Fact::new("days_since", ctx.days_since(at)));
-                (
-                    format!("{label} unused for {} days", ctx.days_since(at)),
-                    format!(
-                        "Last used {} per its {source}; the limit is {limit} days.",
-                        dated(ctx, at)
-                    ),
-                )
+                stale_use(ctx, &label, "lastUsed", (at, source), limit, &mut facts)
             }
             None => {
                 let created: Vec<String> = list

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::super::context::{Context, Draft, Out};
 use super::super::finding::{Fact, FindingScope, Recommendation};
-use super::super::user::{day, days};
+use super::super::text::{days, ymd};
 use super::{DbUser, db_users, project_scope};
 use crate::model::{AccessLogEntry, PrincipalDetail, PrincipalKind};
 
@@ -109,7 +109,7 @@ fn login_facts(ctx: &Context<'_>, u: &DbUser<'_>) -> (Vec<Fact>, String) {
             list.len(),
             if ok { "successful" } else { "failed" },
             if list.len() == 1 { "" } else { "s" },
-            day(latest.at),
+            ymd(latest.at),
             latest.cluster,
             latest
                 .ip_address
@@ -182,7 +182,7 @@ pub(in crate::rules) fn orphaned(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 (Some(s), _) => format!("whose membership is {s}"),
                 (None, Some(t)) => format!(
                     "removed from {org} on {} ({} before the as-of date)",
-                    day(t),
+                    ymd(t),
                     days(ctx.days_since(t))
                 ),
                 (None, None) => format!("who is not listed among the users of {org}"),
@@ -249,7 +249,7 @@ fn observe(
             format!(
                 "access logs of {cluster} cover {} (since {}), fewer than inactive_days {limit}",
                 days(span.as_secs() / 86_400),
-                day(w.start)
+                ymd(w.start)
             ),
             true,
         ));
@@ -395,7 +395,7 @@ fn judge(
         .map(|(c, start)| {
             format!(
                 "{c} since {} ({})",
-                day(*start),
+                ymd(*start),
                 days(ctx.days_since(*start))
             )
         })
@@ -403,7 +403,7 @@ fn judge(
     let mut summary = match last_ok {
         Some(e) => format!(
             "Last successful authentication {} on {} ({} before the as-of date; the limit is {limit}).",
-            day(e.at),
+            ymd(e.at),
             e.cluster,
             days(ctx.days_since(e.at))
         ),
@@ -417,7 +417,7 @@ fn judge(
             " {} failed attempt{}, the latest {}.",
             failed.len(),
             if failed.len() == 1 { "" } else { "s" },
-            day(f.at)
+            ymd(f.at)
         ));
     }
     let mut facts: Vec<Fact> = windows

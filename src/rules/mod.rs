@@ -18,6 +18,7 @@ mod service_account;
 mod team;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod text;
 mod user;
 
 use rayon::prelude::*;

@@ -6,10 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jiff::{SignedDuration, Timestamp};
-
 use super::context::{Context, Draft, Out};
 use super::finding::{Fact, FindingScope, Recommendation, Subject, SubjectKind};
+use super::text::dated;
 use crate::model::{Event, Org, OrgSettings, Principal, PrincipalDetail, Via, key};
 
 /// The org itself as the subject of a finding.
@@ -19,32 +18,6 @@ pub(super) fn org_subject(org: &Org) -> Subject {
         kind: SubjectKind::Org,
         name: org.name.clone(),
     }
-}
-
-/// A moment as a UTC date, `YYYY-MM-DD`, as every summary writes it.
-pub(super) fn ymd(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d").to_string()
-}
-
-/// A length of time as "N days", with the hours when it is not a whole number of days, so
-/// that a value just past a limit never reads as equal to it.
-pub(super) fn span_text(d: SignedDuration) -> String {
-    let secs = d.as_secs().abs();
-    let days = secs / 86_400;
-    let hours = (secs % 86_400) / 3_600;
-    let unit = if days == 1 { "day" } else { "days" };
-    if hours == 0 {
-        format!("{days} {unit}")
-    } else {
-        format!("{days} {unit} {hours} h")
-    }
-}
-
-/// "2026-04-22 (212 days before the as-of date)" or "... after ...".
-pub(super) fn dated(ctx: &Context<'_>, t: Timestamp) -> String {
-    let age = ctx.age(t);
-    let side = if age.is_negative() { "after" } else { "before" };
-    format!("{} ({} {side} the as-of date)", ymd(t), span_text(age))
 }
 
 /// The latest event of `event_type` in the org (and project, when given), for evidence of who

@@ -4,7 +4,8 @@
 
 use super::context::{Context, Draft, Out};
 use super::finding::{Fact, FindingScope, Recommendation, Subject, SubjectKind};
-use super::org::{dated, event_fact, event_text, latest_event};
+use super::org::{event_fact, event_text, latest_event};
+use super::text::dated;
 use crate::model::{Project, key};
 
 /// Sources that admit every address, IPv4 and IPv6, as Atlas writes them.

@@ -6,11 +6,13 @@ use jiff::SignedDuration;
 
 use super::api_key::{
     access_list_not_read, entry_fact, entry_text, latest_use, machine_label, machine_privileged,
+    stale_use,
 };
 use super::context::{Context, Draft, Out};
 use super::finding::{Fact, FindingScope, Recommendation, Subject};
-use super::org::{blocked_orgs, dated, span_text};
+use super::org::blocked_orgs;
 use super::project::is_all_addresses;
+use super::text::{dated, span_text, ymd};
 use crate::model::{Principal, PrincipalKind, Secret, ServiceAccount};
 
 /// The org listing every service-account rule reads.
@@ -151,16 +153,7 @@ pub(super) fn unused(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         let (title, summary) = match latest_use(ctx, p, uses) {
             Some((at, _)) if !ctx.older_than(at, limit) => continue,
             Some((at, source)) => {
-                facts.push(Fact::new("lastUsedAt", at));
-                facts.push(Fact::new("last_use_source", source));
-                facts.push(Fact::new("days_since", ctx.days_since(at)));
-                (
-                    format!("{label} unused for {} days", ctx.days_since(at)),
-                    format!(
-                        "Last used {} per its {source}; the limit is {limit} days.",
-                        dated(ctx, at)
-                    ),
-                )
+                stale_use(ctx, &label, "lastUsedAt", (at, source), limit, &mut facts)
             }
             None => {
                 // A new account gets the same grace period as a stale one.
@@ -329,8 +322,8 @@ pub(super) fn secret_long_lived(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 format!(
                     "Secret {} was created {} and expires {}: valid {}",
                     s.id,
-                    super::org::ymd(*c),
-                    super::org::ymd(*e),
+                    ymd(*c),
+                    ymd(*e),
                     span_text(*v)
                 )
             })

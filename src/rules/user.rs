@@ -5,11 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use jiff::Timestamp;
-
 use super::context::{Context, Draft, Out, grant_fact};
 use super::finding::{Fact, FindingScope, Recommendation, Severity, Subject};
 use super::roles;
+use super::text::{days, ymd};
 use crate::model::{
     AtlasUser, Grant, Membership, Principal, PrincipalDetail, PrincipalKind, Scope, Via,
 };
@@ -19,20 +18,6 @@ const PENDING: &str = "PENDING";
 const INVITATION_EXPIRED: &str = "INVITATION_EXPIRED";
 const INVITATION_REJECTED: &str = "INVITATION_REJECTED";
 const ORG_OWNER: &str = "ORG_OWNER";
-
-/// A date as every text writes it: `YYYY-MM-DD`, UTC.
-pub(super) fn day(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d").to_string()
-}
-
-/// `1 day`, `5 days`.
-pub(super) fn days(n: i64) -> String {
-    if n == 1 {
-        "1 day".to_string()
-    } else {
-        format!("{n} days")
-    }
-}
 
 /// One person's standing in one org.
 struct Member<'a> {
@@ -234,7 +219,7 @@ pub(super) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 format!("{name} has not logged in to Atlas for {}", days(n)),
                 format!(
                     "Last logged in {} ({} before the as-of date; the limit is {limit}).",
-                    day(at),
+                    ymd(at),
                     days(n)
                 ),
             )
@@ -246,7 +231,7 @@ pub(super) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 ),
                 format!(
                     "Never logged in; created {} ({} before the as-of date; the limit is {limit}).",
-                    day(at),
+                    ymd(at),
                     days(n)
                 ),
             )
@@ -324,17 +309,17 @@ pub(super) fn invite_stale(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         if let Some(t) = sent {
             summary.push_str(&format!(
                 " Invited {} ({} before the as-of date; the limit is {limit}).",
-                day(t),
+                ymd(t),
                 days(ctx.days_since(t))
             ));
         }
         match (expires, expired) {
             (_, Some(t)) => summary.push_str(&format!(
                 " The invitation expired {} ({} before the as-of date).",
-                day(t),
+                ymd(t),
                 days(ctx.days_since(t))
             )),
-            (Some(t), None) => summary.push_str(&format!(" It expires {}.", day(t))),
+            (Some(t), None) => summary.push_str(&format!(" It expires {}.", ymd(t))),
             (None, None) => {}
         }
         let mut facts = vec![Fact::new("orgMembershipStatus", &inv.status)];

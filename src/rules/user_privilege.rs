@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::super::context::{Context, Draft, Out, grant_fact};
 use super::super::finding::{Fact, FindingScope, Recommendation, Subject};
 use super::super::roles;
+use super::super::text::{days, ymd};
 use super::{
-    Member, day, days, members, privileged_project_grants, report_team_gaps, report_unknown_roles,
-    role_names,
+    Member, members, privileged_project_grants, report_team_gaps, report_unknown_roles, role_names,
 };
 use crate::model::{CoverageGap, Grant, Via};
 
@@ -187,7 +187,7 @@ pub(in crate::rules) fn unused_privilege(ctx: &Context<'_>, out: &mut Out<'_, '_
         Some(s) if s > window_start => Some(format!(
             "events were collected for {} (since {}), fewer than lookback_days {lookback}; collect again with --since {lookback}d or more",
             days(ctx.days_since(s)),
-            day(s)
+            ymd(s)
         )),
         Some(_) => None,
     };
@@ -231,7 +231,7 @@ pub(in crate::rules) fn unused_privilege(ctx: &Context<'_>, out: &mut Out<'_, '_
         let last_words = match last {
             Some(t) => format!(
                 "; the last event they authored is from {} ({} before the as-of date)",
-                day(t),
+                ymd(t),
                 days(ctx.days_since(t))
             ),
             None => "; no event they authored was found".to_string(),
@@ -240,7 +240,7 @@ pub(in crate::rules) fn unused_privilege(ctx: &Context<'_>, out: &mut Out<'_, '_
             "Holds {} but authored no event in the last {} (since {}){last_words}.",
             grants_sentence(ctx, &grants),
             days(i64::from(lookback)),
-            day(window_start)
+            ymd(window_start)
         );
         let mut facts: Vec<Fact> = grants.iter().map(|g| grant_fact(ctx, g)).collect();
         facts.push(Fact::new(
