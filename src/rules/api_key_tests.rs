@@ -4,26 +4,8 @@
 use serde_json::json;
 
 use crate::model::{ApiKey, PrincipalDetail, Via};
-use crate::rules::testkit::{Estate, access_entry, days_ago, hours_ago};
-use crate::rules::{Action, Finding, RuleId, Severity};
-
-fn fact<'f>(f: &'f Finding, name: &str) -> &'f serde_json::Value {
-    &f.evidence
-        .facts
-        .iter()
-        .find(|x| x.name == name)
-        .unwrap_or_else(|| panic!("no fact {name} in {:?}", f.evidence.facts))
-        .value
-}
-
-fn grants_of(f: &Finding) -> Vec<&serde_json::Value> {
-    f.evidence
-        .facts
-        .iter()
-        .filter(|x| x.name == "grant")
-        .map(|x| &x.value)
-        .collect()
-}
+use crate::rules::testkit::{Estate, access_entry, days_ago, fact, facts, hours_ago};
+use crate::rules::{Action, RuleId, Severity};
 
 fn detail<'e>(e: &'e mut Estate, public_key: &str) -> &'e mut ApiKey {
     match &mut e.principal_mut(&format!("apikey:{public_key}")).detail {
@@ -64,7 +46,7 @@ fn an_org_owner_key_is_flagged_with_its_implied_grants() {
     assert_eq!(f.scope.key(), "org:o1");
     assert_eq!(f.severity, Severity::High);
     assert_eq!(f.title, "API key key kkkk (kkkk) holds ORG_OWNER");
-    let grants = grants_of(f);
+    let grants = facts(f, "grant");
     assert_eq!(grants.len(), 3);
     let implied: Vec<_> = grants.iter().filter(|g| g["via"] == "org-role").collect();
     assert_eq!(implied.len(), 2);
@@ -86,7 +68,7 @@ fn a_group_owner_key_is_flagged_with_all_its_grants_and_a_project_role_to_move_t
     let out = e.run(RuleId::ApikeyPrivileged);
     assert_eq!(out.findings.len(), 1);
     let f = &out.findings[0];
-    let roles: Vec<&serde_json::Value> = grants_of(f).iter().map(|g| &g["role"]).collect();
+    let roles: Vec<&serde_json::Value> = facts(f, "grant").iter().map(|g| &g["role"]).collect();
     assert_eq!(
         roles,
         [&json!("GROUP_OWNER"), &json!("GROUP_CLUSTER_MANAGER")]

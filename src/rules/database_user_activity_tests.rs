@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use super::super::tests::{dbkey, estate, fact, only};
+use super::super::tests::{dbkey, estate};
 use crate::model::PrincipalDetail;
-use crate::rules::testkit::{Estate, cluster};
+use crate::rules::testkit::{Estate, cluster, fact, only};
 use crate::rules::{Action, RuleId, Severity};
 
 // DBUSER_ORPHANED

@@ -6,8 +6,8 @@ use crate::model::{
     AuthMethod, CustomRole, DatabaseUser, InheritedRole, PrincipalDetail, RoleAction, RoleResource,
     key,
 };
-use crate::rules::testkit::{Estate, cluster};
-use crate::rules::{Action, Finding, RuleId, Severity};
+use crate::rules::testkit::{Estate, cluster, fact, facts, only};
+use crate::rules::{Action, RuleId, Severity};
 
 /// Org `o1` with production project `p1` (cluster `c1`) and staging project `p2`.
 pub(super) fn estate() -> Estate {
@@ -63,30 +63,6 @@ fn custom(
             })
             .collect(),
     });
-}
-
-pub(super) fn fact<'f>(f: &'f Finding, name: &str) -> &'f Value {
-    &f.evidence
-        .facts
-        .iter()
-        .find(|x| x.name == name)
-        .unwrap_or_else(|| panic!("no fact {name} in {:?}", f.evidence.facts))
-        .value
-}
-
-pub(super) fn facts<'f>(f: &'f Finding, name: &str) -> Vec<&'f Value> {
-    f.evidence
-        .facts
-        .iter()
-        .filter(|x| x.name == name)
-        .map(|x| &x.value)
-        .collect()
-}
-
-pub(super) fn only(e: &Estate, rule: RuleId) -> Finding {
-    let out = e.run(rule);
-    assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
-    out.findings.into_iter().next().unwrap()
 }
 
 // DBUSER_ADMIN_ROLE

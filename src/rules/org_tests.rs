@@ -4,17 +4,8 @@
 use serde_json::json;
 
 use crate::model::{PrincipalDetail, key};
-use crate::rules::testkit::{Estate, user_key};
-use crate::rules::{Action, Finding, RuleId, Severity, SubjectKind};
-
-fn fact<'f>(f: &'f Finding, name: &str) -> &'f serde_json::Value {
-    &f.evidence
-        .facts
-        .iter()
-        .find(|x| x.name == name)
-        .unwrap_or_else(|| panic!("no fact {name} in {:?}", f.evidence.facts))
-        .value
-}
+use crate::rules::testkit::{Estate, fact, user_key};
+use crate::rules::{Action, RuleId, Severity, SubjectKind};
 
 fn settings(e: &mut Estate) -> &mut crate::model::OrgSettings {
     e.org("o1").settings.as_mut().unwrap()

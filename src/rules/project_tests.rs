@@ -5,17 +5,8 @@ use jiff::SignedDuration;
 use serde_json::json;
 
 use crate::model::{EmployeeAccessGrant, NetworkEntry};
-use crate::rules::testkit::{Estate, as_of, cluster, days_ago, user_key};
-use crate::rules::{Action, Finding, RuleId, Severity, SubjectKind};
-
-fn fact<'f>(f: &'f Finding, name: &str) -> &'f serde_json::Value {
-    &f.evidence
-        .facts
-        .iter()
-        .find(|x| x.name == name)
-        .unwrap_or_else(|| panic!("no fact {name} in {:?}", f.evidence.facts))
-        .value
-}
+use crate::rules::testkit::{Estate, as_of, cluster, days_ago, fact, user_key};
+use crate::rules::{Action, RuleId, Severity, SubjectKind};
 
 fn entry(source: &str, comment: Option<&str>) -> NetworkEntry {
     NetworkEntry {

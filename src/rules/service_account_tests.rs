@@ -4,19 +4,10 @@
 use serde_json::json;
 
 use crate::model::{PrincipalDetail, Secret, ServiceAccount, Via};
-use crate::rules::testkit::{Estate, access_entry, days_ago};
-use crate::rules::{Action, Finding, RuleId, Severity};
+use crate::rules::testkit::{Estate, access_entry, days_ago, fact};
+use crate::rules::{Action, RuleId, Severity};
 
 const SA: &str = "sa:mdb_sa_id_1";
-
-fn fact<'f>(f: &'f Finding, name: &str) -> &'f serde_json::Value {
-    &f.evidence
-        .facts
-        .iter()
-        .find(|x| x.name == name)
-        .unwrap_or_else(|| panic!("no fact {name} in {:?}", f.evidence.facts))
-        .value
-}
 
 fn estate() -> Estate {
     let mut e = Estate::new();

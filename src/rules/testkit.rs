@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::context::{Context, Out, RuleOutput};
 use super::policy::Policy;
-use super::{RuleId, run_rule};
+use super::{Finding, RuleId, run_rule};
 use crate::model::*;
 
 /// The as-of moment of every test estate.
@@ -456,4 +456,31 @@ pub fn access_entry(source: &str, last_used: Option<Timestamp>) -> AccessListEnt
 /// Shorthand for a user principal key.
 pub fn user_key(email: &str) -> String {
     key::user(email)
+}
+
+/// The value of the finding's first fact named `name` (panics, listing the facts, when absent).
+pub fn fact<'f>(f: &'f Finding, name: &str) -> &'f serde_json::Value {
+    &f.evidence
+        .facts
+        .iter()
+        .find(|x| x.name == name)
+        .unwrap_or_else(|| panic!("no fact {name} in {:?}", f.evidence.facts))
+        .value
+}
+
+/// The values of every fact of the finding named `name`.
+pub fn facts<'f>(f: &'f Finding, name: &str) -> Vec<&'f serde_json::Value> {
+    f.evidence
+        .facts
+        .iter()
+        .filter(|x| x.name == name)
+        .map(|x| &x.value)
+        .collect()
+}
+
+/// The one finding `rule` produces over the estate (panics when there are more or none).
+pub fn only(e: &Estate, rule: RuleId) -> Finding {
+    let out = e.run(rule);
+    assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+    out.findings.into_iter().next().unwrap()
 }

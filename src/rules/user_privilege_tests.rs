@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use super::super::tests::{ALICE, BOB, estate, fact, facts, only};
+use super::super::tests::{ALICE, BOB, estate};
 use crate::model::Via;
-use crate::rules::testkit::{days_ago, user_key};
+use crate::rules::testkit::{days_ago, fact, facts, only, user_key};
 use crate::rules::{Action, RuleId};
 
 // USER_PRIVILEGED_PROJECT_ROLE

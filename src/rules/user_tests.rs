@@ -1,11 +1,10 @@
 //! Unit tests of the Atlas user rules.
 
 use jiff::Timestamp;
-use serde_json::Value;
 
 use crate::model::{AtlasUser, Membership, PrincipalDetail, Via};
-use crate::rules::testkit::{Estate, days_ago, hours_ago, user_key};
-use crate::rules::{Action, Finding, RuleId, Severity};
+use crate::rules::testkit::{Estate, days_ago, fact, facts, hours_ago, only, user_key};
+use crate::rules::{Action, RuleId, Severity};
 
 pub(super) const ALICE: &str = "alice@example.test";
 pub(super) const BOB: &str = "bob@example.test";
@@ -41,30 +40,6 @@ fn join(e: &mut Estate, email: &str, org: &str) {
     m.org_id = org.into();
     atlas(e, email).memberships.push(m);
     e.principal_mut(&user_key(email)).org_ids.push(org.into());
-}
-
-pub(super) fn fact<'f>(f: &'f Finding, name: &str) -> &'f Value {
-    &f.evidence
-        .facts
-        .iter()
-        .find(|x| x.name == name)
-        .unwrap_or_else(|| panic!("no fact {name} in {:?}", f.evidence.facts))
-        .value
-}
-
-pub(super) fn facts<'f>(f: &'f Finding, name: &str) -> Vec<&'f Value> {
-    f.evidence
-        .facts
-        .iter()
-        .filter(|x| x.name == name)
-        .map(|x| &x.value)
-        .collect()
-}
-
-pub(super) fn only(e: &Estate, rule: RuleId) -> Finding {
-    let out = e.run(rule);
-    assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
-    out.findings.into_iter().next().unwrap()
 }
 
 // USER_INACTIVE
