@@ -268,6 +268,42 @@ pub(super) fn stale_use(
     )
 }
 
+/// Title, summary, facts and remedy for a machine credential whose access list admits every
+/// address: `open` are those entries, `who` who added each (when known), `owner` says "key" or
+/// "account".
+pub(super) fn open_to_all(
+    ctx: &Context<'_>,
+    label: &str,
+    open: &[&AccessListEntry],
+    who: &[Option<&str>],
+    owner: &str,
+) -> (String, String, Vec<Fact>, String) {
+    let described: Vec<String> = open
+        .iter()
+        .zip(who)
+        .map(|(e, by)| entry_text(ctx, e, *by))
+        .collect();
+    let sources: Vec<&str> = open.iter().map(|e| e.source.trim()).collect();
+    (
+        format!(
+            "{label} accepts calls from any address ({})",
+            sources.join(", ")
+        ),
+        format!(
+            "The access list of {label} admits every address: {}.",
+            described.join("; ")
+        ),
+        open.iter()
+            .zip(who)
+            .map(|(e, by)| entry_fact(e, *by))
+            .collect(),
+        format!(
+            "Add entries for the addresses the {owner}'s automation calls from and delete {}.",
+            sources.join(" and ")
+        ),
+    )
+}
+
 /// API_KEY_ACCESS_LIST_ENTRY_ADDED events by the public key they name.
 fn entries_added<'a>(ctx: &Context<'a>) -> Map<&'a str, Vec<&'a Event>> {
     let mut by_key: Map<&str, Vec<&Event>> = Map::default();
@@ -376,30 +412,13 @@ pub(super) fn no_access_list(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 .iter()
                 .map(|e| added_by(&added, &k.public_key, e))
                 .collect();
-            let described: Vec<String> = open
-                .iter()
-                .zip(&who)
-                .map(|(e, by)| entry_text(ctx, e, *by))
-                .collect();
-            let sources: Vec<&str> = open.iter().map(|e| e.source.trim()).collect();
+            let (title, summary, facts, how) = open_to_all(ctx, &label, &open, &who, "key");
             (
-                format!(
-                    "{label} accepts calls from any address ({})",
-                    sources.join(", ")
-                ),
-                format!(
-                    "The access list of {label} admits every address: {}.",
-                    described.join("; ")
-                ),
-                open.iter()
-                    .zip(&who)
-                    .map(|(e, by)| entry_fact(e, *by))
-                    .collect(),
+                title,
+                summary,
+                facts,
                 "an access list of the automation's own addresses",
-                format!(
-                    "Add entries for the addresses the key's automation calls from and delete {}.",
-                    sources.join(" and ")
-                ),
+                how,
             )
         };
         if let Some(r) = required {

@@ -5,7 +5,7 @@
 use jiff::SignedDuration;
 
 use super::api_key::{
-    access_list_not_read, entry_fact, entry_text, latest_use, machine_label, machine_privileged,
+    access_list_not_read, entry_fact, latest_use, machine_label, machine_privileged, open_to_all,
     stale_use,
 };
 use super::context::{Context, Draft, Out};
@@ -74,23 +74,7 @@ pub(super) fn no_access_list(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                     .to_string(),
             )
         } else if !open.is_empty() {
-            let described: Vec<String> = open.iter().map(|e| entry_text(ctx, e, None)).collect();
-            let sources: Vec<&str> = open.iter().map(|e| e.source.trim()).collect();
-            (
-                format!(
-                    "{label} accepts calls from any address ({})",
-                    sources.join(", ")
-                ),
-                format!(
-                    "The access list of {label} admits every address: {}.",
-                    described.join("; ")
-                ),
-                open.iter().map(|e| entry_fact(e, None)).collect(),
-                format!(
-                    "Add entries for the addresses the account's automation calls from and delete {}.",
-                    sources.join(" and ")
-                ),
-            )
+            open_to_all(ctx, &label, &open, &vec![None; open.len()], "account")
         } else {
             continue;
         };
