@@ -2,27 +2,13 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 
 fn atlas_audit(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atlas-audit"));
-    cmd.args(args);
-    for var in [
-        "MONGODB_ATLAS_PUBLIC_API_KEY",
-        "MONGODB_ATLAS_PRIVATE_API_KEY",
-        "MONGODB_ATLAS_PUBLIC_KEY",
-        "MONGODB_ATLAS_PRIVATE_KEY",
-        "MONGODB_ATLAS_CLIENT_ID",
-        "MONGODB_ATLAS_CLIENT_SECRET",
-        "MONGODB_ATLAS_BASE_URL",
-        "MONGODB_ATLAS_ORG_ID",
-        "MONGODB_ATLAS_PROJECT_ID",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.envs(env.iter().copied());
+    let mut cmd = atlas_audit_command();
+    cmd.args(args).envs(env.iter().copied());
     cmd.output().expect("the binary runs")
 }
 

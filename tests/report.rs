@@ -5,26 +5,15 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use atlas_audit::model::{self, CoverageGap, Snapshot};
 use atlas_audit::rules::{Findings, RuleId, Status};
 use common::*;
 
 fn run(args: &[&str], cwd: &Path) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atlas-audit"));
+    let mut cmd = atlas_audit_command();
     cmd.args(args).current_dir(cwd);
-    for var in [
-        "MONGODB_ATLAS_PUBLIC_API_KEY",
-        "MONGODB_ATLAS_PRIVATE_API_KEY",
-        "MONGODB_ATLAS_CLIENT_ID",
-        "MONGODB_ATLAS_CLIENT_SECRET",
-        "MONGODB_ATLAS_BASE_URL",
-        "MONGODB_ATLAS_ORG_ID",
-        "MONGODB_ATLAS_PROJECT_ID",
-    ] {
-        cmd.env_remove(var);
-    }
     cmd.output().expect("the binary runs")
 }
 
@@ -333,15 +322,14 @@ async fn report_without_a_snapshot_collects_live_and_names_a_denied_project() {
     let base = server.base_url();
     let cwd = dir.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_atlas-audit"));
-        cmd.args(["report", "--out", "out", "--as-of", &now().to_string()])
+        atlas_audit_command()
+            .args(["report", "--out", "out", "--as-of", &now().to_string()])
             .current_dir(&cwd)
             .env("MONGODB_ATLAS_BASE_URL", base)
             .env("MONGODB_ATLAS_PUBLIC_API_KEY", PUBLIC_KEY)
             .env("MONGODB_ATLAS_PRIVATE_API_KEY", PRIVATE_KEY)
-            .env_remove("MONGODB_ATLAS_ORG_ID")
-            .env_remove("MONGODB_ATLAS_PROJECT_ID");
-        cmd.output().unwrap()
+            .output()
+            .unwrap()
     })
     .await
     .unwrap();

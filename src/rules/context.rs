@@ -289,13 +289,6 @@ impl<'a> Context<'a> {
     pub fn days_before(&self, days: u32) -> Timestamp {
         self.as_of - SignedDuration::from_hours(i64::from(days) * 24)
     }
-
-    /// The org a grant scope, principal or gap belongs to, for principals in one org.
-    pub fn first_org(&self, p: &Principal) -> Option<&'a str> {
-        p.org_ids
-            .first()
-            .and_then(|id| self.orgs.get_key_value(id.as_str()).map(|(k, _)| *k))
-    }
 }
 
 /// Where a grant applies, for evidence: `project storefront-prod (6650…)` or `org Acme (…)`.

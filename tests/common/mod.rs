@@ -256,6 +256,26 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
     )
 }
 
+/// The atlas-audit binary with none of the Atlas variables of the caller's environment, so a
+/// test sets exactly the ones it means.
+pub fn atlas_audit_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_atlas-audit"));
+    for var in [
+        "MONGODB_ATLAS_PUBLIC_API_KEY",
+        "MONGODB_ATLAS_PRIVATE_API_KEY",
+        "MONGODB_ATLAS_PUBLIC_KEY",
+        "MONGODB_ATLAS_PRIVATE_KEY",
+        "MONGODB_ATLAS_CLIENT_ID",
+        "MONGODB_ATLAS_CLIENT_SECRET",
+        "MONGODB_ATLAS_BASE_URL",
+        "MONGODB_ATLAS_ORG_ID",
+        "MONGODB_ATLAS_PROJECT_ID",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
 /// The demo estate as the collector sees it over 90 days, with its as-of time: the input of
 /// the rule tests.
 pub fn demo_snapshot() -> Snapshot {
