@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Instant;
 
-use atlas_audit::mock::{SyntheticSize, World};
+use atlas_audit::mock::SyntheticSize;
 use atlas_audit::rules::{self, Policy};
 use common::*;
 
@@ -109,11 +109,7 @@ fn main() {
     }
     let size: SyntheticSize = args.get(1).map_or("xl", String::as_str).parse().unwrap();
     let t0 = Instant::now();
-    let world = World::synthetic(size, now());
-    let mut snapshot = snapshot_from_world(&world);
-    drop(world);
-    snapshot.meta.collected_at = Some(now());
-    snapshot.meta.scope.events_since = Some(now() - jiff::SignedDuration::from_hours(90 * 24));
+    let snapshot = synthetic_snapshot(size);
     println!(
         "estate: {} orgs, {} projects, {} principals, {} grants, {} events, {} access-log entries (built in {:.1}s)",
         snapshot.orgs.len(),

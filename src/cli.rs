@@ -118,14 +118,20 @@ pub struct ReportArgs {
     /// Folder for the reports (created if missing; each file written atomically).
     #[arg(long, value_name = "DIR", default_value = "atlas-audit-report")]
     pub out: PathBuf,
-    /// Which files to write, comma-separated: json, csv.
+    /// Which files to write, comma-separated: csv (findings, grants, principals), xlsx (the
+    /// reviewer workbook), html (report.html, email.html, email.txt), json (findings.json).
+    /// manifest.json is always written.
     #[arg(
         long,
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "json,csv"
+        default_value = "csv,xlsx,html,json"
     )]
     pub format: Vec<String>,
+    /// A folder of templates (report.html, email.html, email.txt) that replace the built-in
+    /// ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     /// Policy file (default: ./atlas-audit.toml when present, else the catalogue defaults).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

@@ -304,7 +304,7 @@ fn an_unknown_format_is_refused_with_the_known_ones() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("choose from json, csv"),
+        text(&out.stderr).contains("choose from csv, xlsx, html, json"),
         "{}",
         text(&out.stderr)
     );

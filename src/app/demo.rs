@@ -17,7 +17,7 @@ use crate::atlas::{Client, ClientOptions, Credentials};
 use crate::collect::{self, CollectOptions};
 use crate::mock::{MockConfig, MockServer, World};
 use crate::model;
-use crate::rules::{self, Policy};
+use crate::rules;
 
 /// `fixtures/demo/`, compiled in.
 static DEMO_WORLD: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/fixtures/demo");
@@ -67,9 +67,15 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let path = out.join("snapshot.json");
     model::save(&snapshot, &path)?;
-    let policy = Policy::default();
-    let findings = rules::evaluate(&snapshot, &policy)?;
-    let written = crate::report::write(out, &findings, crate::report::Format::ALL)?;
+    let loaded = report::LoadedPolicy::defaults();
+    let findings = rules::evaluate(&snapshot, &loaded.policy)?;
+    let written = report::write_report(
+        out,
+        &snapshot,
+        &findings,
+        &loaded,
+        &crate::report::Options::default(),
+    )?;
     if !quiet {
         print!("{}", summary::render(&snapshot));
         println!("snapshot written to {}", path.display());
@@ -78,7 +84,7 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
             "{}",
             report::render(&snapshot, &findings, "defaults (no policy file)")
         );
-        print!("{}", report::written_lines(&written));
+        print!("{}", report::written_lines(out, &written));
     }
     Ok(exit_for(&snapshot))
 }

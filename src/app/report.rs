@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
@@ -23,31 +24,110 @@ pub const DEFAULT_POLICY: &str = "atlas-audit.toml";
 ///
 /// # Errors
 /// The file cannot be read or has problems (all of them are listed).
-pub fn load_policy(explicit: Option<&Path>) -> Result<(Policy, String)> {
-    match explicit {
-        Some(path) => Ok((Policy::load(path)?, path.display().to_string())),
-        None if Path::new(DEFAULT_POLICY).is_file() => Ok((
-            Policy::load(Path::new(DEFAULT_POLICY))?,
-            DEFAULT_POLICY.into(),
-        )),
-        None => Ok((Policy::default(), "defaults (no policy file)".into())),
+pub fn load_policy(explicit: Option<&Path>) -> Result<LoadedPolicy> {
+    let path = match explicit {
+        Some(path) => path,
+        None if Path::new(DEFAULT_POLICY).is_file() => Path::new(DEFAULT_POLICY),
+        None => return Ok(LoadedPolicy::defaults()),
+    };
+    let policy = Policy::load(path)?;
+    let digest =
+        report::sha256_file(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(LoadedPolicy {
+        policy,
+        origin: path.display().to_string(),
+        digest: format!("sha256:{digest}"),
+    })
+}
+
+/// A policy with where it came from.
+pub struct LoadedPolicy {
+    /// The policy.
+    pub policy: Policy,
+    /// A path, or "defaults (no policy file)".
+    pub origin: String,
+    /// `sha256:<hex>` of the file, or `defaults`.
+    pub digest: String,
+}
+
+impl LoadedPolicy {
+    /// The catalogue defaults.
+    pub fn defaults() -> Self {
+        LoadedPolicy {
+            policy: Policy::default(),
+            origin: "defaults (no policy file)".into(),
+            digest: "defaults".into(),
+        }
     }
 }
 
 pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     let formats = Format::parse_list(&args.format).map_err(anyhow::Error::msg)?;
-    let (policy, policy_origin) = load_policy(args.policy.as_deref())?;
-    let snapshot = match &args.snapshot {
+    let loaded = load_policy(args.policy.as_deref())?;
+    // Broken templates are reported before anything is collected.
+    if formats.contains(&Format::Html) {
+        report::Templates::load(args.templates.as_deref())?;
+    }
+    let started = Instant::now();
+    let mut snapshot = match &args.snapshot {
         Some(path) => model::load(path)?,
         None => collect_live(&args.live, quiet).await?,
     };
-    let findings = rules::evaluate(&snapshot, &policy)?;
-    let written = report::write(&args.out, &findings, &formats)?;
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "snapshot ready");
+    let started = Instant::now();
+    let findings = rules::evaluate(&snapshot, &loaded.policy)?;
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        findings = findings.findings.len(),
+        "rules evaluated"
+    );
+    // The renderers read neither events nor access logs: their memory goes back before
+    // rendering starts.
+    drop(std::mem::take(&mut snapshot.events));
+    drop(std::mem::take(&mut snapshot.access_logs));
+    let started = Instant::now();
+    let options = report::Options {
+        formats,
+        templates: args.templates.clone(),
+        snapshot_file: args.snapshot.clone(),
+    };
+    let written = write_report(&args.out, &snapshot, &findings, &loaded, &options)?;
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        peak_mib = super::summary::peak_memory_mib().unwrap_or(0),
+        "report written"
+    );
     if !quiet {
-        print!("{}", render(&snapshot, &findings, &policy_origin));
-        print!("{}", written_lines(&written));
+        print!("{}", render(&snapshot, &findings, &loaded.origin));
+        print!("{}", written_lines(&args.out, &written));
     }
-    Ok(exit_code(&snapshot, &findings, args.fail_on))
+    let code = exit_code(&snapshot, &findings, args.fail_on);
+    // The process ends here: the system takes the memory back at once, which is faster than
+    // freeing millions of small allocations one by one.
+    std::mem::forget(snapshot);
+    std::mem::forget(findings);
+    Ok(code)
+}
+
+/// Writes the report files for a snapshot and its findings.
+///
+/// # Errors
+/// When a template is broken or a file cannot be written.
+pub fn write_report(
+    out: &Path,
+    snapshot: &Snapshot,
+    findings: &Findings,
+    loaded: &LoadedPolicy,
+    options: &report::Options,
+) -> Result<Vec<report::Written>> {
+    let input = report::ReportInput {
+        snapshot,
+        findings,
+        policy: &loaded.policy,
+        policy_origin: loaded.origin.clone(),
+        policy_digest: loaded.digest.clone(),
+    };
+    Ok(report::write(out, &input, options)?)
 }
 
 /// 3 when coverage is incomplete (it wins), else 1 when an open finding is at or above
@@ -62,12 +142,20 @@ pub fn exit_code(snapshot: &Snapshot, findings: &Findings, fail_on: Option<Sever
     }
 }
 
-/// The lines that say where the files are.
-pub fn written_lines(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| format!("written: {}\n", p.display()))
-        .collect()
+/// The lines that say where the files are: the folder, then each file with its size.
+pub fn written_lines(dir: &Path, written: &[report::Written]) -> String {
+    let mut s = format!("report written to {}/\n", dir.display());
+    for w in written {
+        let _ = writeln!(s, "  {:<20} {:>12} bytes", w.name, w.bytes);
+    }
+    if written.iter().any(|w| w.name == "report.html") {
+        let _ = writeln!(
+            s,
+            "open {} in a browser; reviewers fill in access-review.xlsx",
+            dir.join("report.html").display()
+        );
+    }
+    s
 }
 
 /// The findings summary printed after a report: counts by severity and rule, what could not be

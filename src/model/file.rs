@@ -5,6 +5,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use super::{SCHEMA_VERSION, Snapshot};
 
@@ -38,12 +40,35 @@ pub enum SnapshotError {
     },
 }
 
+/// The snapshot's top level, each part left as raw JSON so that the big parts can be parsed
+/// on separate threads.
 #[derive(Deserialize)]
-struct VersionProbe {
+struct Parts<'a> {
     schema_version: Option<u32>,
+    #[serde(borrow)]
+    meta: Option<&'a RawValue>,
+    #[serde(borrow)]
+    orgs: Option<&'a RawValue>,
+    #[serde(borrow)]
+    projects: Option<&'a RawValue>,
+    #[serde(borrow)]
+    principals: Option<&'a RawValue>,
+    #[serde(borrow)]
+    grants: Option<&'a RawValue>,
+    #[serde(borrow)]
+    custom_roles: Option<&'a RawValue>,
+    #[serde(borrow)]
+    access_logs: Option<&'a RawValue>,
+    #[serde(borrow)]
+    access_log_windows: Option<&'a RawValue>,
+    #[serde(borrow)]
+    events: Option<&'a RawValue>,
+    #[serde(borrow)]
+    coverage: Option<&'a RawValue>,
 }
 
-/// Reads a snapshot, refusing one from a newer schema before trying to parse the rest.
+/// Reads a snapshot, refusing one from a newer schema before trying to parse the rest. The
+/// large parts (principals, grants, events) are parsed in parallel.
 ///
 /// # Errors
 /// When the file cannot be read, is not a snapshot, or is from a newer version.
@@ -52,18 +77,13 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         path: path.into(),
         source,
     })?;
-    let probe: VersionProbe =
-        serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Format {
-            path: path.into(),
-            detail: e.to_string(),
-        })?;
-    match probe.schema_version {
-        None => {
-            return Err(SnapshotError::Format {
-                path: path.into(),
-                detail: "no `schema_version` field".into(),
-            });
-        }
+    let format = |detail: String| SnapshotError::Format {
+        path: path.into(),
+        detail,
+    };
+    let parts: Parts<'_> = serde_json::from_slice(&bytes).map_err(|e| format(e.to_string()))?;
+    match parts.schema_version {
+        None => return Err(format("no `schema_version` field".into())),
         Some(found) if found > SCHEMA_VERSION => {
             return Err(SnapshotError::TooNew {
                 path: path.into(),
@@ -72,9 +92,54 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         }
         Some(_) => {}
     }
-    serde_json::from_slice(&bytes).map_err(|e| SnapshotError::Format {
-        path: path.into(),
-        detail: e.to_string(),
+    match from_parts(&parts) {
+        Some(snapshot) => Ok(snapshot),
+        // A part is missing or malformed: parse the whole file once more for serde's message
+        // with the line and column in the file.
+        None => match serde_json::from_slice::<Snapshot>(&bytes) {
+            Err(e) => Err(format(e.to_string())),
+            Ok(snapshot) => Ok(snapshot),
+        },
+    }
+}
+
+fn part<T: DeserializeOwned>(raw: Option<&RawValue>) -> Option<T> {
+    serde_json::from_str(raw?.get()).ok()
+}
+
+fn from_parts(p: &Parts<'_>) -> Option<Snapshot> {
+    let ((principals, grants), (events, rest)) = rayon::join(
+        || rayon::join(|| part(p.principals), || part(p.grants)),
+        || {
+            rayon::join(
+                || part(p.events),
+                || {
+                    Some((
+                        part(p.meta)?,
+                        part(p.orgs)?,
+                        part(p.projects)?,
+                        part(p.custom_roles)?,
+                        part(p.access_logs)?,
+                        part(p.access_log_windows)?,
+                        part(p.coverage)?,
+                    ))
+                },
+            )
+        },
+    );
+    let (meta, orgs, projects, custom_roles, access_logs, access_log_windows, coverage) = rest?;
+    Some(Snapshot {
+        schema_version: p.schema_version?,
+        meta,
+        orgs,
+        projects,
+        principals: principals?,
+        grants: grants?,
+        custom_roles,
+        access_logs,
+        access_log_windows,
+        events: events?,
+        coverage,
     })
 }
 

@@ -1,16 +1,32 @@
-//! Renderers: findings and the snapshot in, files out. Renderers never compute a finding; every
-//! file is written atomically, and the same snapshot and policy give byte-identical files.
+//! Renderers: the snapshot, the findings and the policy in, files out. Renderers never compute a
+//! finding; they format what [`Review`] reads from the input. Every file is written atomically,
+//! the formats render in parallel, and the same snapshot and policy give byte-identical files.
+//! `manifest.json` is written last and carries the SHA-256 of every other file.
 
 mod cell;
 mod findings;
+mod html;
+mod manifest;
+#[cfg(test)]
+pub(crate) mod sample;
+mod tables;
+mod view;
+mod xlsx;
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-pub use cell::neutralise;
-pub use findings::{findings_csv, findings_json};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+pub use cell::{hostile_strings, neutralise};
+pub use findings::{FINDINGS_CSV_HEADER, findings_csv, findings_json};
+pub use html::{TEMPLATE_NAMES, Templates};
+pub use manifest::{MANIFEST, Manifest};
+pub use tables::{GRANTS_CSV_HEADER, PRINCIPALS_CSV_HEADER, grants_csv, principals_csv};
+pub use view::{ActivityCells, ReportInput, Review, RuleCount, auth_method, source_name};
 
 use crate::model::write_atomic;
-use crate::rules::Findings;
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -21,28 +37,55 @@ pub enum ReportError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        source: io::Error,
     },
+    /// A template could not be read, parsed or rendered.
+    #[error("template {name}: {detail}")]
+    Template {
+        /// The template's file name.
+        name: String,
+        /// What is wrong, with Tera's line and column when it gives them.
+        detail: String,
+    },
+    /// The workbook could not be built.
+    #[error("access-review.xlsx: {0}")]
+    Workbook(String),
 }
 
 /// A report format `--format` can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
+    /// `findings.csv`, `grants.csv`, `principals.csv`.
+    Csv,
+    /// `access-review.xlsx`.
+    Xlsx,
+    /// `report.html`, `email.html`, `email.txt`.
+    Html,
     /// `findings.json`.
     Json,
-    /// `findings.csv`.
-    Csv,
 }
 
 impl Format {
     /// Every format this build writes.
-    pub const ALL: &[Format] = &[Format::Json, Format::Csv];
+    pub const ALL: &[Format] = &[Format::Csv, Format::Xlsx, Format::Html, Format::Json];
 
     /// The name used on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
-            Format::Json => "json",
             Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Html => "html",
+            Format::Json => "json",
+        }
+    }
+
+    /// The files the format writes.
+    pub fn files(self) -> &'static [&'static str] {
+        match self {
+            Format::Csv => &["findings.csv", "grants.csv", "principals.csv"],
+            Format::Xlsx => &["access-review.xlsx"],
+            Format::Html => &["report.html", "email.html", "email.txt"],
+            Format::Json => &["findings.json"],
         }
     }
 
@@ -74,34 +117,221 @@ impl Format {
     }
 }
 
-/// Writes the chosen formats into `dir` (created if missing), each file atomically, and returns
-/// the paths written.
+/// Every file, the slowest to render first.
+const COST_ORDER: &[&str] = &[
+    "access-review.xlsx",
+    "grants.csv",
+    "findings.json",
+    "findings.csv",
+    "principals.csv",
+    "report.html",
+    "email.html",
+    "email.txt",
+];
+
+/// How to write a report.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Formats to write; empty means all.
+    pub formats: Vec<Format>,
+    /// A folder whose templates replace the built-in ones of the same name.
+    pub templates: Option<PathBuf>,
+    /// The snapshot file the report was made from, hashed into the manifest.
+    pub snapshot_file: Option<PathBuf>,
+}
+
+/// One file written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// File name inside the report folder.
+    pub name: String,
+    /// Full path.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+/// Writes the chosen formats into `dir` (created if missing), each file atomically and the
+/// formats in parallel, then `manifest.json`. Templates are read and checked before anything is
+/// written. Returns every file written, the manifest last.
 ///
 /// # Errors
-/// When the folder or a file cannot be written.
+/// When a template is broken, or the folder or a file cannot be written.
 pub fn write(
     dir: &Path,
-    findings: &Findings,
-    formats: &[Format],
-) -> Result<Vec<PathBuf>, ReportError> {
+    input: &ReportInput<'_>,
+    options: &Options,
+) -> Result<Vec<Written>, ReportError> {
+    let formats = if options.formats.is_empty() {
+        Format::ALL.to_vec()
+    } else {
+        options.formats.clone()
+    };
+    let templates = if formats.contains(&Format::Html) {
+        Some(Templates::load(options.templates.as_deref())?)
+    } else {
+        None
+    };
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
         path: dir.into(),
         source,
     })?;
-    let mut written = Vec::new();
-    for format in formats {
-        let (name, bytes) = match format {
-            Format::Json => ("findings.json", findings_json(findings)),
-            Format::Csv => ("findings.csv", findings_csv(findings)),
-        };
-        let path = dir.join(name);
-        write_atomic(&path, |out| std::io::Write::write_all(out, &bytes)).map_err(|source| {
-            ReportError::Io {
-                path: path.clone(),
-                source,
-            }
-        })?;
-        written.push(path);
-    }
+    let review = Review::new(input);
+    let mut names: Vec<&str> = formats.iter().flat_map(|f| f.files()).copied().collect();
+    // The costliest files start first, so that the cheap ones fill the gaps at the end.
+    names.sort_by_key(|n| COST_ORDER.iter().position(|c| c == n));
+    // The snapshot file is hashed while the files render.
+    let (written, snapshot_sha256) = rayon::join(
+        || {
+            names
+                .par_iter()
+                .with_max_len(1)
+                .map(|name| render_file(dir, name, &review, templates.as_ref()))
+                .collect::<Result<Vec<Written>, ReportError>>()
+        },
+        || {
+            options.snapshot_file.as_ref().map(|path| {
+                sha256_file(path).map_err(|source| ReportError::Io {
+                    path: path.clone(),
+                    source,
+                })
+            })
+        },
+    );
+    let mut written = written?;
+    written.sort_by(|a, b| a.name.cmp(&b.name));
+    let snapshot_sha256 = snapshot_sha256.transpose()?;
+    let manifest = Manifest::new(&review, &written, snapshot_sha256);
+    let bytes = manifest.to_json();
+    written.push(write_file(dir, MANIFEST, |out| out.write_all(&bytes))?);
     Ok(written)
+}
+
+fn render_file(
+    dir: &Path,
+    name: &str,
+    review: &Review<'_>,
+    templates: Option<&Templates>,
+) -> Result<Written, ReportError> {
+    let started = std::time::Instant::now();
+    let written = render(dir, name, review, templates)?;
+    tracing::info!(
+        file = name,
+        bytes = written.bytes,
+        ms = started.elapsed().as_millis() as u64,
+        "written"
+    );
+    Ok(written)
+}
+
+fn render(
+    dir: &Path,
+    name: &str,
+    review: &Review<'_>,
+    templates: Option<&Templates>,
+) -> Result<Written, ReportError> {
+    let template = |render: fn(&Templates, &Review<'_>) -> Result<String, ReportError>| {
+        let templates = templates.expect("templates are loaded for the html format");
+        render(templates, review)
+    };
+    match name {
+        "findings.json" => write_file(dir, name, |out| {
+            findings::write_findings_json(review.findings, out)
+        }),
+        "findings.csv" => write_file(dir, name, |out| {
+            out.write_all(&findings_csv(review.findings))
+        }),
+        "grants.csv" => write_file(dir, name, |out| grants_csv(review, out)),
+        "principals.csv" => write_file(dir, name, |out| principals_csv(review, out)),
+        "access-review.xlsx" => {
+            let bytes = xlsx::workbook(review)?;
+            write_file(dir, name, |out| out.write_all(&bytes))
+        }
+        "report.html" => {
+            let text = template(html::report_html)?;
+            write_file(dir, name, |out| out.write_all(text.as_bytes()))
+        }
+        "email.html" => {
+            let text = template(html::email_html)?;
+            write_file(dir, name, |out| out.write_all(text.as_bytes()))
+        }
+        "email.txt" => {
+            let text = template(html::email_txt)?;
+            write_file(dir, name, |out| out.write_all(text.as_bytes()))
+        }
+        other => unreachable!("no renderer for {other}"),
+    }
+}
+
+/// Writes one file atomically through a hashing writer.
+fn write_file(
+    dir: &Path,
+    name: &str,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<Written, ReportError> {
+    let path = dir.join(name);
+    let mut digest = None;
+    write_atomic(&path, |out| {
+        let mut hashing = Hashing {
+            inner: out,
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        render(&mut hashing)?;
+        digest = Some((hex(&hashing.hasher.finalize()), hashing.bytes));
+        Ok(())
+    })
+    .map_err(|source| ReportError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let (sha256, bytes) = digest.unwrap_or_default();
+    Ok(Written {
+        name: name.to_string(),
+        path,
+        bytes,
+        sha256,
+    })
+}
+
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// SHA-256 of a file, lowercase hex.
+///
+/// # Errors
+/// When the file cannot be read.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }

@@ -3,7 +3,7 @@
 //! key without entries has no usage signal and is "not evaluated" for use, never "unused".
 //! The privilege check is shared with service accounts ([`machine_privileged`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -153,7 +153,26 @@ fn privileged_draft(
         outright.into_iter().collect()
     };
     let label = machine_label(p);
-    let mut facts: Vec<Fact> = grants.iter().map(|g| grant_fact(ctx, g)).collect();
+    // Every grant held outright, and the implied ones counted per org role, as in the summary.
+    let mut facts: Vec<Fact> = grants
+        .iter()
+        .filter(|g| !matches!(g.via, Via::OrgRole(_)))
+        .map(|g| grant_fact(ctx, g))
+        .collect();
+    let mut implied_all: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for g in grants {
+        if let Via::OrgRole(from) = &g.via {
+            *implied_all
+                .entry((g.role.as_str(), from.as_str()))
+                .or_default() += 1;
+        }
+    }
+    for ((role, from), projects) in implied_all {
+        facts.push(Fact::new(
+            "implied_grants",
+            serde_json::json!({ "role": role, "via": "org-role", "implied_by": from, "projects": projects }),
+        ));
+    }
     facts.push(Fact::new("privileged_roles", &roles_held));
     // Org-level power (held on the org, or implied by an org role) is lowered at the org.
     let org_roles: BTreeSet<&str> = hits

@@ -381,6 +381,7 @@ impl<'c, 'a> Out<'c, 'a> {
             return;
         };
         self.output.findings.push(Finding {
+            id: String::new(),
             rule: self.rule,
             severity,
             principal: d.principal,

@@ -139,6 +139,7 @@ mod tests {
 
     fn finding(rule: RuleId, key: &str, project: Option<&str>) -> Finding {
         Finding {
+            id: String::new(),
             rule,
             severity: Severity::High,
             principal: Subject {

@@ -278,6 +278,16 @@ pub enum Status {
     Exempted,
 }
 
+impl Status {
+    /// `open` or `exempted`, as every output writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Exempted => "exempted",
+        }
+    }
+}
+
 /// The exemption that matched a finding (current or expired).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExemptionNote {
@@ -298,6 +308,9 @@ pub struct ExemptionNote {
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
+    /// Stable id: `F-` and 10 hex digits of the SHA-256 of rule, principal key and scope key,
+    /// so the same finding keeps its id from one review to the next (see [`finding_id`]).
+    pub id: String,
     /// Rule id.
     pub rule: RuleId,
     /// Severity after the policy's overrides.
@@ -365,4 +378,24 @@ impl Findings {
             .filter(|f| f.status == Status::Open && f.severity.at_least(floor))
             .count()
     }
+}
+
+/// The id of a finding about `principal` in `scope` under `rule`: the same in every run that
+/// finds it. A second finding with the same three parts (which no rule emits today) gets
+/// `-2`, `-3`, … in output order.
+pub fn finding_id(rule: RuleId, principal: &str, scope: &FindingScope) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(rule.as_str().as_bytes());
+    h.update([0]);
+    h.update(principal.as_bytes());
+    h.update([0]);
+    h.update(scope.key().as_bytes());
+    let digest = h.finalize();
+    let mut id = String::with_capacity(12);
+    id.push_str("F-");
+    for b in &digest[..5] {
+        id.push_str(&format!("{b:02x}"));
+    }
+    id
 }

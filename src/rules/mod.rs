@@ -76,6 +76,21 @@ pub(crate) fn run_rule(rule: RuleId, ctx: &Context<'_>, out: &mut Out<'_, '_>) {
     f(ctx, out);
 }
 
+/// Gives each finding its stable id, in output order.
+fn assign_ids(findings: &mut [Finding]) {
+    findings
+        .par_iter_mut()
+        .for_each(|f| f.id = finding_id(f.rule, &f.principal.key, &f.scope));
+    let mut seen: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
+    for f in findings.iter_mut() {
+        let n = seen.entry(f.id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            f.id = format!("{}-{n}", f.id);
+        }
+    }
+}
+
 /// Runs every enabled rule over the snapshot, applies the policy's exemptions, and orders the
 /// result.
 ///
@@ -109,6 +124,7 @@ pub fn evaluate(snapshot: &Snapshot, policy: &Policy) -> Result<Findings, RulesE
             &b.title,
         ))
     });
+    assign_ids(&mut findings);
     not_evaluated.sort();
     not_evaluated.dedup();
     Ok(Findings {

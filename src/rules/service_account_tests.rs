@@ -48,9 +48,10 @@ fn an_org_owner_account_is_flagged_with_its_implied_grants() {
         .evidence
         .facts
         .iter()
-        .find(|x| x.name == "grant" && x.value["via"] == "org-role")
+        .find(|x| x.name == "implied_grants")
         .unwrap();
     assert_eq!(implied.value["implied_by"], json!("ORG_OWNER"));
+    assert_eq!(implied.value["projects"], json!(1));
     assert_eq!(f.recommendation.to.as_deref(), Some("ORG_READ_ONLY"));
 }
 

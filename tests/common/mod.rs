@@ -276,10 +276,43 @@ pub fn atlas_audit_command() -> std::process::Command {
     cmd
 }
 
+/// Saves `snapshot` in a new folder and runs `report --snapshot snapshot.json --out out` there
+/// with `extra` arguments; the run must end with 0 or 3 (incomplete coverage). Returns the
+/// folder and the run's output.
+pub fn report_in_temp(
+    snapshot: &Snapshot,
+    extra: &[&str],
+) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().expect("a folder");
+    atlas_audit::model::save(snapshot, &dir.path().join("snapshot.json")).expect("saved");
+    let output = atlas_audit_command()
+        .args(["report", "--snapshot", "snapshot.json", "--out", "out"])
+        .args(extra)
+        .current_dir(dir.path())
+        .output()
+        .expect("the binary runs");
+    assert!(
+        matches!(output.status.code(), Some(0 | 3)),
+        "report failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (dir, output)
+}
+
 /// The demo estate as the collector sees it over 90 days, with its as-of time: the input of
 /// the rule tests.
 pub fn demo_snapshot() -> Snapshot {
     let mut s = snapshot_from_world(&demo_world());
+    s.meta.collected_at = Some(now());
+    s.meta.scope.events_since = Some(now() - SignedDuration::from_hours(90 * 24));
+    s
+}
+
+/// A synthetic estate of the given size as the rules see it (access logs whole, events over
+/// 90 days), with its as-of time: the input of the rule and report benchmarks.
+pub fn synthetic_snapshot(size: atlas_audit::mock::SyntheticSize) -> Snapshot {
+    let world = World::synthetic(size, now());
+    let mut s = snapshot_from_world(&world);
     s.meta.collected_at = Some(now());
     s.meta.scope.events_since = Some(now() - SignedDuration::from_hours(90 * 24));
     s

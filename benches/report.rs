@@ -1,0 +1,145 @@
+//! Report benchmark: the whole `report` command over a saved synthetic snapshot (default `xl`),
+//! every format, run as the release binary so its time and memory are its own. The floor is
+//! the time the same process takes just to load the snapshot. Prints the medians of load,
+//! rules, rendering and the whole command, peak memory, the whole/load ratio, each format
+//! rendered alone, and every file's size.
+//!
+//! `cargo bench --bench report [-- RUNS [SIZE]]` (defaults: 3 runs, xl).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use atlas_audit::mock::SyntheticSize;
+use common::*;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// One run of the binary: wall seconds and the `-v` lines' numbers.
+struct Run {
+    wall: f64,
+    load: f64,
+    rules: f64,
+    render: f64,
+    peak_mib: u64,
+    files: BTreeMap<String, (u64, f64)>,
+}
+
+fn field(line: &str, name: &str) -> Option<u64> {
+    let at = line.find(&format!(" {name}="))? + name.len() + 2;
+    line[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn run(snapshot: &Path, out: &Path, format: &str) -> Run {
+    let t = Instant::now();
+    let output = atlas_audit_command()
+        .args(["report", "-v", "--snapshot"])
+        .arg(snapshot)
+        .arg("--out")
+        .arg(out)
+        .args(["--format", format])
+        .output()
+        .unwrap();
+    let wall = t.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "report failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let log = String::from_utf8_lossy(&output.stderr);
+    let ms = |msg: &str| {
+        log.lines()
+            .find(|l| l.contains(msg))
+            .and_then(|l| field(l, "ms"))
+            .map_or(0.0, |ms| ms as f64 / 1000.0)
+    };
+    let mut files = BTreeMap::new();
+    for l in log
+        .lines()
+        .filter(|l| l.contains(" written") && l.contains("file="))
+    {
+        let name = l.split("file=\"").nth(1).and_then(|r| r.split('"').next());
+        if let (Some(name), Some(bytes), Some(ms)) = (name, field(l, "bytes"), field(l, "ms")) {
+            files.insert(name.to_string(), (bytes, ms as f64 / 1000.0));
+        }
+    }
+    Run {
+        wall,
+        load: ms("snapshot ready"),
+        rules: ms("rules evaluated"),
+        render: ms("report written"),
+        peak_mib: log
+            .lines()
+            .find(|l| l.contains("report written"))
+            .and_then(|l| field(l, "peak_mib"))
+            .unwrap_or(0),
+        files,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let runs: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(3);
+    let size: SyntheticSize = args.get(1).map_or("xl", String::as_str).parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // ATLAS_AUDIT_BENCH_SNAPSHOT=FILE keeps the built snapshot there and reuses it.
+    let path = match std::env::var_os("ATLAS_AUDIT_BENCH_SNAPSHOT") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => dir.path().join("snapshot.json"),
+    };
+    if !path.is_file() {
+        let t0 = Instant::now();
+        let snapshot = synthetic_snapshot(size);
+        println!(
+            "estate: {} principals, {} grants, {} events (built in {:.1}s)",
+            snapshot.principals.len(),
+            snapshot.grants.len(),
+            snapshot.events.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        atlas_audit::model::save(&snapshot, &path).unwrap();
+    }
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    println!("snapshot: {:.0} MB", bytes as f64 / 1e6);
+    let out = dir.path().join("report");
+    let all: Vec<Run> = (0..runs)
+        .map(|_| run(&path, &out, "csv,xlsx,html,json"))
+        .collect();
+    let m = |f: fn(&Run) -> f64| median(all.iter().map(f).collect());
+    let (load, rules, render, wall) = (
+        m(|r| r.load),
+        m(|r| r.rules),
+        m(|r| r.render),
+        m(|r| r.wall),
+    );
+    let peak = all.iter().map(|r| r.peak_mib).max().unwrap_or(0);
+    println!(
+        "whole report, {runs} runs: median {wall:.2}s (load {load:.2}s, rules {rules:.2}s, render {render:.2}s); peak {peak} MiB; whole/load = {:.2}×",
+        wall / load
+    );
+    println!("  {:<20} {:>12} {:>14}", "file", "bytes", "time in run (s)");
+    for (name, (bytes, secs)) in &all[all.len() - 1].files {
+        println!("  {name:<20} {bytes:>12} {secs:>14.2}");
+    }
+    println!("each format alone (render phase, one run):");
+    for format in ["csv", "xlsx", "html", "json"] {
+        let r = run(&path, &out, format);
+        println!(
+            "  {format:<5} render {:.2}s, whole {:.2}s, peak {} MiB",
+            r.render, r.wall, r.peak_mib
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! `manifest.json`: what the report is, what it was made from, and the SHA-256 of every file
+//! written beside it, so the evidence can be checked later (`sha256sum` of each file against
+//! the manifest). Nothing in it depends on the wall clock: the same input gives the same
+//! manifest.
+
+use serde::Serialize;
+
+use super::{Review, Written};
+
+/// The manifest's file name.
+pub const MANIFEST: &str = "manifest.json";
+
+/// The manifest's contents.
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    /// `atlas-audit` version that wrote the report.
+    pub tool_version: String,
+    /// The as-of moment of every age in the report.
+    pub as_of: String,
+    /// What the snapshot was collected from.
+    pub source: Source,
+    /// Orgs and projects covered.
+    pub scope: ScopeSummary,
+    /// The policy the rules ran under.
+    pub policy: PolicyRef,
+    /// What the report counts.
+    pub counts: Counts,
+    /// Whether every requested scope was read, and what was not.
+    pub coverage: Coverage,
+    /// Every file written beside the manifest, by name.
+    pub files: Vec<FileEntry>,
+}
+
+/// Where the estate came from.
+#[derive(Debug, Serialize)]
+pub struct Source {
+    /// `atlas-audit` version that collected it.
+    pub collected_by: String,
+    /// Atlas base URL.
+    pub base_url: String,
+    /// The credential's public identity (never a secret).
+    pub credential: String,
+    /// SHA-256 of the snapshot file, when the report was made from one.
+    pub snapshot_sha256: Option<String>,
+}
+
+/// The scope of the review.
+#[derive(Debug, Serialize)]
+pub struct ScopeSummary {
+    /// `--org` values; empty means every org the credential can read.
+    pub requested_orgs: Vec<String>,
+    /// `--project` values; empty means every project.
+    pub requested_projects: Vec<String>,
+    /// Events read from this moment.
+    pub events_since: Option<String>,
+    /// Orgs read, `id` and `name`.
+    pub orgs: Vec<Named>,
+    /// Projects read.
+    pub projects: usize,
+}
+
+/// An id with its name.
+#[derive(Debug, Serialize)]
+pub struct Named {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// The policy reference.
+#[derive(Debug, Serialize)]
+pub struct PolicyRef {
+    /// A path, or "defaults (no policy file)".
+    pub origin: String,
+    /// `sha256:<hex>` of the file, or `defaults`.
+    pub digest: String,
+}
+
+/// Population and finding counts.
+#[derive(Debug, Serialize)]
+pub struct Counts {
+    /// Principals by kind.
+    pub principals: std::collections::BTreeMap<String, usize>,
+    /// Grants a reviewer decides on (direct and through a team).
+    pub grants_reviewable: usize,
+    /// Project grants implied by org roles.
+    pub grants_implied: usize,
+    /// Findings in all.
+    pub findings: usize,
+    /// Open findings.
+    pub open: usize,
+    /// Findings by severity (open and exempted together).
+    pub by_severity: std::collections::BTreeMap<String, usize>,
+    /// Findings by rule.
+    pub by_rule: std::collections::BTreeMap<String, usize>,
+    /// Rule and scope pairs that could not be judged.
+    pub not_evaluated: usize,
+    /// Exemption warnings.
+    pub exemption_warnings: usize,
+}
+
+/// Coverage.
+#[derive(Debug, Serialize)]
+pub struct Coverage {
+    /// Every requested scope was read.
+    pub complete: bool,
+    /// What was not, by scope and endpoint.
+    pub gaps: Vec<Gap>,
+}
+
+/// One gap.
+#[derive(Debug, Serialize)]
+pub struct Gap {
+    /// `org:<id>`, `project:<id>`, or narrower.
+    pub scope: String,
+    /// Atlas operation id.
+    pub endpoint: String,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Why.
+    pub reason: String,
+}
+
+/// One file.
+#[derive(Debug, Serialize)]
+pub struct FileEntry {
+    /// File name in the report folder.
+    pub name: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+impl Manifest {
+    /// The manifest of a report.
+    pub fn new(review: &Review<'_>, written: &[Written], snapshot_sha256: Option<String>) -> Self {
+        let snapshot = review.snapshot;
+        let meta = &snapshot.meta;
+        let (grants_reviewable, grants_implied) = review.grant_counts();
+        let mut by_severity = std::collections::BTreeMap::new();
+        for (sev, open, exempted) in review.severity_counts() {
+            if open + exempted > 0 {
+                by_severity.insert(sev.as_str().to_string(), open + exempted);
+            }
+        }
+        Manifest {
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            as_of: review.as_of.to_string(),
+            source: Source {
+                collected_by: meta.tool_version.clone(),
+                base_url: meta.base_url.clone(),
+                credential: meta.credential.clone(),
+                snapshot_sha256,
+            },
+            scope: ScopeSummary {
+                requested_orgs: meta.scope.orgs.clone(),
+                requested_projects: meta.scope.projects.clone(),
+                events_since: meta.scope.events_since.map(|t| t.to_string()),
+                orgs: snapshot
+                    .orgs
+                    .iter()
+                    .map(|o| Named {
+                        id: o.id.clone(),
+                        name: o.name.clone(),
+                    })
+                    .collect(),
+                projects: snapshot.projects.len(),
+            },
+            policy: PolicyRef {
+                origin: review.policy_origin.to_string(),
+                digest: review.policy_digest.to_string(),
+            },
+            counts: Counts {
+                principals: review
+                    .population()
+                    .into_iter()
+                    .map(|(k, n)| (k.as_str().to_string(), n))
+                    .collect(),
+                grants_reviewable,
+                grants_implied,
+                findings: review.findings.findings.len(),
+                open: review.open_count(),
+                by_severity,
+                by_rule: review
+                    .rule_counts()
+                    .into_iter()
+                    .map(|c| (c.rule.as_str().to_string(), c.open + c.exempted))
+                    .collect(),
+                not_evaluated: review.findings.not_evaluated.len(),
+                exemption_warnings: review.findings.exemption_warnings.len(),
+            },
+            coverage: Coverage {
+                complete: snapshot.is_complete(),
+                gaps: snapshot
+                    .coverage
+                    .iter()
+                    .map(|g| Gap {
+                        scope: g.scope.clone(),
+                        endpoint: g.endpoint.clone(),
+                        status: g.status,
+                        reason: g.reason.clone(),
+                    })
+                    .collect(),
+            },
+            files: written
+                .iter()
+                .map(|w| FileEntry {
+                    name: w.name.clone(),
+                    bytes: w.bytes,
+                    sha256: w.sha256.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Pretty JSON, newline-terminated.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+}

@@ -1,0 +1,426 @@
+//! `grants.csv` (the entitlement list: every grant, with how it is held, whether it is
+//! privileged, the holder's last activity and the findings it answers to) and `principals.csv`
+//! (one row per principal, in the manner of a credential report). RFC 4180, UTF-8, CRLF, a
+//! header row; cells a spreadsheet would evaluate are neutralised.
+
+use std::io::{self, Write};
+
+use jiff::Timestamp;
+use rayon::prelude::*;
+
+use super::cell::{csv_field, csv_record};
+use super::view::{ActivityCells, Review, auth_method};
+use crate::model::{Grant, Principal, PrincipalDetail, Scope, Via};
+use crate::rules::Status;
+
+/// The header of `grants.csv`.
+pub const GRANTS_CSV_HEADER: &[&str] = &[
+    "principal_key",
+    "principal_kind",
+    "principal_name",
+    "org_id",
+    "org_name",
+    "project_id",
+    "project_name",
+    "level",
+    "resource",
+    "clusters",
+    "role",
+    "via",
+    "implied_by",
+    "implies_projects",
+    "privileged",
+    "last_activity",
+    "last_activity_source",
+    "days_inactive",
+    "finding_ids",
+];
+
+/// The header of `principals.csv`.
+pub const PRINCIPALS_CSV_HEADER: &[&str] = &[
+    "principal_key",
+    "principal_kind",
+    "name",
+    "org_ids",
+    "org_names",
+    "project_id",
+    "project_name",
+    "status",
+    "created",
+    "last_activity",
+    "last_activity_source",
+    "days_inactive",
+    "no_information_reason",
+    "auth_method",
+    "access_list_entries",
+    "delete_after",
+    "grants",
+    "privileged",
+    "open_findings",
+    "highest_severity",
+    "finding_ids",
+];
+
+/// One cell of a table row, typed so the workbook can write numbers and dates as such.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    /// Text held elsewhere.
+    Text(&'a str),
+    /// Text made for the row.
+    Owned(String),
+    /// A whole number.
+    Int(i64),
+    /// A moment.
+    Time(Timestamp),
+    /// Nothing.
+    Empty,
+}
+
+impl Cell<'_> {
+    /// The cell as CSV writes it: RFC 3339 for moments.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Cell::Text(t) => (*t).into(),
+            Cell::Owned(t) => t.as_str().into(),
+            Cell::Int(n) => n.to_string().into(),
+            Cell::Time(t) => t.to_string().into(),
+            Cell::Empty => "".into(),
+        }
+    }
+}
+
+fn text_or_empty(s: String) -> Cell<'static> {
+    if s.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::Owned(s)
+    }
+}
+
+fn yes_no(b: bool) -> Cell<'static> {
+    Cell::Text(if b { "yes" } else { "no" })
+}
+
+fn activity_cells<'r>(a: Option<&ActivityCells>) -> [Cell<'r>; 3] {
+    match a {
+        None => [Cell::Empty, Cell::Empty, Cell::Empty],
+        Some(a) => [
+            a.at.map_or(Cell::Text(a.sentinel), Cell::Time),
+            Cell::Text(a.source),
+            a.days_inactive
+                .map_or(Cell::Text("no_information"), Cell::Int),
+        ],
+    }
+}
+
+/// One grant as typed cells, in [`GRANTS_CSV_HEADER`] order.
+pub fn grant_row<'r>(review: &'r Review<'_>, g: &'r Grant) -> Vec<Cell<'r>> {
+    let principal = review.principal(&g.principal);
+    let (level, resource, clusters) = match &g.scope {
+        Scope::Org { .. } => ("org", Cell::Empty, Cell::Empty),
+        Scope::Project { .. } => ("project", Cell::Empty, Cell::Empty),
+        Scope::Database {
+            resource, clusters, ..
+        } => (
+            "database",
+            Cell::Text(resource),
+            text_or_empty(clusters.join(" ")),
+        ),
+    };
+    let activity = principal.map(|p| review.activity(p));
+    let implies = review.implied_by(g);
+    let project = g.scope.project_id();
+    let mut row = vec![
+        Cell::Text(&g.principal),
+        principal.map_or(Cell::Empty, |p| Cell::Text(p.kind.as_str())),
+        principal.map_or(Cell::Empty, |p| Cell::Text(&p.name)),
+        Cell::Text(g.scope.org_id()),
+        Cell::Text(review.org_name(g.scope.org_id())),
+        project.map_or(Cell::Empty, Cell::Text),
+        project.map_or(Cell::Empty, |p| Cell::Text(review.project_name(p))),
+        Cell::Text(level),
+        resource,
+        clusters,
+        Cell::Text(&g.role),
+        match &g.via {
+            Via::Direct => Cell::Text("direct"),
+            other => Cell::Owned(other.label()),
+        },
+        match &g.via {
+            Via::OrgRole(role) => Cell::Text(role),
+            _ => Cell::Empty,
+        },
+        if implies > 0 {
+            Cell::Int(implies.into())
+        } else {
+            Cell::Empty
+        },
+        yes_no(review.is_privileged(g)),
+    ];
+    row.extend(activity_cells(activity.as_ref()));
+    row.push(text_or_empty(review.grant_finding_ids(g)));
+    row
+}
+
+/// Rows rendered in parallel, a chunk at a time, and written in order: memory stays bounded
+/// by one batch of chunks however long the table.
+fn write_rows<T: Sync>(
+    out: &mut dyn Write,
+    header: &[&str],
+    items: &[T],
+    rows: impl Fn(&[T], &mut Vec<u8>) + Sync,
+) -> io::Result<()> {
+    const CHUNK: usize = 4096;
+    let mut head = Vec::new();
+    csv_record(&mut head, header.iter().copied());
+    out.write_all(&head)?;
+    let batch = CHUNK * rayon::current_num_threads().max(1) * 2;
+    for group in items.chunks(batch) {
+        let parts: Vec<Vec<u8>> = group
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut buf = Vec::with_capacity(chunk.len() * 256);
+                rows(chunk, &mut buf);
+                buf
+            })
+            .collect();
+        for part in parts {
+            out.write_all(&part)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+fn csv_cells(buf: &mut Vec<u8>, cells: &[Cell<'_>]) {
+    let texts: Vec<std::borrow::Cow<'_, str>> = cells.iter().map(Cell::text).collect();
+    csv_record(buf, texts.iter().map(|t| t.as_ref()));
+}
+
+/// `grants.csv`: every grant in the snapshot, implied ones included, in snapshot order.
+///
+/// # Errors
+/// When `out` cannot be written.
+pub fn grants_csv(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()> {
+    write_rows(
+        out,
+        GRANTS_CSV_HEADER,
+        &review.snapshot.grants,
+        |chunk, buf| {
+            grant_rows(review, chunk, buf);
+        },
+    )
+}
+
+/// Writes grant rows as [`grant_row`] would, faster: the grants are sorted by principal, and an
+/// org role implies one grant per project, so the cells that depend only on the principal and
+/// org are rendered once per run of rows and copied.
+fn grant_rows(review: &Review<'_>, grants: &[Grant], buf: &mut Vec<u8>) {
+    let mut holder: Option<(&str, &str)> = None;
+    let mut prefix = Vec::new();
+    let mut activity = Vec::new();
+    for g in grants {
+        let org = g.scope.org_id();
+        if holder != Some((g.principal.as_str(), org)) {
+            holder = Some((g.principal.as_str(), org));
+            let row = grant_row(review, g);
+            prefix.clear();
+            for c in &row[..5] {
+                csv_field(&mut prefix, &c.text());
+                prefix.push(b',');
+            }
+            activity.clear();
+            for c in &row[15..18] {
+                activity.push(b',');
+                csv_field(&mut activity, &c.text());
+            }
+        }
+        buf.extend_from_slice(&prefix);
+        let project = g.scope.project_id();
+        csv_field(buf, project.unwrap_or_default());
+        buf.push(b',');
+        csv_field(
+            buf,
+            project.map(|p| review.project_name(p)).unwrap_or_default(),
+        );
+        buf.push(b',');
+        match &g.scope {
+            Scope::Org { .. } => buf.extend_from_slice(b"org,,,"),
+            Scope::Project { .. } => buf.extend_from_slice(b"project,,,"),
+            Scope::Database {
+                resource, clusters, ..
+            } => {
+                buf.extend_from_slice(b"database,");
+                csv_field(buf, resource);
+                buf.push(b',');
+                csv_field(buf, &clusters.join(" "));
+                buf.push(b',');
+            }
+        }
+        csv_field(buf, &g.role);
+        buf.push(b',');
+        match &g.via {
+            Via::Direct => buf.extend_from_slice(b"direct,"),
+            Via::Team(_) => {
+                csv_field(buf, &g.via.label());
+                buf.push(b',');
+            }
+            Via::OrgRole(role) => {
+                buf.extend_from_slice(b"org-role,");
+                csv_field(buf, role);
+            }
+        }
+        buf.push(b',');
+        let implies = review.implied_by(g);
+        if implies > 0 {
+            buf.extend_from_slice(implies.to_string().as_bytes());
+        }
+        buf.extend_from_slice(if review.is_privileged(g) {
+            b",yes"
+        } else {
+            b",no"
+        });
+        buf.extend_from_slice(&activity);
+        buf.push(b',');
+        let mut first = true;
+        for f in review.grant_findings(g) {
+            if !first {
+                buf.extend_from_slice(b"; ");
+            }
+            first = false;
+            buf.extend_from_slice(f.id.as_bytes());
+        }
+        buf.extend_from_slice(b"\r\n");
+    }
+}
+
+/// One principal as text cells, in [`PRINCIPALS_CSV_HEADER`] order.
+pub fn principal_cells(review: &Review<'_>, p: &Principal) -> Vec<String> {
+    let activity = review.activity(p);
+    let org_names: Vec<&str> = p.org_ids.iter().map(|o| review.org_name(o)).collect();
+    let (status, access_list, delete_after) = match &p.detail {
+        PrincipalDetail::AtlasUser(u) => {
+            let mut statuses: Vec<&str> = u.memberships.iter().map(|m| m.status.as_str()).collect();
+            statuses.sort_unstable();
+            statuses.dedup();
+            (
+                statuses.join(" "),
+                "not_supported".to_string(),
+                String::new(),
+            )
+        }
+        PrincipalDetail::ApiKey(k) => (
+            String::new(),
+            list_len(k.access_list.as_deref()),
+            String::new(),
+        ),
+        PrincipalDetail::ServiceAccount(s) => (
+            String::new(),
+            list_len(s.access_list.as_deref()),
+            String::new(),
+        ),
+        PrincipalDetail::Team(t) => (
+            format!("{} member(s)", t.members.len()),
+            "not_supported".to_string(),
+            String::new(),
+        ),
+        PrincipalDetail::DatabaseUser(d) => (
+            String::new(),
+            "not_supported".to_string(),
+            d.delete_after.map(|t| t.to_string()).unwrap_or_default(),
+        ),
+    };
+    let about: Vec<_> = review.findings_about(&p.key).collect();
+    let open = about.iter().filter(|f| f.status == Status::Open).count();
+    let highest = about
+        .iter()
+        .filter(|f| f.status == Status::Open)
+        .map(|f| f.severity)
+        .min();
+    let grants = review.grant_count(&p.key);
+    vec![
+        p.key.clone(),
+        p.kind.as_str().to_string(),
+        p.name.clone(),
+        p.org_ids.join(" "),
+        org_names.join("; "),
+        p.project_id.clone().unwrap_or_default(),
+        p.project_id
+            .as_deref()
+            .map(|id| review.project_name(id))
+            .unwrap_or_default()
+            .to_string(),
+        status,
+        p.created
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "no_information".into()),
+        activity.last_text(),
+        activity.source.to_string(),
+        activity.days_text(),
+        activity.reason.clone().unwrap_or_default(),
+        auth_method(p).to_string(),
+        access_list,
+        delete_after,
+        grants.to_string(),
+        if review.principal_privileged(&p.key) {
+            "yes"
+        } else {
+            "no"
+        }
+        .to_string(),
+        open.to_string(),
+        highest.map(|s| s.as_str()).unwrap_or_default().to_string(),
+        review.principal_finding_ids(&p.key),
+    ]
+}
+
+fn list_len<T>(list: Option<&[T]>) -> String {
+    match list {
+        Some(l) => l.len().to_string(),
+        None => "no_information".to_string(),
+    }
+}
+
+/// `principals.csv`: one row per principal, in snapshot order (by key).
+///
+/// # Errors
+/// When `out` cannot be written.
+pub fn principals_csv(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()> {
+    write_rows(
+        out,
+        PRINCIPALS_CSV_HEADER,
+        &review.snapshot.principals,
+        |chunk, buf| {
+            for p in chunk {
+                let cells = principal_cells(review, p);
+                csv_record(buf, cells.iter().map(String::as_str));
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    /// The fast writer and the typed row agree, cell for cell, on every grant.
+    #[test]
+    fn grant_rows_match_the_typed_rows() {
+        for sample in [sample::ordinary(), sample::hostile()] {
+            let input = sample.input();
+            let review = Review::new(&input);
+            let grants = &review.snapshot.grants;
+            let mut fast = Vec::new();
+            grant_rows(&review, grants, &mut fast);
+            let mut slow = Vec::new();
+            for g in grants {
+                csv_cells(&mut slow, &grant_row(&review, g));
+            }
+            assert_eq!(
+                String::from_utf8(fast).unwrap(),
+                String::from_utf8(slow).unwrap()
+            );
+        }
+    }
+}

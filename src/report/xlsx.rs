@@ -1,0 +1,1076 @@
+//! `access-review.xlsx`: the workbook reviewers fill in. A Summary, then one data sheet per
+//! table: Findings, Access Review (the grants a reviewer decides on, with the four reviewer
+//! columns, the only cells that can be edited), Principals, Coverage and Exemptions.
+//!
+//! Every data sheet has a frozen, filterable header and column widths measured from its data.
+//! Atlas text is neutralised and written as strings, never formulas; a cell longer than Excel
+//! allows is cut and says so. A table longer than a sheet continues in numbered sheets, each
+//! with its own header, validation and protection. The big sheets are written in parallel in
+//! constant-memory mode, with every format registered up front, so the same input gives the same
+//! bytes.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rayon::prelude::*;
+use rust_xlsxwriter::{
+    Color, ConditionalFormatFormula, DataValidation, DataValidationRule, DocProperties,
+    ExcelDateTime, Format, FormatBorder, Formula, ProtectionOptions, Workbook, Worksheet,
+    XlsxError, column_number_to_name,
+};
+
+use super::cell::neutralise;
+use super::tables::{PRINCIPALS_CSV_HEADER, principal_cells};
+use super::{ReportError, Review};
+use crate::model::{CoverageGap, EndpointTally, Grant, Principal, PrincipalDetail, Scope};
+use crate::rules::{
+    Action, ExemptionNote, ExemptionWarning, Finding, NotEvaluated, RuleId, Severity, Status,
+};
+
+/// Rows in an Excel sheet, the header included.
+const EXCEL_ROWS: u32 = 1_048_576;
+/// Characters (UTF-16 code units) in an Excel cell.
+const EXCEL_CELL: usize = 32_767;
+/// The widest a column is made, in characters; longer text wraps.
+const MAX_WIDTH: usize = 60;
+/// Deflate level. The sheets are large and repetitive: on a large estate the fastest level
+/// packs in a third of the time of the default (6) for a file about a fifth larger.
+const ZIP_LEVEL: u8 = 1;
+
+/// The Findings sheet's columns: one row per finding, in `findings.json` order.
+const FINDING_HEADERS: &[&str] = &[
+    "Finding",
+    "Severity",
+    "Status",
+    "Rule",
+    "Principal key",
+    "Principal kind",
+    "Principal name",
+    "Org",
+    "Project",
+    "Title",
+    "Evidence",
+    "Recommendation",
+    "Recommended to",
+    "Recommendation detail",
+    "Exemption reason",
+    "Exemption owner",
+    "Exemption ticket",
+    "Exemption expires",
+    "Exemption expired",
+];
+
+/// The Access Review sheet's columns: the evidence, then the four reviewer columns.
+const REVIEW_HEADERS: &[&str] = &[
+    "Principal key",
+    "Kind",
+    "Name",
+    "Org",
+    "Project",
+    "Level",
+    "Resource",
+    "Role",
+    "Via",
+    "Implies projects",
+    "Privileged",
+    "Last activity",
+    "Activity source",
+    "Days inactive",
+    "Finding ids",
+    "Highest open severity",
+    "Recommendation",
+    "Decision",
+    "Reviewer",
+    "Date",
+    "Comment",
+];
+
+/// Widths of the reviewer columns, the last four of the Access Review sheet: Decision,
+/// Reviewer, Date, Comment.
+const REVIEWER_WIDTHS: [f64; 4] = [12.0, 24.0, 12.0, 50.0];
+
+/// The Coverage sheet's columns: a status row, gaps, rules not evaluated, endpoint tallies.
+const COVERAGE_HEADERS: &[&str] = &[
+    "Item",
+    "Scope",
+    "Endpoint or rule",
+    "Principal",
+    "HTTP status",
+    "Error code",
+    "Reason",
+    "Requests",
+    "Pages",
+    "Items",
+    "Total count",
+    "Failures",
+];
+
+/// The Exemptions sheet's columns: exempted findings, then the policy's exemption warnings.
+const EXEMPTION_HEADERS: &[&str] = &[
+    "Item",
+    "Finding",
+    "Rule",
+    "Principal",
+    "Scope",
+    "Reason or warning",
+    "Owner",
+    "Ticket",
+    "Expires",
+    "Expired",
+    "Policy line",
+];
+
+/// How to review, on the Summary sheet.
+const INSTRUCTIONS: &[&str] = &[
+    "Each row of the Access Review sheet is one grant a reviewer decides on. Project roles implied by an org role are decided with that org role: see its Implies projects column.",
+    "For every row choose a Decision (Keep, Revoke or Modify) from the list, and fill in Reviewer (your name) and Date (the day you decided).",
+    "A Comment is expected for every decision other than Keep: say why, and for Modify, to what. Rows marked Revoke or Modify without a comment are highlighted.",
+    "Recommendation is the tool's suggestion, from the most severe open finding on the grant; the Findings sheet explains every finding id.",
+    "Only the Decision, Reviewer, Date and Comment columns can be edited; the filters work as usual. The sheet has no password: Excel sorts a protected sheet's locked cells only once it is unprotected (Review > Unprotect Sheet).",
+];
+
+/// The workbook's bytes.
+///
+/// # Errors
+/// When the workbook cannot be built: a temporary file cannot be made, or a sheet or the
+/// package cannot be written.
+pub fn workbook(review: &Review<'_>) -> Result<Vec<u8>, ReportError> {
+    render(review, EXCEL_ROWS)
+}
+
+/// The workbook, with tables split into sheets of at most `row_limit` rows (header included).
+fn render(review: &Review<'_>, row_limit: u32) -> Result<Vec<u8>, ReportError> {
+    let styles = Styles::new();
+    let mut book = Workbook::new();
+    book.set_properties(&properties(review)?);
+    book.set_zip_compression_level(ZIP_LEVEL);
+    // Formats get their index in this order whichever thread meets them first.
+    for format in styles.all() {
+        book.register_format(format);
+    }
+    let tables = tables(review);
+    let jobs = plan(&mut book, &tables, row_limit)?;
+    book.push_worksheet(summary(review, &styles)?);
+    for sheet in run(jobs, &styles)? {
+        book.push_worksheet(sheet);
+    }
+    book.save_to_buffer().map_err(failed("saving the package"))
+}
+
+/// Turns an `XlsxError` into a [`ReportError`] naming what failed.
+fn failed(what: &str) -> impl Fn(XlsxError) -> ReportError + '_ {
+    move |e| ReportError::Workbook(format!("{what}: {e}"))
+}
+
+/// Title, author and a creation time pinned to the as-of moment, so no clock reaches the file.
+fn properties(review: &Review<'_>) -> Result<DocProperties, ReportError> {
+    let created =
+        ExcelDateTime::from_timestamp(review.as_of.as_second()).map_err(failed("as-of time"))?;
+    Ok(DocProperties::new()
+        .set_title("Atlas access review")
+        .set_author("atlas-audit")
+        .set_comment(format!("atlas-audit {}", env!("CARGO_PKG_VERSION")))
+        .set_creation_datetime(&created))
+}
+
+/// Every format of the workbook.
+struct Styles {
+    title: Format,
+    label: Format,
+    header: Format,
+    reviewer_header: Format,
+    wrap: Format,
+    time: Format,
+    day: Format,
+    severity: [Format; 5],
+    choice: Format,
+    choice_day: Format,
+    comment: Format,
+    undecided: Format,
+}
+
+impl Styles {
+    fn new() -> Self {
+        let fill = |rgb: u32| Format::new().set_background_color(Color::RGB(rgb));
+        let header = |rgb: u32| {
+            fill(rgb)
+                .set_bold()
+                .set_border_bottom(FormatBorder::Thin)
+                .set_text_wrap()
+        };
+        let severity = |bg: u32, font: u32| fill(bg).set_font_color(Color::RGB(font));
+        let editable = fill(0xFFF8DC).set_unlocked();
+        Styles {
+            title: Format::new().set_bold().set_font_size(16),
+            label: Format::new().set_bold(),
+            header: header(0xD9E1F2),
+            reviewer_header: header(0xFFE699),
+            wrap: Format::new().set_text_wrap(),
+            time: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+            day: Format::new().set_num_format("yyyy-mm-dd"),
+            severity: [
+                severity(0x7B0000, 0xFFFFFF).set_bold(),
+                severity(0xD93025, 0xFFFFFF),
+                severity(0xF6B26B, 0x000000),
+                severity(0xD9D9D9, 0x000000),
+                severity(0xCFE2F3, 0x000000),
+            ],
+            choice_day: editable.clone().set_num_format("yyyy-mm-dd"),
+            comment: editable.clone().set_text_wrap(),
+            choice: editable,
+            undecided: fill(0xF4CCCC),
+        }
+    }
+
+    /// The cell formats, in registration order (conditional formats are per sheet).
+    fn all(&self) -> Vec<&Format> {
+        let mut all = vec![
+            &self.title,
+            &self.label,
+            &self.header,
+            &self.reviewer_header,
+            &self.wrap,
+            &self.time,
+            &self.day,
+        ];
+        all.extend(&self.severity);
+        all.extend([&self.choice, &self.choice_day, &self.comment]);
+        all
+    }
+
+    fn severity(&self, s: Severity) -> &Format {
+        &self.severity[s as usize]
+    }
+}
+
+/// A cursor over a worksheet: writes cells left to right, rows top to bottom, and measures
+/// every column as it goes.
+struct Sheet<'w> {
+    ws: &'w mut Worksheet,
+    styles: &'w Styles,
+    row: u32,
+    col: u16,
+    widths: Vec<usize>,
+    /// Whether text wider than a column wraps (data sheets) or runs on (the Summary).
+    wrap_long: bool,
+}
+
+type Written = Result<(), XlsxError>;
+
+impl<'w> Sheet<'w> {
+    fn new(ws: &'w mut Worksheet, styles: &'w Styles) -> Self {
+        Sheet {
+            ws,
+            styles,
+            row: 0,
+            col: 0,
+            widths: Vec::new(),
+            wrap_long: true,
+        }
+    }
+
+    /// The header row, in the header style (the reviewer style from `reviewer_from` on).
+    fn header(&mut self, headers: &[String], reviewer_from: usize) -> Written {
+        let styles = self.styles;
+        for (i, h) in headers.iter().enumerate() {
+            let format = if i >= reviewer_from {
+                &styles.reviewer_header
+            } else {
+                &styles.header
+            };
+            self.styled(h, Some(format))?;
+        }
+        self.next_row();
+        Ok(())
+    }
+
+    fn next_row(&mut self) {
+        self.row += 1;
+        self.col = 0;
+    }
+
+    fn skip(&mut self, cells: u16) {
+        self.col += cells;
+    }
+
+    fn measure(&mut self, chars: usize) {
+        let col = usize::from(self.col);
+        if self.widths.len() <= col {
+            self.widths.resize(col + 1, 0);
+        }
+        self.widths[col] = self.widths[col].max(chars.min(MAX_WIDTH));
+    }
+
+    /// A text cell: neutralised, cut to Excel's limit with a note, wrapped when long.
+    fn text(&mut self, text: &str) -> Written {
+        self.styled(text, None)
+    }
+
+    fn styled(&mut self, text: &str, format: Option<&Format>) -> Written {
+        if !text.is_empty() {
+            let cell = fit(&neutralise(text)).into_owned();
+            let chars = cell.chars().take(MAX_WIDTH + 1).count();
+            self.measure(chars);
+            let long = self.wrap_long && chars > MAX_WIDTH;
+            let format = format.or(long.then_some(&self.styles.wrap));
+            match format {
+                Some(f) => self
+                    .ws
+                    .write_string_with_format(self.row, self.col, cell, f)?,
+                None => self.ws.write_string(self.row, self.col, cell)?,
+            };
+        }
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A bold label.
+    fn label(&mut self, text: &str) -> Written {
+        let styles = self.styles;
+        self.styled(text, Some(&styles.label))
+    }
+
+    fn number(&mut self, n: f64) -> Written {
+        self.measure(n.to_string().len());
+        self.ws.write_number(self.row, self.col, n)?;
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A count, as a number.
+    fn count(&mut self, n: impl Into<u64>) -> Written {
+        self.number(n.into() as f64)
+    }
+
+    /// A number when the text is one, else the text.
+    fn count_or_text(&mut self, text: &str) -> Written {
+        match text.parse::<i64>() {
+            Ok(n) => self.number(n as f64),
+            Err(_) => self.text(text),
+        }
+    }
+
+    /// A date-time cell, or `otherwise` as text when there is no moment (or Excel cannot
+    /// hold it).
+    fn time_or(&mut self, at: Option<Timestamp>, otherwise: &str) -> Written {
+        let excel = at.and_then(|t| ExcelDateTime::from_timestamp(t.as_second()).ok());
+        match (at, excel) {
+            (_, Some(excel)) => {
+                self.measure(16);
+                let styles = self.styles;
+                self.ws
+                    .write_datetime_with_format(self.row, self.col, excel, &styles.time)?;
+                self.col += 1;
+                Ok(())
+            }
+            (Some(t), None) => self.text(&t.to_string()),
+            (None, None) => self.text(otherwise),
+        }
+    }
+
+    /// A date cell, or nothing.
+    fn day(&mut self, day: Option<Date>) -> Written {
+        if let Some(d) = day {
+            self.measure(10);
+            let styles = self.styles;
+            self.ws
+                .write_datetime_with_format(self.row, self.col, d, &styles.day)?;
+        }
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A severity, in its colour, or nothing.
+    fn severity(&mut self, severity: Option<Severity>) -> Written {
+        match severity {
+            Some(s) => {
+                let styles = self.styles;
+                self.styled(s.as_str(), Some(styles.severity(s)))
+            }
+            None => {
+                self.col += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Column widths from what was written, frozen header, autofilter over the data.
+    fn finish(&mut self, columns: u16) -> Result<u32, XlsxError> {
+        for (col, width) in self.widths.iter().enumerate() {
+            let width = (*width + 2).clamp(8, MAX_WIDTH + 2);
+            self.ws.set_column_width(col as u16, width as f64)?;
+        }
+        let last = self.row.saturating_sub(1);
+        self.ws.set_freeze_panes(1, 0)?;
+        self.ws.autofilter(0, 0, last, columns.saturating_sub(1))?;
+        Ok(last)
+    }
+}
+
+/// The text cut to fit a cell, with a note saying so; the text itself when it fits.
+fn fit(text: &str) -> Cow<'_, str> {
+    // A UTF-16 unit takes at least one byte, so short text needs no counting.
+    if text.len() <= EXCEL_CELL || text.encode_utf16().count() <= EXCEL_CELL {
+        return Cow::Borrowed(text);
+    }
+    let note = format!(
+        "… [truncated: {} characters in total; see findings.json and the CSV files]",
+        text.chars().count()
+    );
+    let room = EXCEL_CELL - note.encode_utf16().count();
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in text.char_indices() {
+        used += c.len_utf16();
+        if used > room {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    Cow::Owned(format!("{}{note}", &text[..end]))
+}
+
+/// Writes one data row.
+type RowWriter<'a> = Box<dyn Fn(&mut Sheet<'_>, usize) -> Written + Send + Sync + 'a>;
+
+/// A data sheet before it is split: its name, header, length and how to write row `i`.
+struct Table<'a> {
+    name: &'static str,
+    headers: Vec<String>,
+    /// How many of the last columns a reviewer fills in (the rest is evidence).
+    editable: usize,
+    len: usize,
+    row: RowWriter<'a>,
+}
+
+/// One sheet to write: a stretch of one table.
+struct Job<'t, 'a> {
+    /// Its place among the data sheets.
+    order: usize,
+    table: &'t Table<'a>,
+    rows: Range<usize>,
+    sheet: Worksheet,
+}
+
+/// The data sheets, in workbook order.
+fn tables<'a>(review: &'a Review<'a>) -> Vec<Table<'a>> {
+    vec![
+        findings_table(review),
+        access_review_table(review),
+        principals_table(review),
+        coverage_table(review),
+        exemptions_table(review),
+    ]
+}
+
+/// Splits every table into sheets of at most `row_limit` rows and names them.
+fn plan<'t, 'a>(
+    book: &mut Workbook,
+    tables: &'t [Table<'a>],
+    row_limit: u32,
+) -> Result<Vec<Job<'t, 'a>>, ReportError> {
+    let per_sheet = row_limit.saturating_sub(1).max(1) as usize;
+    let mut jobs = Vec::new();
+    for table in tables {
+        for part in 0..table.len.div_ceil(per_sheet).max(1) {
+            let name = match part {
+                0 => table.name.to_string(),
+                n => format!("{} ({})", table.name, n + 1),
+            };
+            let mut sheet = book
+                .new_worksheet_with_constant_memory()
+                .map_err(failed("temporary file for a sheet"))?;
+            sheet.set_name(&name).map_err(failed(&name))?;
+            let start = part * per_sheet;
+            jobs.push(Job {
+                order: jobs.len(),
+                table,
+                rows: start..(start + per_sheet).min(table.len),
+                sheet,
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+/// Writes the sheets in parallel, the longest first so the threads finish together, and
+/// returns them in workbook order. Every sheet inlines its strings (no shared table whose order
+/// would depend on timing), and every format was registered up front, so the bytes never depend
+/// on which thread wrote what.
+fn run(mut jobs: Vec<Job<'_, '_>>, styles: &Styles) -> Result<Vec<Worksheet>, ReportError> {
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.rows.len()));
+    let mut sheets = jobs
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|j| j.run(styles))
+        .collect::<Result<Vec<_>, _>>()?;
+    sheets.sort_by_key(|(order, _)| *order);
+    Ok(sheets.into_iter().map(|(_, sheet)| sheet).collect())
+}
+
+impl Job<'_, '_> {
+    fn run(mut self, styles: &Styles) -> Result<(usize, Worksheet), ReportError> {
+        let name = self.sheet.name();
+        self.fill(styles)
+            .map_err(|e| ReportError::Workbook(format!("sheet {name}: {e}")))?;
+        Ok((self.order, self.sheet))
+    }
+
+    fn fill(&mut self, styles: &Styles) -> Written {
+        let table = self.table;
+        let evidence = table.headers.len() - table.editable;
+        let mut sheet = Sheet::new(&mut self.sheet, styles);
+        sheet.header(&table.headers, evidence)?;
+        for i in self.rows.clone() {
+            (table.row)(&mut sheet, i)?;
+            sheet.next_row();
+        }
+        let last = sheet.finish(table.headers.len() as u16)?;
+        if table.editable > 0 {
+            reviewer_controls(&mut self.sheet, styles, evidence as u16, last)?;
+        }
+        Ok(())
+    }
+}
+
+/// The Access Review's reviewer columns, after the evidence: editable, a Decision list, a Date
+/// check, a highlight for decisions without a comment, and the rest of the sheet protected.
+fn reviewer_controls(ws: &mut Worksheet, styles: &Styles, first: u16, last: u32) -> Written {
+    let last = last.max(1);
+    let [decision, _, date, comment] = [0, 1, 2, 3].map(|i| first + i);
+    let formats = [
+        &styles.choice,
+        &styles.choice,
+        &styles.choice_day,
+        &styles.comment,
+    ];
+    for (i, (format, width)) in formats.into_iter().zip(REVIEWER_WIDTHS).enumerate() {
+        let col = first + i as u16;
+        ws.set_column_format(col, format)?;
+        ws.set_column_width(col, width)?;
+    }
+    ws.add_data_validation(1, decision, last, decision, &decision_list()?)?;
+    ws.add_data_validation(1, date, last, date, &decision_date()?)?;
+    let (d, c) = (
+        column_number_to_name(decision),
+        column_number_to_name(comment),
+    );
+    let undecided = ConditionalFormatFormula::new()
+        .set_rule(Formula::new(format!(
+            "=AND(OR(${d}2=\"Revoke\",${d}2=\"Modify\"),LEN(TRIM(${c}2))=0)"
+        )))
+        .set_format(&styles.undecided);
+    ws.add_conditional_format(1, 0, last, comment, &undecided)?;
+    ws.protect_with_options(&ProtectionOptions {
+        sort: true,
+        use_autofilter: true,
+        format_columns: true,
+        format_rows: true,
+        ..ProtectionOptions::new()
+    });
+    Ok(())
+}
+
+/// The Decision dropdown: the recommendation's own words, with a prompt and an error alert.
+fn decision_list() -> Result<DataValidation, XlsxError> {
+    let choices = [Action::Keep, Action::Revoke, Action::Modify].map(Action::as_str);
+    DataValidation::new()
+        .allow_list_strings(&choices)?
+        .set_input_title("Decision")?
+        .set_input_message("Keep, Revoke or Modify. A comment is expected unless Keep.")?
+        .set_error_title("Not a decision")?
+        .set_error_message("Choose Keep, Revoke or Modify from the list.")
+}
+
+/// The Date column takes a date of this century.
+fn decision_date() -> Result<DataValidation, XlsxError> {
+    DataValidation::new()
+        .allow_date(DataValidationRule::Between(
+            jiff::civil::date(2000, 1, 1),
+            jiff::civil::date(2099, 12, 31),
+        ))
+        .set_input_title("Date")?
+        .set_input_message("The day you decided, as yyyy-mm-dd.")?
+        .set_error_title("Not a date")?
+        .set_error_message("Enter the date as yyyy-mm-dd.")
+}
+
+fn owned(headers: &[&str]) -> Vec<String> {
+    headers.iter().map(|h| h.to_string()).collect()
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+/// The project's name, or nothing.
+fn project_name<'s>(review: &'s Review<'_>, id: Option<&'s str>) -> &'s str {
+    id.map_or("", |p| review.project_name(p))
+}
+
+fn findings_table<'a>(review: &'a Review<'a>) -> Table<'a> {
+    let findings = &review.findings.findings;
+    Table {
+        name: "Findings",
+        headers: owned(FINDING_HEADERS),
+        editable: 0,
+        len: findings.len(),
+        row: Box::new(move |s, i| finding_row(s, review, &findings[i])),
+    }
+}
+
+fn finding_row(s: &mut Sheet<'_>, review: &Review<'_>, f: &Finding) -> Written {
+    let ex = f.exemption.as_ref();
+    s.text(&f.id)?;
+    s.severity(Some(f.severity))?;
+    s.text(f.status.as_str())?;
+    s.text(f.rule.as_str())?;
+    s.text(&f.principal.key)?;
+    s.text(f.principal.kind.as_str())?;
+    s.text(&f.principal.name)?;
+    s.text(review.org_name(&f.scope.org_id))?;
+    s.text(project_name(review, f.scope.project_id.as_deref()))?;
+    s.text(&f.title)?;
+    s.text(&f.evidence.summary)?;
+    s.text(f.recommendation.action.as_str())?;
+    s.text(f.recommendation.to.as_deref().unwrap_or_default())?;
+    s.text(&f.recommendation.text)?;
+    s.text(ex.map_or("", |e| e.reason.as_str()))?;
+    s.text(ex.and_then(|e| e.owner.as_deref()).unwrap_or_default())?;
+    s.text(ex.and_then(|e| e.ticket.as_deref()).unwrap_or_default())?;
+    s.day(ex.map(|e| e.expires))?;
+    s.text(ex.map_or("", |e| yes_no(e.expired)))
+}
+
+fn access_review_table<'a>(review: &'a Review<'a>) -> Table<'a> {
+    let grants: Vec<&'a Grant> = review
+        .snapshot
+        .grants
+        .iter()
+        .filter(|g| Review::reviewable(g))
+        .collect();
+    Table {
+        name: "Access Review",
+        headers: owned(REVIEW_HEADERS),
+        editable: REVIEWER_WIDTHS.len(),
+        len: grants.len(),
+        row: Box::new(move |s, i| grant_row(s, review, grants[i])),
+    }
+}
+
+/// A grant's level, and its resource with the clusters it is limited to.
+fn level_and_resource(scope: &Scope) -> (&'static str, Cow<'_, str>) {
+    match scope {
+        Scope::Org { .. } => ("org", Cow::Borrowed("")),
+        Scope::Project { .. } => ("project", Cow::Borrowed("")),
+        Scope::Database {
+            resource, clusters, ..
+        } if clusters.is_empty() => ("database", Cow::Borrowed(resource.as_str())),
+        Scope::Database {
+            resource, clusters, ..
+        } => (
+            "database",
+            Cow::Owned(format!("{resource} (clusters {})", clusters.join(", "))),
+        ),
+    }
+}
+
+fn grant_row<'a>(s: &mut Sheet<'_>, review: &Review<'a>, g: &'a Grant) -> Written {
+    let principal = review.principal(&g.principal);
+    let (level, resource) = level_and_resource(&g.scope);
+    let worst = review
+        .grant_findings(g)
+        .filter(|f| f.status == Status::Open)
+        .min_by_key(|f| f.severity);
+    s.text(&g.principal)?;
+    s.text(principal.map_or("", |p| p.kind.as_str()))?;
+    s.text(principal.map_or("", |p| p.name.as_str()))?;
+    s.text(review.org_name(g.scope.org_id()))?;
+    s.text(project_name(review, g.scope.project_id()))?;
+    s.text(level)?;
+    s.text(&resource)?;
+    s.text(&g.role)?;
+    s.text(&g.via.label())?;
+    match review.implied_by(g) {
+        0 => s.skip(1),
+        n => s.count(n)?,
+    }
+    s.text(yes_no(review.is_privileged(g)))?;
+    match principal.map(|p| review.activity(p)) {
+        Some(a) => {
+            s.time_or(a.at, a.sentinel)?;
+            s.text(a.source)?;
+            match a.days_inactive {
+                Some(d) => s.number(d as f64)?,
+                None => s.text(&a.days_text())?,
+            }
+        }
+        None => s.skip(3),
+    }
+    s.text(&review.grant_finding_ids(g))?;
+    s.severity(worst.map(|f| f.severity))?;
+    let suggestion = worst.map_or(Action::Keep, |f| f.recommendation.action);
+    s.text(suggestion.as_str())
+}
+
+/// Where the Principals sheet writes dates, numbers and a severity instead of text.
+struct PrincipalColumns {
+    created: usize,
+    last_activity: usize,
+    delete_after: usize,
+    severity: usize,
+    counts: [usize; 4],
+}
+
+impl PrincipalColumns {
+    fn new() -> Self {
+        let at = |name: &str| {
+            PRINCIPALS_CSV_HEADER
+                .iter()
+                .position(|h| *h == name)
+                .unwrap_or(usize::MAX)
+        };
+        PrincipalColumns {
+            created: at("created"),
+            last_activity: at("last_activity"),
+            delete_after: at("delete_after"),
+            severity: at("highest_severity"),
+            counts: [
+                at("days_inactive"),
+                at("access_list_entries"),
+                at("grants"),
+                at("open_findings"),
+            ],
+        }
+    }
+}
+
+/// A column name of `principals.csv` as a heading: `principal_key` → `Principal key`.
+fn heading(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let mut chars = words.chars();
+    chars.next().map_or(String::new(), |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+fn principals_table<'a>(review: &'a Review<'a>) -> Table<'a> {
+    let principals = &review.snapshot.principals;
+    let columns = PrincipalColumns::new();
+    Table {
+        name: "Principals",
+        headers: PRINCIPALS_CSV_HEADER.iter().map(|h| heading(h)).collect(),
+        editable: 0,
+        len: principals.len(),
+        row: Box::new(move |s, i| principal_row(s, review, &principals[i], &columns)),
+    }
+}
+
+fn principal_row(
+    s: &mut Sheet<'_>,
+    review: &Review<'_>,
+    p: &Principal,
+    columns: &PrincipalColumns,
+) -> Written {
+    let last_activity = review.activity(p).at;
+    let delete_after = match &p.detail {
+        PrincipalDetail::DatabaseUser(d) => d.delete_after,
+        _ => None,
+    };
+    for (i, cell) in principal_cells(review, p).iter().enumerate() {
+        match i {
+            i if i == columns.created => s.time_or(p.created, cell)?,
+            i if i == columns.last_activity => s.time_or(last_activity, cell)?,
+            i if i == columns.delete_after => s.time_or(delete_after, cell)?,
+            i if i == columns.severity => s.severity(cell.parse().ok())?,
+            i if columns.counts.contains(&i) => s.count_or_text(cell)?,
+            _ => s.text(cell)?,
+        }
+    }
+    Ok(())
+}
+
+/// A row of the Coverage sheet.
+enum CoverageRow<'a> {
+    Status(String),
+    Gap(&'a CoverageGap),
+    NotEvaluated(&'a NotEvaluated),
+    Endpoint(&'a str, &'a EndpointTally),
+}
+
+fn coverage_table<'a>(review: &'a Review<'a>) -> Table<'a> {
+    let not_evaluated = &review.findings.not_evaluated;
+    let status = if review.coverage().is_empty() && not_evaluated.is_empty() {
+        "complete: every requested scope was read and every rule was evaluated".to_string()
+    } else {
+        format!(
+            "{}; {} rule and scope pair(s) not evaluated",
+            review.coverage_status(),
+            not_evaluated.len()
+        )
+    };
+    let mut rows = vec![CoverageRow::Status(status)];
+    rows.extend(review.coverage().iter().map(CoverageRow::Gap));
+    rows.extend(not_evaluated.iter().map(CoverageRow::NotEvaluated));
+    rows.extend(
+        review
+            .snapshot
+            .meta
+            .endpoints
+            .iter()
+            .map(|(name, tally)| CoverageRow::Endpoint(name, tally)),
+    );
+    Table {
+        name: "Coverage",
+        headers: owned(COVERAGE_HEADERS),
+        editable: 0,
+        len: rows.len(),
+        row: Box::new(move |s, i| coverage_row(s, &rows[i])),
+    }
+}
+
+fn coverage_row(s: &mut Sheet<'_>, row: &CoverageRow<'_>) -> Written {
+    match row {
+        CoverageRow::Status(status) => {
+            s.text("status")?;
+            s.skip(5);
+            s.text(status)
+        }
+        CoverageRow::Gap(gap) => {
+            s.text("coverage gap")?;
+            s.text(&gap.scope)?;
+            s.text(&gap.endpoint)?;
+            s.skip(1);
+            match gap.status {
+                Some(code) => s.count(code)?,
+                None => s.skip(1),
+            }
+            s.text(gap.error_code.as_deref().unwrap_or_default())?;
+            s.text(&gap.reason)
+        }
+        CoverageRow::NotEvaluated(n) => {
+            s.text("not evaluated")?;
+            s.text(&n.scope.key())?;
+            s.text(n.rule.as_str())?;
+            s.text(n.principal.as_deref().unwrap_or_default())?;
+            s.skip(2);
+            s.text(&n.reason)
+        }
+        CoverageRow::Endpoint(name, t) => {
+            s.text("endpoint")?;
+            s.skip(1);
+            s.text(name)?;
+            s.skip(4);
+            for n in [t.requests, t.pages, t.items, t.total_count, t.failures] {
+                s.count(n)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A row of the Exemptions sheet.
+enum ExemptionRow<'a> {
+    None,
+    Exempted(&'a Finding, &'a ExemptionNote),
+    Warning(&'a ExemptionWarning),
+}
+
+fn exemptions_table<'a>(review: &'a Review<'a>) -> Table<'a> {
+    let mut rows: Vec<ExemptionRow<'a>> = review
+        .findings
+        .findings
+        .iter()
+        .filter_map(|f| f.exemption.as_ref().map(|e| ExemptionRow::Exempted(f, e)))
+        .collect();
+    rows.extend(
+        review
+            .findings
+            .exemption_warnings
+            .iter()
+            .map(ExemptionRow::Warning),
+    );
+    if rows.is_empty() {
+        rows.push(ExemptionRow::None);
+    }
+    Table {
+        name: "Exemptions",
+        headers: owned(EXEMPTION_HEADERS),
+        editable: 0,
+        len: rows.len(),
+        row: Box::new(move |s, i| exemption_row(s, &rows[i])),
+    }
+}
+
+fn policy_line(s: &mut Sheet<'_>, line: Option<usize>) -> Written {
+    match line {
+        Some(n) => s.count(n as u64),
+        None => {
+            s.skip(1);
+            Ok(())
+        }
+    }
+}
+
+fn exemption_row(s: &mut Sheet<'_>, row: &ExemptionRow<'_>) -> Written {
+    match row {
+        ExemptionRow::None => {
+            s.text("none")?;
+            s.skip(4);
+            s.text("No finding carries an exemption and the policy's exemptions raised no warning.")
+        }
+        ExemptionRow::Exempted(f, e) => {
+            s.text("exemption")?;
+            s.text(&f.id)?;
+            s.text(f.rule.as_str())?;
+            s.text(&f.principal.key)?;
+            s.text(&f.scope.key())?;
+            s.text(&e.reason)?;
+            s.text(e.owner.as_deref().unwrap_or_default())?;
+            s.text(e.ticket.as_deref().unwrap_or_default())?;
+            s.day(Some(e.expires))?;
+            s.text(yes_no(e.expired))?;
+            policy_line(s, e.policy_line)
+        }
+        ExemptionRow::Warning(w) => {
+            s.text("warning")?;
+            s.skip(1);
+            s.text(w.rule.as_str())?;
+            s.text(&w.principal)?;
+            s.skip(1);
+            s.text(&w.message)?;
+            s.skip(4);
+            policy_line(s, w.policy_line)
+        }
+    }
+}
+
+/// The Summary sheet: what was reviewed, from what, the counts, and how to review.
+fn summary(review: &Review<'_>, styles: &Styles) -> Result<Worksheet, ReportError> {
+    let mut ws = Worksheet::new();
+    ws.set_name("Summary").map_err(failed("sheet Summary"))?;
+    write_summary(&mut ws, review, styles).map_err(failed("sheet Summary"))?;
+    Ok(ws)
+}
+
+fn write_summary(ws: &mut Worksheet, review: &Review<'_>, styles: &Styles) -> Written {
+    for (col, width) in [34.0, 14.0, 12.0, 12.0, 100.0].into_iter().enumerate() {
+        ws.set_column_width(col as u16, width)?;
+    }
+    let mut s = Sheet::new(ws, styles);
+    s.wrap_long = false;
+    s.styled("Atlas access review", Some(&styles.title))?;
+    s.next_row();
+    summary_facts(&mut s, review)?;
+    s.next_row();
+    summary_population(&mut s, review)?;
+    s.next_row();
+    summary_findings(&mut s, review)?;
+    s.next_row();
+    s.label("How to review")?;
+    s.next_row();
+    for (i, line) in INSTRUCTIONS.iter().enumerate() {
+        s.text(&format!("{}.", i + 1))?;
+        s.text(line)?;
+        s.next_row();
+    }
+    Ok(())
+}
+
+fn summary_facts(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
+    let meta = &review.snapshot.meta;
+    let mut coverage = review.coverage_status();
+    if !review.snapshot.is_complete() || !review.findings.not_evaluated.is_empty() {
+        coverage.push_str(" (see the Coverage sheet)");
+    }
+    let recorded = |v: &str| {
+        if v.is_empty() {
+            "not recorded".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let facts = [
+        ("Scope", review.scope_text()),
+        (
+            "Tool version",
+            concat!("atlas-audit ", env!("CARGO_PKG_VERSION")).into(),
+        ),
+        ("Snapshot tool version", recorded(&meta.tool_version)),
+        ("Credential", recorded(&meta.credential)),
+        ("Atlas", recorded(&meta.base_url)),
+        ("Policy", review.policy_origin.to_string()),
+        ("Policy digest", review.policy_digest.to_string()),
+        ("Coverage", coverage),
+    ];
+    s.label("As of (UTC)")?;
+    s.time_or(Some(review.as_of), "")?;
+    s.next_row();
+    for (label, value) in facts {
+        s.label(label)?;
+        s.text(&value)?;
+        s.next_row();
+    }
+    Ok(())
+}
+
+fn summary_population(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
+    s.label("Principals")?;
+    s.label("Count")?;
+    s.next_row();
+    for (kind, n) in review.population() {
+        s.text(kind.as_str())?;
+        s.count(n as u64)?;
+        s.next_row();
+    }
+    let (reviewable, implied) = review.grant_counts();
+    let grants = [
+        ("Grants to decide (Access Review sheet)", reviewable),
+        ("Project grants implied by org roles", implied),
+    ];
+    for (label, n) in grants {
+        s.label(label)?;
+        s.count(n as u64)?;
+        s.next_row();
+    }
+    Ok(())
+}
+
+fn summary_findings(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
+    for h in ["Findings by severity", "Open", "Exempted"] {
+        s.label(h)?;
+    }
+    s.next_row();
+    for (severity, open, exempted) in review.severity_counts() {
+        s.severity(Some(severity))?;
+        s.count(open as u64)?;
+        s.count(exempted as u64)?;
+        s.next_row();
+    }
+    s.next_row();
+    for h in [
+        "Findings by rule",
+        "Severity",
+        "Open",
+        "Exempted",
+        "What it checks",
+    ] {
+        s.label(h)?;
+    }
+    s.next_row();
+    for c in review.rule_counts() {
+        s.text(c.rule.as_str())?;
+        s.severity(Some(c.severity))?;
+        s.count(c.open as u64)?;
+        s.count(c.exempted as u64)?;
+        s.text(RuleId::checks(c.rule))?;
+        s.next_row();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "xlsx_tests.rs"]
+mod tests;
