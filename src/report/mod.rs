@@ -26,7 +26,7 @@ pub use manifest::{MANIFEST, Manifest};
 pub use tables::{GRANTS_CSV_HEADER, PRINCIPALS_CSV_HEADER, grants_csv, principals_csv};
 pub use view::{ActivityCells, ReportInput, Review, RuleCount, auth_method, source_name};
 
-use crate::model::write_atomic;
+use crate::model::AtomicFile;
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -183,29 +183,34 @@ pub fn write(
     // The costliest files start first, so that the cheap ones fill the gaps at the end.
     names.sort_by_key(|n| COST_ORDER.iter().position(|c| c == n));
     // The snapshot file is hashed while the files render.
-    let (written, snapshot_sha256) = rayon::join(
-        || {
-            names
-                .par_iter()
-                .with_max_len(1)
-                .map(|name| render_file(dir, name, &review, templates.as_ref()))
-                .collect::<Result<Vec<Written>, ReportError>>()
-        },
-        || {
-            options.snapshot_file.as_ref().map(|path| {
-                sha256_file(path).map_err(|source| ReportError::Io {
-                    path: path.clone(),
-                    source,
+    let (written, snapshot_sha256) = with_commits(|commits| {
+        let (written, snapshot_sha256) = rayon::join(
+            || {
+                names
+                    .par_iter()
+                    .with_max_len(1)
+                    .map(|name| render_file(dir, name, &review, templates.as_ref(), commits))
+                    .collect::<Result<Vec<Written>, ReportError>>()
+            },
+            || {
+                options.snapshot_file.as_ref().map(|path| {
+                    sha256_file(path).map_err(|source| ReportError::Io {
+                        path: path.clone(),
+                        source,
+                    })
                 })
-            })
-        },
-    );
-    let mut written = written?;
+            },
+        );
+        Ok((written?, snapshot_sha256.transpose()?))
+    })?;
+    let mut written = written;
     written.sort_by(|a, b| a.name.cmp(&b.name));
-    let snapshot_sha256 = snapshot_sha256.transpose()?;
     let manifest = Manifest::new(&review, &written, snapshot_sha256);
     let bytes = manifest.to_json();
-    written.push(write_file(dir, MANIFEST, |out| out.write_all(&bytes))?);
+    // Last, once every other file is in place.
+    written.push(with_commits(|commits| {
+        write_file(dir, MANIFEST, commits, |out| out.write_all(&bytes))
+    })?);
     Ok(written)
 }
 
@@ -214,9 +219,10 @@ fn render_file(
     name: &str,
     review: &Review<'_>,
     templates: Option<&Templates>,
+    commits: &Commits<'_, '_>,
 ) -> Result<Written, ReportError> {
     let started = std::time::Instant::now();
-    let written = render(dir, name, review, templates)?;
+    let written = render(dir, name, review, templates, commits)?;
     tracing::info!(
         file = name,
         bytes = written.bytes,
@@ -231,69 +237,122 @@ fn render(
     name: &str,
     review: &Review<'_>,
     templates: Option<&Templates>,
+    commits: &Commits<'_, '_>,
 ) -> Result<Written, ReportError> {
     let template = |render: fn(&Templates, &Review<'_>) -> Result<String, ReportError>| {
         let templates = templates.expect("templates are loaded for the html format");
         render(templates, review)
     };
     match name {
-        "findings.json" => write_file(dir, name, |out| {
+        "findings.json" => write_file(dir, name, commits, |out| {
             findings::write_findings_json(review.findings, out)
         }),
-        "findings.csv" => write_file(dir, name, |out| {
+        "findings.csv" => write_file(dir, name, commits, |out| {
             out.write_all(&findings_csv(review.findings))
         }),
-        "grants.csv" => write_file(dir, name, |out| grants_csv(review, out)),
-        "principals.csv" => write_file(dir, name, |out| principals_csv(review, out)),
+        "grants.csv" => write_file(dir, name, commits, |out| grants_csv(review, out)),
+        "principals.csv" => write_file(dir, name, commits, |out| principals_csv(review, out)),
         "access-review.xlsx" => {
             let bytes = xlsx::workbook(review)?;
-            write_file(dir, name, |out| out.write_all(&bytes))
+            write_file(dir, name, commits, |out| out.write_all(&bytes))
         }
         "report.html" => {
             let text = template(html::report_html)?;
-            write_file(dir, name, |out| out.write_all(text.as_bytes()))
+            write_file(dir, name, commits, |out| out.write_all(text.as_bytes()))
         }
         "email.html" => {
             let text = template(html::email_html)?;
-            write_file(dir, name, |out| out.write_all(text.as_bytes()))
+            write_file(dir, name, commits, |out| out.write_all(text.as_bytes()))
         }
         "email.txt" => {
             let text = template(html::email_txt)?;
-            write_file(dir, name, |out| out.write_all(text.as_bytes()))
+            write_file(dir, name, commits, |out| out.write_all(text.as_bytes()))
         }
         other => unreachable!("no renderer for {other}"),
     }
 }
 
 /// Writes one file atomically through a hashing writer.
+/// Writes one file through a hashing writer into a temporary file, and hands its sync and
+/// rename to a thread of `commits`, so the render threads never wait on the disk.
 fn write_file(
     dir: &Path,
     name: &str,
+    commits: &Commits<'_, '_>,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<Written, ReportError> {
     let path = dir.join(name);
-    let mut digest = None;
-    write_atomic(&path, |out| {
-        let mut hashing = Hashing {
-            inner: out,
-            hasher: Sha256::new(),
-            bytes: 0,
-        };
-        render(&mut hashing)?;
-        digest = Some((hex(&hashing.hasher.finalize()), hashing.bytes));
-        Ok(())
-    })
-    .map_err(|source| ReportError::Io {
+    let io_error = |source| ReportError::Io {
         path: path.clone(),
         source,
-    })?;
-    let (sha256, bytes) = digest.unwrap_or_default();
+    };
+    let mut file = AtomicFile::create(&path).map_err(io_error)?;
+    let mut hashing = Hashing {
+        inner: file.writer(),
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    render(&mut hashing).map_err(io_error)?;
+    let (sha256, bytes) = (hex(&hashing.hasher.finalize()), hashing.bytes);
+    commits.spawn(path.clone(), file);
     Ok(Written {
         name: name.to_string(),
         path,
         bytes,
         sha256,
     })
+}
+
+/// Runs `f` with a [`Commits`], then waits for every file it handed over to be in place.
+fn with_commits<T>(
+    f: impl FnOnce(&Commits<'_, '_>) -> Result<T, ReportError>,
+) -> Result<T, ReportError> {
+    std::thread::scope(|scope| {
+        let commits = Commits {
+            scope,
+            pending: std::sync::Mutex::new(Vec::new()),
+        };
+        let result = f(&commits);
+        let joined = commits.join();
+        let value = result?;
+        joined?;
+        Ok(value)
+    })
+}
+
+/// Files whose sync and rename run on their own threads, joined before the manifest.
+struct Commits<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    pending: std::sync::Mutex<
+        Vec<(
+            PathBuf,
+            std::thread::ScopedJoinHandle<'scope, io::Result<()>>,
+        )>,
+    >,
+}
+
+impl<'scope> Commits<'scope, '_> {
+    fn spawn(&self, path: PathBuf, file: AtomicFile) {
+        let handle = self.scope.spawn(move || file.commit());
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.push((path, handle));
+        }
+    }
+
+    /// Waits for every commit; the first failure is the error.
+    fn join(self) -> Result<(), ReportError> {
+        let pending = self.pending.into_inner().unwrap_or_default();
+        let mut result = Ok(());
+        for (path, handle) in pending {
+            let outcome = handle
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the writing thread panicked")));
+            if let (Ok(()), Err(source)) = (&result, outcome) {
+                result = Err(ReportError::Io { path, source });
+            }
+        }
+        result
+    }
 }
 
 struct Hashing<W> {
