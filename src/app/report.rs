@@ -65,9 +65,11 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     let formats = Format::parse_list(&args.format).map_err(anyhow::Error::msg)?;
     let loaded = load_policy(args.policy.as_deref())?;
     // Broken templates are reported before anything is collected.
-    if formats.contains(&Format::Html) {
-        report::Templates::load(args.templates.as_deref())?;
-    }
+    let templates = if formats.contains(&Format::Html) {
+        Some(report::Templates::load(args.templates.as_deref())?)
+    } else {
+        None
+    };
     let started = Instant::now();
     let mut snapshot = match &args.snapshot {
         Some(path) => model::load(path)?,
@@ -88,7 +90,7 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let options = report::Options {
         formats,
-        templates: args.templates.clone(),
+        templates,
         snapshot_file: args.snapshot.clone(),
     };
     let written = write_report(&args.out, &snapshot, &findings, &loaded, &options)?;

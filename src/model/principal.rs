@@ -105,6 +105,22 @@ pub enum ActivitySource {
     Event,
 }
 
+impl ActivitySource {
+    /// The snake_case name used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivitySource::LastAuth => "last_auth",
+            ActivitySource::AccessListLastUsed => "access_list_last_used",
+            ActivitySource::SecretLastUsed => "secret_last_used",
+            ActivitySource::ServiceAccountAccessListLastUsed => {
+                "service_account_access_list_last_used"
+            }
+            ActivitySource::AccessLog => "access_log",
+            ActivitySource::Event => "event",
+        }
+    }
+}
+
 /// One dated sign of activity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivitySignal {

@@ -27,6 +27,11 @@ mod tests {
     }
 }
 
+/// `yes` or `no`, as every table writes a flag.
+pub fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
 /// Atlas text that every renderer must carry inert and whole: markup, spreadsheet formulas, a
 /// bidirectional override, NUL, quotes, emoji and a 10 KB string. The renderers' tests feed
 /// it through every output.

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use rayon::prelude::*;
 
-use super::cell::csv_record;
+use super::cell::{csv_record, yes_no};
 use crate::rules::{Finding, Findings};
 
 /// `findings.json`: pretty-printed, newline-terminated.
@@ -139,7 +139,7 @@ fn row(f: &Finding) -> Vec<String> {
         ex.and_then(|e| e.owner.clone()).unwrap_or_default(),
         ex.and_then(|e| e.ticket.clone()).unwrap_or_default(),
         ex.map(|e| e.expires.to_string()).unwrap_or_default(),
-        ex.map(|e| if e.expired { "yes" } else { "no" }.to_string())
+        ex.map(|e| yes_no(e.expired).to_string())
             .unwrap_or_default(),
     ]
 }

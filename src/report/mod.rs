@@ -24,7 +24,7 @@ pub use findings::{FINDINGS_CSV_HEADER, findings_csv, findings_json};
 pub use html::{TEMPLATE_NAMES, Templates};
 pub use manifest::{MANIFEST, Manifest};
 pub use tables::{GRANTS_CSV_HEADER, PRINCIPALS_CSV_HEADER, grants_csv, principals_csv};
-pub use view::{ActivityCells, ReportInput, Review, RuleCount, auth_method, source_name};
+pub use view::{ActivityCells, ReportInput, Review, RuleCount, auth_method};
 
 use crate::model::AtomicFile;
 
@@ -130,12 +130,12 @@ const COST_ORDER: &[&str] = &[
 ];
 
 /// How to write a report.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct Options {
     /// Formats to write; empty means all.
     pub formats: Vec<Format>,
-    /// A folder whose templates replace the built-in ones of the same name.
-    pub templates: Option<PathBuf>,
+    /// Templates already loaded (with `--templates`); `None` means the built-in ones.
+    pub templates: Option<Templates>,
     /// The snapshot file the report was made from, hashed into the manifest.
     pub snapshot_file: Option<PathBuf>,
 }
@@ -169,10 +169,14 @@ pub fn write(
     } else {
         options.formats.clone()
     };
-    let templates = if formats.contains(&Format::Html) {
-        Some(Templates::load(options.templates.as_deref())?)
-    } else {
-        None
+    let built_in;
+    let templates = match (&options.templates, formats.contains(&Format::Html)) {
+        (_, false) => None,
+        (Some(loaded), true) => Some(loaded),
+        (None, true) => {
+            built_in = Templates::load(None)?;
+            Some(&built_in)
+        }
     };
     std::fs::create_dir_all(dir).map_err(|source| ReportError::Io {
         path: dir.into(),
@@ -189,7 +193,7 @@ pub fn write(
                 names
                     .par_iter()
                     .with_max_len(1)
-                    .map(|name| render_file(dir, name, &review, templates.as_ref(), commits))
+                    .map(|name| render_file(dir, name, &review, templates, commits))
                     .collect::<Result<Vec<Written>, ReportError>>()
             },
             || {

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use jiff::Timestamp;
 use rayon::prelude::*;
 
-use super::cell::{csv_field, csv_record};
+use super::cell::{csv_field, csv_record, yes_no};
 use super::view::{ActivityCells, Review, auth_method};
 use crate::model::{Grant, Principal, PrincipalDetail, Scope, Via};
 use crate::rules::Status;
@@ -97,10 +97,6 @@ fn text_or_empty(s: String) -> Cell<'static> {
     }
 }
 
-fn yes_no(b: bool) -> Cell<'static> {
-    Cell::Text(if b { "yes" } else { "no" })
-}
-
 fn activity_cells<'r>(a: Option<&ActivityCells>) -> [Cell<'r>; 3] {
     match a {
         None => [Cell::Empty, Cell::Empty, Cell::Empty],
@@ -155,7 +151,7 @@ pub fn grant_row<'r>(review: &'r Review<'_>, g: &'r Grant) -> Vec<Cell<'r>> {
         } else {
             Cell::Empty
         },
-        yes_no(review.is_privileged(g)),
+        Cell::Text(yes_no(review.is_privileged(g))),
     ];
     row.extend(activity_cells(activity.as_ref()));
     row.push(text_or_empty(review.grant_finding_ids(g)));
@@ -362,12 +358,7 @@ pub fn principal_cells(review: &Review<'_>, p: &Principal) -> Vec<String> {
         access_list,
         delete_after,
         grants.to_string(),
-        if review.principal_privileged(&p.key) {
-            "yes"
-        } else {
-            "no"
-        }
-        .to_string(),
+        yes_no(review.principal_privileged(&p.key)).to_string(),
         open.to_string(),
         highest.map(|s| s.as_str()).unwrap_or_default().to_string(),
         review.principal_finding_ids(&p.key),

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{
-    ActivitySource, CoverageGap, Grant, LastActivity, Org, Principal, PrincipalDetail,
-    PrincipalKind, Project, Scope, Snapshot, Via,
+    CoverageGap, Grant, LastActivity, Org, Principal, PrincipalDetail, PrincipalKind, Project,
+    Scope, Snapshot, Via,
 };
 use crate::rules::{Finding, Findings, Policy, RuleId, Severity, Status};
 
@@ -176,11 +176,6 @@ impl<'a> Review<'a> {
         self.projects.get(id).map_or(id, |p| p.name.as_str())
     }
 
-    /// The project, when held.
-    pub fn project(&self, id: &str) -> Option<&'a Project> {
-        self.projects.get(id).copied()
-    }
-
     /// The principal with this key.
     pub fn principal(&self, key: &str) -> Option<&'a Principal> {
         self.principals.get(key).copied()
@@ -273,39 +268,13 @@ impl<'a> Review<'a> {
         }
     }
 
-    /// The grant's scope in words: `org Acme`, `project web (Acme)`, `db sales on project web`.
-    pub fn scope_label(&self, scope: &Scope) -> String {
-        match scope {
-            Scope::Org { org_id } => format!("org {}", self.org_name(org_id)),
-            Scope::Project { project_id, .. } => {
-                format!("project {}", self.project_name(project_id))
-            }
-            Scope::Database {
-                project_id,
-                resource,
-                clusters,
-                ..
-            } => {
-                let on = if clusters.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (clusters {})", clusters.join(", "))
-                };
-                format!(
-                    "database {resource} on project {}{on}",
-                    self.project_name(project_id)
-                )
-            }
-        }
-    }
-
     /// What is known of the principal's last activity.
     pub fn activity(&self, p: &Principal) -> ActivityCells {
         match &p.last_activity {
             LastActivity::Seen { at, source } => ActivityCells {
                 at: Some(*at),
                 sentinel: "",
-                source: source_name(*source),
+                source: source.as_str(),
                 days_inactive: Some(self.days_since(*at)),
                 reason: None,
             },
@@ -441,18 +410,6 @@ pub fn auth_method(p: &Principal) -> &'static str {
         PrincipalDetail::ServiceAccount(_) => "oauth2_client_secret",
         PrincipalDetail::Team(_) => "N/A",
         PrincipalDetail::DatabaseUser(d) => d.auth_method.as_str(),
-    }
-}
-
-/// The snake_case name of an activity source, as every output writes it.
-pub fn source_name(s: ActivitySource) -> &'static str {
-    match s {
-        ActivitySource::LastAuth => "last_auth",
-        ActivitySource::AccessListLastUsed => "access_list_last_used",
-        ActivitySource::SecretLastUsed => "secret_last_used",
-        ActivitySource::ServiceAccountAccessListLastUsed => "service_account_access_list_last_used",
-        ActivitySource::AccessLog => "access_log",
-        ActivitySource::Event => "event",
     }
 }
 

@@ -21,7 +21,7 @@ use rust_xlsxwriter::{
     XlsxError, column_number_to_name,
 };
 
-use super::cell::neutralise;
+use super::cell::{neutralise, yes_no};
 use super::tables::{PRINCIPALS_CSV_HEADER, principal_cells};
 use super::{ReportError, Review};
 use crate::model::{CoverageGap, EndpointTally, Grant, Principal, PrincipalDetail, Scope};
@@ -599,10 +599,6 @@ fn decision_date() -> Result<DataValidation, XlsxError> {
 
 fn owned(headers: &[&str]) -> Vec<String> {
     headers.iter().map(|h| h.to_string()).collect()
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
 }
 
 /// The project's name, or nothing.

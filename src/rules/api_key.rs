@@ -14,7 +14,7 @@ use super::project::is_all_addresses;
 use super::roles;
 use super::text::{dated, ymd};
 use crate::model::{
-    AccessListEntry, Event, Grant, Principal, PrincipalDetail, PrincipalKind, Scope, Via,
+    AccessListEntry, ApiKey, Event, Grant, Principal, PrincipalDetail, PrincipalKind, Scope, Via,
 };
 
 /// A machine principal's noun and name for titles: "API key ci-deployer (hbwnxcpe)".
@@ -379,10 +379,20 @@ fn home(p: &Principal) -> Option<(&str, FindingScope)> {
         .map(|o| (o.as_str(), FindingScope::org(o)))
 }
 
-/// APIKEY_NO_ACCESS_LIST: a key with no access-list entry, or with one that admits any address.
-pub(super) fn no_access_list(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
-    let added = entries_added(ctx);
+/// The API keys a rule about access lists can judge, with their list and home scope. Keys of
+/// an org whose key listing could not be read are left out (the rule notes the gap once), and
+/// a key whose access list was not read is noted as not evaluated.
+fn keys_with_lists<'a>(
+    ctx: &Context<'a>,
+    out: &mut Out<'_, '_>,
+) -> Vec<(
+    &'a Principal,
+    &'a ApiKey,
+    &'a [AccessListEntry],
+    FindingScope,
+)> {
     let blocked = blocked_orgs(ctx, out, &["listOrgApiKeys"]);
+    let mut keys = Vec::new();
     for p in ctx.principals(PrincipalKind::ApiKey) {
         let PrincipalDetail::ApiKey(k) = &p.detail else {
             continue;
@@ -397,9 +407,18 @@ pub(super) fn no_access_list(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             access_list_not_read(ctx, out, p, scope, "listOrgApiKeyAccessListEntries");
             continue;
         };
+        keys.push((p, k, list.as_slice(), scope));
+    }
+    keys
+}
+
+/// APIKEY_NO_ACCESS_LIST: a key with no access-list entry, or with one that admits any address.
+pub(super) fn no_access_list(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
+    let added = entries_added(ctx);
+    for (p, k, list, scope) in keys_with_lists(ctx, out) {
         let label = machine_label(p);
         let required = ctx
-            .org(org_id)
+            .org(&scope.org_id)
             .and_then(|o| o.settings.as_ref())
             .and_then(|s| s.api_access_list_required);
         let (title, summary, mut facts, to, how) = if list.is_empty() {
@@ -470,21 +489,7 @@ pub(super) fn latest_use(
 /// than `inactive_days`, or there is none. A key without entries has no usage signal.
 pub(super) fn unused(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
     let limit = ctx.policy.thresholds.inactive_days;
-    let blocked = blocked_orgs(ctx, out, &["listOrgApiKeys"]);
-    for p in ctx.principals(PrincipalKind::ApiKey) {
-        let PrincipalDetail::ApiKey(k) = &p.detail else {
-            continue;
-        };
-        let Some((org_id, scope)) = home(p) else {
-            continue;
-        };
-        if blocked.contains(org_id) {
-            continue;
-        }
-        let Some(list) = &k.access_list else {
-            access_list_not_read(ctx, out, p, scope, "listOrgApiKeyAccessListEntries");
-            continue;
-        };
+    for (p, _, list, scope) in keys_with_lists(ctx, out) {
         if list.is_empty() {
             out.not_evaluated(
                 scope,
