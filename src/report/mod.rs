@@ -9,6 +9,7 @@ mod html;
 mod manifest;
 #[cfg(test)]
 pub(crate) mod sample;
+mod spreadsheet;
 mod tables;
 mod view;
 mod xlsx;

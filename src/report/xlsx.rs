@@ -5,9 +5,9 @@
 //! Every data sheet has a frozen, filterable header and column widths measured from its data.
 //! Atlas text is neutralised and written as strings, never formulas; a cell longer than Excel
 //! allows is cut and says so. A table longer than a sheet continues in numbered sheets, each
-//! with its own header, validation and protection. The big sheets are written in parallel in
-//! constant-memory mode, with every format registered up front, so the same input gives the same
-//! bytes.
+//! with its own header, validation and protection. Rows are written and deflated in chunks of
+//! fixed size on every core, and chunks are laid out in order, so the same input gives the
+//! same bytes whatever the threads.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -15,13 +15,12 @@ use std::ops::Range;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rayon::prelude::*;
-use rust_xlsxwriter::{
-    Color, ConditionalFormatFormula, DataValidation, DataValidationRule, DocProperties,
-    ExcelDateTime, Format, FormatBorder, Formula, ProtectionOptions, Workbook, Worksheet,
-    XlsxError, column_number_to_name,
-};
 
 use super::cell::{neutralise, yes_no};
+use super::spreadsheet::{
+    self, Accept, Area, Column, Highlight, Layout, OutOfSheet, Piece, Properties, Rows, Validation,
+    column_name, date_serial, time_serial,
+};
 use super::tables::{PRINCIPALS_CSV_HEADER, principal_cells};
 use super::{ReportError, Review};
 use crate::model::{CoverageGap, EndpointTally, Grant, Principal, PrincipalDetail, Scope};
@@ -30,15 +29,14 @@ use crate::rules::{
 };
 
 /// Rows in an Excel sheet, the header included.
-const EXCEL_ROWS: u32 = 1_048_576;
+const EXCEL_ROWS: u32 = spreadsheet::MAX_ROWS;
 /// Characters (UTF-16 code units) in an Excel cell.
 const EXCEL_CELL: usize = 32_767;
 /// The widest a column is made, in characters; longer text wraps.
 const MAX_WIDTH: usize = 60;
-/// Deflate level. The sheets are large and repetitive: on a large estate the fastest level
-/// packs in a third of the time of the default (6) for a file about a fifth larger.
-const ZIP_LEVEL: u8 = 1;
-
+/// Rows written and deflated as one piece: enough to keep pieces compressing well, few
+/// enough that every core gets several.
+const CHUNK_ROWS: usize = 16_384;
 /// The Findings sheet's columns: one row per finding, in `findings.json` order.
 const FINDING_HEADERS: &[&str] = &[
     "Finding",
@@ -134,122 +132,161 @@ const INSTRUCTIONS: &[&str] = &[
 /// The workbook's bytes.
 ///
 /// # Errors
-/// When the workbook cannot be built: a temporary file cannot be made, or a sheet or the
-/// package cannot be written.
+/// When a cell would fall outside a sheet (more columns than Excel has).
 pub fn workbook(review: &Review<'_>) -> Result<Vec<u8>, ReportError> {
     render(review, EXCEL_ROWS)
 }
 
 /// The workbook, with tables split into sheets of at most `row_limit` rows (header included).
 fn render(review: &Review<'_>, row_limit: u32) -> Result<Vec<u8>, ReportError> {
-    let styles = Styles::new();
-    let mut book = Workbook::new();
-    book.set_properties(&properties(review)?);
-    book.set_zip_compression_level(ZIP_LEVEL);
-    // Formats get their index in this order whichever thread meets them first.
-    for format in styles.all() {
-        book.register_format(format);
-    }
+    let started = std::time::Instant::now();
     let tables = tables(review);
-    let jobs = plan(&mut book, &tables, row_limit)?;
-    book.push_worksheet(summary(review, &styles)?);
-    for sheet in run(jobs, &styles)? {
-        book.push_worksheet(sheet);
-    }
-    book.save_to_buffer().map_err(failed("saving the package"))
+    let parts = plan(&tables, row_limit);
+    let mut sheets = vec![summary(review)?];
+    sheets.extend(run(&parts)?);
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "workbook sheets written"
+    );
+    let comment = concat!("atlas-audit ", env!("CARGO_PKG_VERSION"));
+    let properties = Properties {
+        title: "Atlas access review",
+        author: "atlas-audit",
+        comment,
+        created: review.as_of,
+    };
+    Ok(spreadsheet::package(
+        &properties,
+        &STYLES,
+        &[UNDECIDED_FILL],
+        sheets,
+    ))
 }
 
-/// Turns an `XlsxError` into a [`ReportError`] naming what failed.
-fn failed(what: &str) -> impl Fn(XlsxError) -> ReportError + '_ {
-    move |e| ReportError::Workbook(format!("{what}: {e}"))
+/// The workbook's cell styles; `Style::X as u16` is its cell format index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+enum Style {
+    Plain = 0,
+    Title,
+    Label,
+    Header,
+    ReviewerHeader,
+    Wrap,
+    Time,
+    Day,
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    Choice,
+    ChoiceDay,
+    Comment,
 }
 
-/// Title, author and a creation time pinned to the as-of moment, so no clock reaches the file.
-fn properties(review: &Review<'_>) -> Result<DocProperties, ReportError> {
-    let created =
-        ExcelDateTime::from_timestamp(review.as_of.as_second()).map_err(failed("as-of time"))?;
-    Ok(DocProperties::new()
-        .set_title("Atlas access review")
-        .set_author("atlas-audit")
-        .set_comment(format!("atlas-audit {}", env!("CARGO_PKG_VERSION")))
-        .set_creation_datetime(&created))
-}
-
-/// Every format of the workbook.
-struct Styles {
-    title: Format,
-    label: Format,
-    header: Format,
-    reviewer_header: Format,
-    wrap: Format,
-    time: Format,
-    day: Format,
-    severity: [Format; 5],
-    choice: Format,
-    choice_day: Format,
-    comment: Format,
-    undecided: Format,
-}
-
-impl Styles {
-    fn new() -> Self {
-        let fill = |rgb: u32| Format::new().set_background_color(Color::RGB(rgb));
-        let header = |rgb: u32| {
-            fill(rgb)
-                .set_bold()
-                .set_border_bottom(FormatBorder::Thin)
-                .set_text_wrap()
-        };
-        let severity = |bg: u32, font: u32| fill(bg).set_font_color(Color::RGB(font));
-        let editable = fill(0xFFF8DC).set_unlocked();
-        Styles {
-            title: Format::new().set_bold().set_font_size(16),
-            label: Format::new().set_bold(),
-            header: header(0xD9E1F2),
-            reviewer_header: header(0xFFE699),
-            wrap: Format::new().set_text_wrap(),
-            time: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
-            day: Format::new().set_num_format("yyyy-mm-dd"),
-            severity: [
-                severity(0x7B0000, 0xFFFFFF).set_bold(),
-                severity(0xD93025, 0xFFFFFF),
-                severity(0xF6B26B, 0x000000),
-                severity(0xD9D9D9, 0x000000),
-                severity(0xCFE2F3, 0x000000),
-            ],
-            choice_day: editable.clone().set_num_format("yyyy-mm-dd"),
-            comment: editable.clone().set_text_wrap(),
-            choice: editable,
-            undecided: fill(0xF4CCCC),
+impl Style {
+    fn severity(s: Severity) -> Style {
+        match s {
+            Severity::Critical => Style::Critical,
+            Severity::High => Style::High,
+            Severity::Medium => Style::Medium,
+            Severity::Low => Style::Low,
+            Severity::Info => Style::Info,
         }
     }
+}
 
-    /// The cell formats, in registration order (conditional formats are per sheet).
-    fn all(&self) -> Vec<&Format> {
-        let mut all = vec![
-            &self.title,
-            &self.label,
-            &self.header,
-            &self.reviewer_header,
-            &self.wrap,
-            &self.time,
-            &self.day,
-        ];
-        all.extend(&self.severity);
-        all.extend([&self.choice, &self.choice_day, &self.comment]);
-        all
-    }
-
-    fn severity(&self, s: Severity) -> &Format {
-        &self.severity[s as usize]
+const fn fill(rgb: u32) -> spreadsheet::Style {
+    spreadsheet::Style {
+        bold: false,
+        size: None,
+        font_rgb: None,
+        fill_rgb: Some(rgb),
+        border_bottom: false,
+        wrap: false,
+        num_format: None,
+        unlocked: false,
     }
 }
 
-/// A cursor over a worksheet: writes cells left to right, rows top to bottom, and measures
+const fn header(rgb: u32) -> spreadsheet::Style {
+    spreadsheet::Style {
+        bold: true,
+        border_bottom: true,
+        wrap: true,
+        ..fill(rgb)
+    }
+}
+
+const fn severity(bg: u32, font: u32) -> spreadsheet::Style {
+    spreadsheet::Style {
+        font_rgb: Some(font),
+        ..fill(bg)
+    }
+}
+
+const PLAIN: spreadsheet::Style = spreadsheet::Style {
+    fill_rgb: None,
+    ..fill(0)
+};
+
+const EDITABLE: spreadsheet::Style = spreadsheet::Style {
+    unlocked: true,
+    ..fill(0xFFF8DC)
+};
+
+/// The styles of [`Style`] from `Title` on, in order.
+const STYLES: [spreadsheet::Style; 15] = [
+    spreadsheet::Style {
+        bold: true,
+        size: Some(16),
+        ..PLAIN
+    },
+    spreadsheet::Style {
+        bold: true,
+        ..PLAIN
+    },
+    header(0xD9E1F2),
+    header(0xFFE699),
+    spreadsheet::Style {
+        wrap: true,
+        ..PLAIN
+    },
+    spreadsheet::Style {
+        num_format: Some("yyyy-mm-dd hh:mm"),
+        ..PLAIN
+    },
+    spreadsheet::Style {
+        num_format: Some("yyyy-mm-dd"),
+        ..PLAIN
+    },
+    spreadsheet::Style {
+        bold: true,
+        ..severity(0x7B0000, 0xFFFFFF)
+    },
+    severity(0xD93025, 0xFFFFFF),
+    severity(0xF6B26B, 0x000000),
+    severity(0xD9D9D9, 0x000000),
+    severity(0xCFE2F3, 0x000000),
+    EDITABLE,
+    spreadsheet::Style {
+        num_format: Some("yyyy-mm-dd"),
+        ..EDITABLE
+    },
+    spreadsheet::Style {
+        wrap: true,
+        ..EDITABLE
+    },
+];
+
+/// The highlight of a Revoke or Modify without a comment (differential format 0).
+const UNDECIDED_FILL: u32 = 0xF4CCCC;
+
+/// A cursor over a sheet's rows: writes cells left to right, rows top to bottom, and measures
 /// every column as it goes.
-struct Sheet<'w> {
-    ws: &'w mut Worksheet,
-    styles: &'w Styles,
+struct Sheet {
+    rows: Rows,
     row: u32,
     col: u16,
     widths: Vec<usize>,
@@ -257,14 +294,14 @@ struct Sheet<'w> {
     wrap_long: bool,
 }
 
-type Written = Result<(), XlsxError>;
+type Written = Result<(), OutOfSheet>;
 
-impl<'w> Sheet<'w> {
-    fn new(ws: &'w mut Worksheet, styles: &'w Styles) -> Self {
+impl Sheet {
+    /// A cursor whose first row is sheet row `row` (from 0).
+    fn at(row: u32) -> Self {
         Sheet {
-            ws,
-            styles,
-            row: 0,
+            rows: Rows::new(),
+            row,
             col: 0,
             widths: Vec::new(),
             wrap_long: true,
@@ -273,14 +310,13 @@ impl<'w> Sheet<'w> {
 
     /// The header row, in the header style (the reviewer style from `reviewer_from` on).
     fn header(&mut self, headers: &[String], reviewer_from: usize) -> Written {
-        let styles = self.styles;
         for (i, h) in headers.iter().enumerate() {
-            let format = if i >= reviewer_from {
-                &styles.reviewer_header
+            let style = if i >= reviewer_from {
+                Style::ReviewerHeader
             } else {
-                &styles.header
+                Style::Header
             };
-            self.styled(h, Some(format))?;
+            self.styled(h, style)?;
         }
         self.next_row();
         Ok(())
@@ -305,22 +341,21 @@ impl<'w> Sheet<'w> {
 
     /// A text cell: neutralised, cut to Excel's limit with a note, wrapped when long.
     fn text(&mut self, text: &str) -> Written {
-        self.styled(text, None)
+        self.styled(text, Style::Plain)
     }
 
-    fn styled(&mut self, text: &str, format: Option<&Format>) -> Written {
+    fn styled(&mut self, text: &str, style: Style) -> Written {
         if !text.is_empty() {
-            let cell = fit(&neutralise(text)).into_owned();
+            let neutral = neutralise(text);
+            let cell = fit(&neutral);
             let chars = cell.chars().take(MAX_WIDTH + 1).count();
             self.measure(chars);
             let long = self.wrap_long && chars > MAX_WIDTH;
-            let format = format.or(long.then_some(&self.styles.wrap));
-            match format {
-                Some(f) => self
-                    .ws
-                    .write_string_with_format(self.row, self.col, cell, f)?,
-                None => self.ws.write_string(self.row, self.col, cell)?,
+            let style = match style {
+                Style::Plain if long => Style::Wrap,
+                other => other,
             };
+            self.rows.string(self.row, self.col, &cell, style as u16)?;
         }
         self.col += 1;
         Ok(())
@@ -328,13 +363,12 @@ impl<'w> Sheet<'w> {
 
     /// A bold label.
     fn label(&mut self, text: &str) -> Written {
-        let styles = self.styles;
-        self.styled(text, Some(&styles.label))
+        self.styled(text, Style::Label)
     }
 
     fn number(&mut self, n: f64) -> Written {
         self.measure(n.to_string().len());
-        self.ws.write_number(self.row, self.col, n)?;
+        self.rows.number(self.row, self.col, n, 0)?;
         self.col += 1;
         Ok(())
     }
@@ -355,13 +389,11 @@ impl<'w> Sheet<'w> {
     /// A date-time cell, or `otherwise` as text when there is no moment (or Excel cannot
     /// hold it).
     fn time_or(&mut self, at: Option<Timestamp>, otherwise: &str) -> Written {
-        let excel = at.and_then(|t| ExcelDateTime::from_timestamp(t.as_second()).ok());
-        match (at, excel) {
-            (_, Some(excel)) => {
+        match (at, at.and_then(time_serial)) {
+            (_, Some(serial)) => {
                 self.measure(16);
-                let styles = self.styles;
-                self.ws
-                    .write_datetime_with_format(self.row, self.col, excel, &styles.time)?;
+                self.rows
+                    .number(self.row, self.col, serial, Style::Time as u16)?;
                 self.col += 1;
                 Ok(())
             }
@@ -372,40 +404,31 @@ impl<'w> Sheet<'w> {
 
     /// A date cell, or nothing.
     fn day(&mut self, day: Option<Date>) -> Written {
-        if let Some(d) = day {
-            self.measure(10);
-            let styles = self.styles;
-            self.ws
-                .write_datetime_with_format(self.row, self.col, d, &styles.day)?;
-        }
-        self.col += 1;
-        Ok(())
-    }
-
-    /// A severity, in its colour, or nothing.
-    fn severity(&mut self, severity: Option<Severity>) -> Written {
-        match severity {
-            Some(s) => {
-                let styles = self.styles;
-                self.styled(s.as_str(), Some(styles.severity(s)))
+        match (day, day.and_then(date_serial)) {
+            (_, Some(serial)) => {
+                self.measure(10);
+                self.rows
+                    .number(self.row, self.col, serial, Style::Day as u16)?;
+                self.col += 1;
+                Ok(())
             }
-            None => {
+            (Some(d), None) => self.text(&d.to_string()),
+            (None, None) => {
                 self.col += 1;
                 Ok(())
             }
         }
     }
 
-    /// Column widths from what was written, frozen header, autofilter over the data.
-    fn finish(&mut self, columns: u16) -> Result<u32, XlsxError> {
-        for (col, width) in self.widths.iter().enumerate() {
-            let width = (*width + 2).clamp(8, MAX_WIDTH + 2);
-            self.ws.set_column_width(col as u16, width as f64)?;
+    /// A severity, in its colour, or nothing.
+    fn severity(&mut self, severity: Option<Severity>) -> Written {
+        match severity {
+            Some(s) => self.styled(s.as_str(), Style::severity(s)),
+            None => {
+                self.col += 1;
+                Ok(())
+            }
         }
-        let last = self.row.saturating_sub(1);
-        self.ws.set_freeze_panes(1, 0)?;
-        self.ws.autofilter(0, 0, last, columns.saturating_sub(1))?;
-        Ok(last)
     }
 }
 
@@ -433,7 +456,7 @@ fn fit(text: &str) -> Cow<'_, str> {
 }
 
 /// Writes one data row.
-type RowWriter<'a> = Box<dyn Fn(&mut Sheet<'_>, usize) -> Written + Send + Sync + 'a>;
+type RowWriter<'a> = Box<dyn Fn(&mut Sheet, usize) -> Written + Send + Sync + 'a>;
 
 /// A data sheet before it is split: its name, header, length and how to write row `i`.
 struct Table<'a> {
@@ -445,13 +468,32 @@ struct Table<'a> {
     row: RowWriter<'a>,
 }
 
-/// One sheet to write: a stretch of one table.
-struct Job<'t, 'a> {
-    /// Its place among the data sheets.
-    order: usize,
+impl Table<'_> {
+    /// The first column a reviewer fills in.
+    fn evidence(&self) -> usize {
+        self.headers.len() - self.editable
+    }
+}
+
+/// One sheet: a stretch of one table.
+struct Part<'t, 'a> {
+    name: String,
     table: &'t Table<'a>,
     rows: Range<usize>,
-    sheet: Worksheet,
+}
+
+/// Rows of one sheet written and deflated together; the first chunk of a sheet carries its
+/// header row.
+struct Chunk {
+    part: usize,
+    rows: Range<usize>,
+    header: bool,
+}
+
+/// A chunk written: its piece and the widths it measured.
+struct Filled {
+    piece: Piece,
+    widths: Vec<usize>,
 }
 
 /// The data sheets, in workbook order.
@@ -466,135 +508,197 @@ fn tables<'a>(review: &'a Review<'a>) -> Vec<Table<'a>> {
 }
 
 /// Splits every table into sheets of at most `row_limit` rows and names them.
-fn plan<'t, 'a>(
-    book: &mut Workbook,
-    tables: &'t [Table<'a>],
-    row_limit: u32,
-) -> Result<Vec<Job<'t, 'a>>, ReportError> {
+fn plan<'t, 'a>(tables: &'t [Table<'a>], row_limit: u32) -> Vec<Part<'t, 'a>> {
     let per_sheet = row_limit.saturating_sub(1).max(1) as usize;
-    let mut jobs = Vec::new();
+    let mut parts = Vec::new();
     for table in tables {
         for part in 0..table.len.div_ceil(per_sheet).max(1) {
             let name = match part {
                 0 => table.name.to_string(),
                 n => format!("{} ({})", table.name, n + 1),
             };
-            let mut sheet = book
-                .new_worksheet_with_constant_memory()
-                .map_err(failed("temporary file for a sheet"))?;
-            sheet.set_name(&name).map_err(failed(&name))?;
             let start = part * per_sheet;
-            jobs.push(Job {
-                order: jobs.len(),
+            parts.push(Part {
+                name,
                 table,
                 rows: start..(start + per_sheet).min(table.len),
-                sheet,
             });
         }
     }
-    Ok(jobs)
+    parts
 }
 
-/// Writes the sheets in parallel, the longest first so the threads finish together, and
-/// returns them in workbook order. Every sheet inlines its strings (no shared table whose order
-/// would depend on timing), and every format was registered up front, so the bytes never depend
+/// Writes every sheet's rows in chunks on every core, then lays each sheet out from what its
+/// chunks measured. Chunks have fixed bounds and come back in order, so the bytes never depend
 /// on which thread wrote what.
-fn run(mut jobs: Vec<Job<'_, '_>>, styles: &Styles) -> Result<Vec<Worksheet>, ReportError> {
-    jobs.sort_by_key(|j| std::cmp::Reverse(j.rows.len()));
-    let mut sheets = jobs
-        .into_par_iter()
+fn run(parts: &[Part<'_, '_>]) -> Result<Vec<spreadsheet::Sheet>, ReportError> {
+    let mut chunks = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        let mut start = part.rows.start;
+        loop {
+            let end = (start + CHUNK_ROWS).min(part.rows.end);
+            chunks.push(Chunk {
+                part: i,
+                rows: start..end,
+                header: start == part.rows.start,
+            });
+            if end >= part.rows.end {
+                break;
+            }
+            start = end;
+        }
+    }
+    let filled = chunks
+        .par_iter()
         .with_max_len(1)
-        .map(|j| j.run(styles))
+        .map(|c| write_chunk(&parts[c.part], c))
         .collect::<Result<Vec<_>, _>>()?;
-    sheets.sort_by_key(|(order, _)| *order);
-    Ok(sheets.into_iter().map(|(_, sheet)| sheet).collect())
+    let mut sheets: Vec<spreadsheet::Sheet> = parts
+        .iter()
+        .map(|_| spreadsheet::Sheet {
+            layout: Layout::default(),
+            body: Vec::new(),
+        })
+        .collect();
+    let mut widths: Vec<Vec<usize>> = vec![Vec::new(); parts.len()];
+    for (chunk, done) in chunks.iter().zip(filled) {
+        sheets[chunk.part].body.push(done.piece);
+        let w = &mut widths[chunk.part];
+        if w.len() < done.widths.len() {
+            w.resize(done.widths.len(), 0);
+        }
+        for (a, b) in w.iter_mut().zip(done.widths) {
+            *a = (*a).max(b);
+        }
+    }
+    for ((sheet, part), widths) in sheets.iter_mut().zip(parts).zip(widths) {
+        sheet.layout = data_layout(part, &widths);
+    }
+    Ok(sheets)
 }
 
-impl Job<'_, '_> {
-    fn run(mut self, styles: &Styles) -> Result<(usize, Worksheet), ReportError> {
-        let name = self.sheet.name();
-        self.fill(styles)
-            .map_err(|e| ReportError::Workbook(format!("sheet {name}: {e}")))?;
-        Ok((self.order, self.sheet))
+/// Writes a chunk's rows (and the header, for a sheet's first chunk) and deflates them.
+fn write_chunk(part: &Part<'_, '_>, chunk: &Chunk) -> Result<Filled, ReportError> {
+    let table = part.table;
+    let first_row = 1 + (chunk.rows.start - part.rows.start);
+    let fail = |e: OutOfSheet| ReportError::Workbook(format!("sheet {}: {e}", part.name));
+    let mut sheet = Sheet::at(if chunk.header { 0 } else { first_row as u32 });
+    if chunk.header {
+        sheet
+            .header(&table.headers, table.evidence())
+            .map_err(fail)?;
     }
+    for i in chunk.rows.clone() {
+        (table.row)(&mut sheet, i).map_err(fail)?;
+        sheet.next_row();
+    }
+    Ok(Filled {
+        piece: spreadsheet::deflate_rows(sheet.rows),
+        widths: sheet.widths,
+    })
+}
 
-    fn fill(&mut self, styles: &Styles) -> Written {
-        let table = self.table;
-        let evidence = table.headers.len() - table.editable;
-        let mut sheet = Sheet::new(&mut self.sheet, styles);
-        sheet.header(&table.headers, evidence)?;
-        for i in self.rows.clone() {
-            (table.row)(&mut sheet, i)?;
-            sheet.next_row();
-        }
-        let last = sheet.finish(table.headers.len() as u16)?;
-        if table.editable > 0 {
-            reviewer_controls(&mut self.sheet, styles, evidence as u16, last)?;
-        }
-        Ok(())
+/// A data sheet's layout: measured widths, frozen header, autofilter over the data, and for
+/// the Access Review the reviewer controls.
+fn data_layout(part: &Part<'_, '_>, widths: &[usize]) -> Layout {
+    let table = part.table;
+    let columns = table.headers.len().max(1) as u16;
+    let last = part.rows.len() as u32;
+    let mut layout = Layout {
+        name: part.name.clone(),
+        columns: widths
+            .iter()
+            .map(|w| Column {
+                width: (*w + 2).clamp(8, MAX_WIDTH + 2) as f64,
+                style: 0,
+            })
+            .collect(),
+        last_cell: Some((last, columns - 1)),
+        freeze_first_row: true,
+        autofilter: Some(Area {
+            first_row: 0,
+            first_col: 0,
+            last_row: last,
+            last_col: columns - 1,
+        }),
+        ..Layout::default()
+    };
+    if table.editable > 0 {
+        reviewer_controls(&mut layout, table.evidence() as u16, last);
     }
+    layout
 }
 
 /// The Access Review's reviewer columns, after the evidence: editable, a Decision list, a Date
 /// check, a highlight for decisions without a comment, and the rest of the sheet protected.
-fn reviewer_controls(ws: &mut Worksheet, styles: &Styles, first: u16, last: u32) -> Written {
+fn reviewer_controls(layout: &mut Layout, first: u16, last: u32) {
     let last = last.max(1);
     let [decision, _, date, comment] = [0, 1, 2, 3].map(|i| first + i);
-    let formats = [
-        &styles.choice,
-        &styles.choice,
-        &styles.choice_day,
-        &styles.comment,
+    let styles = [
+        Style::Choice,
+        Style::Choice,
+        Style::ChoiceDay,
+        Style::Comment,
     ];
-    for (i, (format, width)) in formats.into_iter().zip(REVIEWER_WIDTHS).enumerate() {
-        let col = first + i as u16;
-        ws.set_column_format(col, format)?;
-        ws.set_column_width(col, width)?;
+    for (i, (style, width)) in styles.into_iter().zip(REVIEWER_WIDTHS).enumerate() {
+        let col = usize::from(first) + i;
+        if layout.columns.len() <= col {
+            layout.columns.resize(
+                col + 1,
+                Column {
+                    width: 8.0,
+                    style: 0,
+                },
+            );
+        }
+        layout.columns[col] = Column {
+            width,
+            style: style as u16,
+        };
     }
-    ws.add_data_validation(1, decision, last, decision, &decision_list()?)?;
-    ws.add_data_validation(1, date, last, date, &decision_date()?)?;
-    let (d, c) = (
-        column_number_to_name(decision),
-        column_number_to_name(comment),
-    );
-    let undecided = ConditionalFormatFormula::new()
-        .set_rule(Formula::new(format!(
-            "=AND(OR(${d}2=\"Revoke\",${d}2=\"Modify\"),LEN(TRIM(${c}2))=0)"
-        )))
-        .set_format(&styles.undecided);
-    ws.add_conditional_format(1, 0, last, comment, &undecided)?;
-    ws.protect_with_options(&ProtectionOptions {
-        sort: true,
-        use_autofilter: true,
-        format_columns: true,
-        format_rows: true,
-        ..ProtectionOptions::new()
-    });
-    Ok(())
-}
-
-/// The Decision dropdown: the recommendation's own words, with a prompt and an error alert.
-fn decision_list() -> Result<DataValidation, XlsxError> {
-    let choices = [Action::Keep, Action::Revoke, Action::Modify].map(Action::as_str);
-    DataValidation::new()
-        .allow_list_strings(&choices)?
-        .set_input_title("Decision")?
-        .set_input_message("Keep, Revoke or Modify. A comment is expected unless Keep.")?
-        .set_error_title("Not a decision")?
-        .set_error_message("Choose Keep, Revoke or Modify from the list.")
-}
-
-/// The Date column takes a date of this century.
-fn decision_date() -> Result<DataValidation, XlsxError> {
-    DataValidation::new()
-        .allow_date(DataValidationRule::Between(
-            jiff::civil::date(2000, 1, 1),
-            jiff::civil::date(2099, 12, 31),
-        ))
-        .set_input_title("Date")?
-        .set_input_message("The day you decided, as yyyy-mm-dd.")?
-        .set_error_title("Not a date")?
-        .set_error_message("Enter the date as yyyy-mm-dd.")
+    let column = |col: u16| Area {
+        first_row: 1,
+        first_col: col,
+        last_row: last,
+        last_col: col,
+    };
+    layout.validations = vec![
+        Validation {
+            area: column(decision),
+            accept: Accept::List(
+                [Action::Keep, Action::Revoke, Action::Modify]
+                    .map(Action::as_str)
+                    .to_vec(),
+            ),
+            input_title: "Decision",
+            input_message: "Keep, Revoke or Modify. A comment is expected unless Keep.",
+            error_title: "Not a decision",
+            error_message: "Choose Keep, Revoke or Modify from the list.",
+        },
+        Validation {
+            area: column(date),
+            accept: Accept::DateBetween(
+                jiff::civil::date(2000, 1, 1),
+                jiff::civil::date(2099, 12, 31),
+            ),
+            input_title: "Date",
+            input_message: "The day you decided, as yyyy-mm-dd.",
+            error_title: "Not a date",
+            error_message: "Enter the date as yyyy-mm-dd.",
+        },
+    ];
+    let (d, c) = (column_name(decision), column_name(comment));
+    layout.highlights = vec![Highlight {
+        area: Area {
+            first_row: 1,
+            first_col: 0,
+            last_row: last,
+            last_col: comment,
+        },
+        formula: format!("AND(OR(${d}2=\"Revoke\",${d}2=\"Modify\"),LEN(TRIM(${c}2))=0)"),
+        dxf: 0,
+    }];
+    layout.protected = true;
 }
 
 fn owned(headers: &[&str]) -> Vec<String> {
@@ -617,7 +721,7 @@ fn findings_table<'a>(review: &'a Review<'a>) -> Table<'a> {
     }
 }
 
-fn finding_row(s: &mut Sheet<'_>, review: &Review<'_>, f: &Finding) -> Written {
+fn finding_row(s: &mut Sheet, review: &Review<'_>, f: &Finding) -> Written {
     let ex = f.exemption.as_ref();
     s.text(&f.id)?;
     s.severity(Some(f.severity))?;
@@ -673,7 +777,7 @@ fn level_and_resource(scope: &Scope) -> (&'static str, Cow<'_, str>) {
     }
 }
 
-fn grant_row<'a>(s: &mut Sheet<'_>, review: &Review<'a>, g: &'a Grant) -> Written {
+fn grant_row<'a>(s: &mut Sheet, review: &Review<'a>, g: &'a Grant) -> Written {
     let principal = review.principal(&g.principal);
     let (level, resource) = level_and_resource(&g.scope);
     let worst = review
@@ -765,7 +869,7 @@ fn principals_table<'a>(review: &'a Review<'a>) -> Table<'a> {
 }
 
 fn principal_row(
-    s: &mut Sheet<'_>,
+    s: &mut Sheet,
     review: &Review<'_>,
     p: &Principal,
     columns: &PrincipalColumns,
@@ -827,7 +931,7 @@ fn coverage_table<'a>(review: &'a Review<'a>) -> Table<'a> {
     }
 }
 
-fn coverage_row(s: &mut Sheet<'_>, row: &CoverageRow<'_>) -> Written {
+fn coverage_row(s: &mut Sheet, row: &CoverageRow<'_>) -> Written {
     match row {
         CoverageRow::Status(status) => {
             s.text("status")?;
@@ -900,7 +1004,7 @@ fn exemptions_table<'a>(review: &'a Review<'a>) -> Table<'a> {
     }
 }
 
-fn policy_line(s: &mut Sheet<'_>, line: Option<usize>) -> Written {
+fn policy_line(s: &mut Sheet, line: Option<usize>) -> Written {
     match line {
         Some(n) => s.count(n as u64),
         None => {
@@ -910,7 +1014,7 @@ fn policy_line(s: &mut Sheet<'_>, line: Option<usize>) -> Written {
     }
 }
 
-fn exemption_row(s: &mut Sheet<'_>, row: &ExemptionRow<'_>) -> Written {
+fn exemption_row(s: &mut Sheet, row: &ExemptionRow<'_>) -> Written {
     match row {
         ExemptionRow::None => {
             s.text("none")?;
@@ -944,26 +1048,36 @@ fn exemption_row(s: &mut Sheet<'_>, row: &ExemptionRow<'_>) -> Written {
 }
 
 /// The Summary sheet: what was reviewed, from what, the counts, and how to review.
-fn summary(review: &Review<'_>, styles: &Styles) -> Result<Worksheet, ReportError> {
-    let mut ws = Worksheet::new();
-    ws.set_name("Summary").map_err(failed("sheet Summary"))?;
-    write_summary(&mut ws, review, styles).map_err(failed("sheet Summary"))?;
-    Ok(ws)
+/// The Summary sheet: what was reviewed, from what, the counts, and how to review.
+fn summary(review: &Review<'_>) -> Result<spreadsheet::Sheet, ReportError> {
+    let widths = [34.0, 14.0, 12.0, 12.0, 100.0];
+    let mut s = Sheet::at(0);
+    s.wrap_long = false;
+    write_summary(&mut s, review)
+        .map_err(|e| ReportError::Workbook(format!("sheet Summary: {e}")))?;
+    let layout = Layout {
+        name: "Summary".into(),
+        columns: widths
+            .into_iter()
+            .map(|width| Column { width, style: 0 })
+            .collect(),
+        last_cell: Some((s.row.saturating_sub(1), widths.len() as u16 - 1)),
+        ..Layout::default()
+    };
+    Ok(spreadsheet::Sheet {
+        layout,
+        body: vec![spreadsheet::deflate_rows(s.rows)],
+    })
 }
 
-fn write_summary(ws: &mut Worksheet, review: &Review<'_>, styles: &Styles) -> Written {
-    for (col, width) in [34.0, 14.0, 12.0, 12.0, 100.0].into_iter().enumerate() {
-        ws.set_column_width(col as u16, width)?;
-    }
-    let mut s = Sheet::new(ws, styles);
-    s.wrap_long = false;
-    s.styled("Atlas access review", Some(&styles.title))?;
+fn write_summary(s: &mut Sheet, review: &Review<'_>) -> Written {
+    s.styled("Atlas access review", Style::Title)?;
     s.next_row();
-    summary_facts(&mut s, review)?;
+    summary_facts(s, review)?;
     s.next_row();
-    summary_population(&mut s, review)?;
+    summary_population(s, review)?;
     s.next_row();
-    summary_findings(&mut s, review)?;
+    summary_findings(s, review)?;
     s.next_row();
     s.label("How to review")?;
     s.next_row();
@@ -975,7 +1089,7 @@ fn write_summary(ws: &mut Worksheet, review: &Review<'_>, styles: &Styles) -> Wr
     Ok(())
 }
 
-fn summary_facts(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
+fn summary_facts(s: &mut Sheet, review: &Review<'_>) -> Written {
     let meta = &review.snapshot.meta;
     let mut coverage = review.coverage_status();
     if !review.snapshot.is_complete() || !review.findings.not_evaluated.is_empty() {
@@ -1012,7 +1126,7 @@ fn summary_facts(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
     Ok(())
 }
 
-fn summary_population(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
+fn summary_population(s: &mut Sheet, review: &Review<'_>) -> Written {
     s.label("Principals")?;
     s.label("Count")?;
     s.next_row();
@@ -1034,7 +1148,7 @@ fn summary_population(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
     Ok(())
 }
 
-fn summary_findings(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
+fn summary_findings(s: &mut Sheet, review: &Review<'_>) -> Written {
     for h in ["Findings by severity", "Open", "Exempted"] {
         s.label(h)?;
     }
