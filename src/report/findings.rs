@@ -3,9 +3,8 @@
 
 use std::io::{self, Write};
 
-use rayon::prelude::*;
-
 use super::cell::{csv_record, yes_no};
+use super::tables::{write_chunks, write_rows};
 use crate::rules::{Finding, Findings};
 
 /// `findings.json`: pretty-printed, newline-terminated.
@@ -22,77 +21,130 @@ pub fn findings_json(findings: &Findings) -> Vec<u8> {
 /// # Errors
 /// When `out` cannot be written.
 pub fn write_findings_json(findings: &Findings, out: &mut dyn Write) -> io::Result<()> {
-    let pretty = |v: &dyn erased::Pretty| -> Vec<u8> { v.pretty() };
     out.write_all(b"{\n  \"as_of\": ")?;
-    out.write_all(&pretty(&findings.as_of))?;
+    write_nested(out, &findings.as_of, 1)?;
     out.write_all(b",\n  \"findings\": ")?;
     if findings.findings.is_empty() {
         out.write_all(b"[]")?;
     } else {
         out.write_all(b"[")?;
-        let batch = CHUNK * rayon::current_num_threads().max(1) * 2;
-        for (n, group) in findings.findings.chunks(batch).enumerate() {
-            let parts: Vec<Vec<u8>> = group
-                .par_chunks(CHUNK)
-                .enumerate()
-                .map(|(i, chunk)| {
-                    let mut buf = Vec::new();
-                    for (j, f) in chunk.iter().enumerate() {
-                        if n > 0 || i > 0 || j > 0 {
-                            buf.push(b',');
-                        }
-                        buf.extend_from_slice(b"\n    ");
-                        indent_into(&mut buf, &f.pretty(), 4);
-                    }
-                    buf
-                })
-                .collect();
-            for part in parts {
-                out.write_all(&part)?;
+        write_chunks(out, &findings.findings, CHUNK, 4096, |first, chunk, buf| {
+            for (j, f) in chunk.iter().enumerate() {
+                if first + j > 0 {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(b"\n    ");
+                // Writing to a Vec cannot fail, and a finding always serialises.
+                let _ = write_nested(buf, f, 2);
             }
-        }
+        })?;
         out.write_all(b"\n  ]")?;
     }
     out.write_all(b",\n  \"not_evaluated\": ")?;
-    indent_into_writer(out, &pretty(&findings.not_evaluated), 2)?;
+    write_nested(out, &findings.not_evaluated, 1)?;
     out.write_all(b",\n  \"exemption_warnings\": ")?;
-    indent_into_writer(out, &pretty(&findings.exemption_warnings), 2)?;
+    write_nested(out, &findings.exemption_warnings, 1)?;
     out.write_all(b"\n}\n")
 }
 
 const CHUNK: usize = 1024;
 
-/// Serialisation to pretty JSON behind one object-safe method.
-mod erased {
-    pub trait Pretty {
-        fn pretty(&self) -> Vec<u8>;
+/// Writes `value` as pretty JSON (two spaces an indent) that sits `level` indents deep.
+fn write_nested<W: Write + ?Sized, T: serde::Serialize + ?Sized>(
+    out: &mut W,
+    value: &T,
+    level: usize,
+) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        out,
+        Nested {
+            level,
+            has_value: false,
+        },
+    );
+    value.serialize(&mut ser).map_err(io::Error::other)
+}
+
+/// The pretty layout of `serde_json::to_vec_pretty`, starting some levels deep, so that a part
+/// of a document is written in place with no re-indenting pass.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn open<W: Write + ?Sized>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(bracket)
     }
 
-    impl<T: serde::Serialize> Pretty for T {
-        fn pretty(&self) -> Vec<u8> {
-            serde_json::to_vec_pretty(self).unwrap_or_default()
+    fn close<W: Write + ?Sized>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.newline(w)?;
         }
+        w.write_all(bracket)
+    }
+
+    fn item<W: Write + ?Sized>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+
+    fn newline<W: Write + ?Sized>(&self, w: &mut W) -> io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        w.write_all(b"\n")?;
+        let mut left = self.level * 2;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            w.write_all(&SPACES[..n])?;
+            left -= n;
+        }
+        Ok(())
     }
 }
 
-use erased::Pretty as _;
-
-/// Copies pretty JSON, indenting every line after the first by `indent` spaces. JSON strings
-/// hold no raw newline, so every newline is a line break of the layout.
-fn indent_into(out: &mut Vec<u8>, json: &[u8], indent: usize) {
-    for (i, line) in json.split(|b| *b == b'\n').enumerate() {
-        if i > 0 {
-            out.push(b'\n');
-            out.extend(std::iter::repeat_n(b' ', indent));
-        }
-        out.extend_from_slice(line);
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"[")
     }
-}
 
-fn indent_into_writer(out: &mut dyn Write, json: &[u8], indent: usize) -> io::Result<()> {
-    let mut buf = Vec::with_capacity(json.len() + json.len() / 8);
-    indent_into(&mut buf, json, indent);
-    out.write_all(&buf)
+    fn end_array<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: Write + ?Sized>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: Write + ?Sized>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: Write + ?Sized>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: Write + ?Sized>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: Write + ?Sized>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// The header of `findings.csv`.
@@ -147,22 +199,26 @@ fn row(f: &Finding) -> Vec<String> {
 /// `findings.csv`: a header row, then one row per finding in `findings.json` order.
 pub fn findings_csv(findings: &Findings) -> Vec<u8> {
     let mut out = Vec::new();
-    csv_record(&mut out, FINDINGS_CSV_HEADER.iter().copied());
-    let parts: Vec<Vec<u8>> = findings
-        .findings
-        .par_chunks(CHUNK)
-        .map(|chunk| {
-            let mut buf = Vec::new();
-            for f in chunk {
-                csv_record(&mut buf, row(f).iter().map(String::as_str));
-            }
-            buf
-        })
-        .collect();
-    for part in parts {
-        out.extend_from_slice(&part);
-    }
+    // Writing to a Vec cannot fail.
+    let _ = write_findings_csv(findings, &mut out);
     out
+}
+
+/// Writes `findings.csv`, rows rendered in parallel chunks.
+///
+/// # Errors
+/// When `out` cannot be written.
+pub fn write_findings_csv(findings: &Findings, out: &mut dyn Write) -> io::Result<()> {
+    write_rows(
+        out,
+        FINDINGS_CSV_HEADER,
+        &findings.findings,
+        |chunk, buf| {
+            for f in chunk {
+                csv_record(buf, row(f).iter().map(String::as_str));
+            }
+        },
+    )
 }
 
 #[cfg(test)]

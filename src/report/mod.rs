@@ -17,7 +17,6 @@ mod xlsx;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 pub use cell::{hostile_strings, neutralise};
@@ -191,10 +190,20 @@ pub fn write(
     let (written, snapshot_sha256) = with_commits(|commits| {
         let (written, snapshot_sha256) = rayon::join(
             || {
-                names
-                    .par_iter()
-                    .with_max_len(1)
-                    .map(|name| render_file(dir, name, &review, templates, commits))
+                // Files start in cost order, each on the next free thread.
+                let done = std::sync::Mutex::new(Vec::with_capacity(names.len()));
+                rayon::scope_fifo(|scope| {
+                    for name in &names {
+                        let (done, review) = (&done, &review);
+                        scope.spawn_fifo(move |_| {
+                            let file = render_file(dir, name, review, templates, commits);
+                            done.lock().unwrap_or_else(|e| e.into_inner()).push(file);
+                        });
+                    }
+                });
+                done.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .into_iter()
                     .collect::<Result<Vec<Written>, ReportError>>()
             },
             || {
@@ -253,7 +262,7 @@ fn render(
             findings::write_findings_json(review.findings, out)
         }),
         "findings.csv" => write_file(dir, name, commits, |out| {
-            out.write_all(&findings_csv(review.findings))
+            findings::write_findings_csv(review.findings, out)
         }),
         "grants.csv" => write_file(dir, name, commits, |out| grants_csv(review, out)),
         "principals.csv" => write_file(dir, name, commits, |out| principals_csv(review, out)),

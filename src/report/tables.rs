@@ -160,23 +160,36 @@ pub fn grant_row<'r>(review: &'r Review<'_>, g: &'r Grant) -> Vec<Cell<'r>> {
 
 /// Rows rendered in parallel, a chunk at a time, and written in order: memory stays bounded
 /// by one batch of chunks however long the table.
-fn write_rows<T: Sync>(
+pub(super) fn write_rows<T: Sync>(
     out: &mut dyn Write,
     header: &[&str],
     items: &[T],
     rows: impl Fn(&[T], &mut Vec<u8>) + Sync,
 ) -> io::Result<()> {
-    const CHUNK: usize = 4096;
     let mut head = Vec::new();
     csv_record(&mut head, header.iter().copied());
     out.write_all(&head)?;
-    let batch = CHUNK * rayon::current_num_threads().max(1) * 2;
-    for group in items.chunks(batch) {
+    write_chunks(out, items, 4096, 256, |_, chunk, buf| rows(chunk, buf))
+}
+
+/// Renders `items` in parallel chunks of `chunk` items and writes them in order, a batch of
+/// chunks at a time. `render` gets the index of the chunk's first item. Each buffer starts with
+/// room for `bytes_per_item` per item, so that it rarely has to grow.
+pub(super) fn write_chunks<T: Sync>(
+    out: &mut dyn Write,
+    items: &[T],
+    chunk: usize,
+    bytes_per_item: usize,
+    render: impl Fn(usize, &[T], &mut Vec<u8>) + Sync,
+) -> io::Result<()> {
+    let batch = chunk * rayon::current_num_threads().max(1) * 2;
+    for (b, group) in items.chunks(batch).enumerate() {
         let parts: Vec<Vec<u8>> = group
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                let mut buf = Vec::with_capacity(chunk.len() * 256);
-                rows(chunk, &mut buf);
+            .par_chunks(chunk)
+            .enumerate()
+            .map(|(i, items)| {
+                let mut buf = Vec::with_capacity(items.len() * bytes_per_item);
+                render(b * batch + i * chunk, items, &mut buf);
                 buf
             })
             .collect();

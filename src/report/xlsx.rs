@@ -36,7 +36,7 @@ const EXCEL_CELL: usize = 32_767;
 const MAX_WIDTH: usize = 60;
 /// Rows written and deflated as one piece: enough to keep pieces compressing well, few
 /// enough that every core gets several.
-const CHUNK_ROWS: usize = 16_384;
+const CHUNK_ROWS: usize = 4096;
 /// The Findings sheet's columns: one row per finding, in `findings.json` order.
 const FINDING_HEADERS: &[&str] = &[
     "Finding",
@@ -297,10 +297,10 @@ struct Sheet {
 type Written = Result<(), OutOfSheet>;
 
 impl Sheet {
-    /// A cursor whose first row is sheet row `row` (from 0).
-    fn at(row: u32) -> Self {
+    /// A cursor whose first row is sheet row `row` (from 0), with room for `bytes` of XML.
+    fn at(row: u32, bytes: usize) -> Self {
         Sheet {
-            rows: Rows::new(),
+            rows: Rows::with_capacity(bytes),
             row,
             col: 0,
             widths: Vec::new(),
@@ -582,7 +582,9 @@ fn write_chunk(part: &Part<'_, '_>, chunk: &Chunk) -> Result<Filled, ReportError
     let table = part.table;
     let first_row = 1 + (chunk.rows.start - part.rows.start);
     let fail = |e: OutOfSheet| ReportError::Workbook(format!("sheet {}: {e}", part.name));
-    let mut sheet = Sheet::at(if chunk.header { 0 } else { first_row as u32 });
+    // About 80 bytes of XML a cell; room that is never written costs nothing.
+    let room = (chunk.rows.len() + 1) * table.headers.len() * 128;
+    let mut sheet = Sheet::at(if chunk.header { 0 } else { first_row as u32 }, room);
     if chunk.header {
         sheet
             .header(&table.headers, table.evidence())
@@ -1051,7 +1053,7 @@ fn exemption_row(s: &mut Sheet, row: &ExemptionRow<'_>) -> Written {
 /// The Summary sheet: what was reviewed, from what, the counts, and how to review.
 fn summary(review: &Review<'_>) -> Result<spreadsheet::Sheet, ReportError> {
     let widths = [34.0, 14.0, 12.0, 12.0, 100.0];
-    let mut s = Sheet::at(0);
+    let mut s = Sheet::at(0, 1 << 16);
     s.wrap_long = false;
     write_summary(&mut s, review)
         .map_err(|e| ReportError::Workbook(format!("sheet Summary: {e}")))?;

@@ -176,16 +176,24 @@ impl std::fmt::Display for OutOfSheet {
 
 impl std::error::Error for OutOfSheet {}
 
-/// `<sheetData>` rows being written: cells in row order, left to right.
+/// `<sheetData>` rows being written: cells in row order, left to right. A cell right after the
+/// one before it in its row leaves out its reference, as the format allows: readers place it
+/// next. That is a tenth of a big sheet's XML.
 #[derive(Default)]
 pub struct Rows {
     xml: Vec<u8>,
     open: Option<u32>,
+    /// The column a cell without a reference would take.
+    next_col: u16,
 }
 
 impl Rows {
-    pub fn new() -> Self {
-        Rows::default()
+    /// Rows with room for `bytes` of XML before they have to grow.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Rows {
+            xml: Vec::with_capacity(bytes),
+            ..Rows::default()
+        }
     }
 
     /// Opens the cell's row (closing the one before) and writes `<c r="A1"`.
@@ -201,11 +209,17 @@ impl Rows {
             push_u64(&mut self.xml, u64::from(row) + 1);
             self.xml.extend_from_slice(b"\">");
             self.open = Some(row);
+            self.next_col = 0;
         }
-        self.xml.extend_from_slice(b"<c r=\"");
-        push_column(&mut self.xml, col);
-        push_u64(&mut self.xml, u64::from(row) + 1);
-        self.xml.push(b'"');
+        if col == self.next_col {
+            self.xml.extend_from_slice(b"<c");
+        } else {
+            self.xml.extend_from_slice(b"<c r=\"");
+            push_column(&mut self.xml, col);
+            push_u64(&mut self.xml, u64::from(row) + 1);
+            self.xml.push(b'"');
+        }
+        self.next_col = col + 1;
         if xf != 0 {
             self.xml.extend_from_slice(b" s=\"");
             push_u64(&mut self.xml, u64::from(xf));
@@ -760,17 +774,17 @@ mod tests {
 
     #[test]
     fn rows_open_and_close_around_their_cells() {
-        let mut rows = Rows::new();
+        let mut rows = Rows::default();
         rows.string(0, 0, "Name", 3).unwrap();
         rows.number(0, 2, 42.0, 0).unwrap();
         rows.number(1, 1, -1.5, 0).unwrap();
         rows.string(1, 2, " padded", 0).unwrap();
         assert_eq!(
             String::from_utf8(rows.finish()).unwrap(),
-            "<row r=\"1\"><c r=\"A1\" s=\"3\" t=\"inlineStr\"><is><t>Name</t></is></c><c r=\"C1\"><v>42</v></c></row>\
-             <row r=\"2\"><c r=\"B2\"><v>-1.5</v></c><c r=\"C2\" t=\"inlineStr\"><is><t xml:space=\"preserve\"> padded</t></is></c></row>"
+            "<row r=\"1\"><c s=\"3\" t=\"inlineStr\"><is><t>Name</t></is></c><c r=\"C1\"><v>42</v></c></row>\
+             <row r=\"2\"><c r=\"B2\"><v>-1.5</v></c><c t=\"inlineStr\"><is><t xml:space=\"preserve\"> padded</t></is></c></row>"
         );
-        let mut rows = Rows::new();
+        let mut rows = Rows::default();
         assert_eq!(
             rows.string(MAX_ROWS, 0, "x", 0),
             Err(OutOfSheet {
