@@ -85,8 +85,12 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     );
     // The renderers read neither events nor access logs: their memory goes back before
     // rendering starts.
-    drop(std::mem::take(&mut snapshot.events));
-    drop(std::mem::take(&mut snapshot.access_logs));
+    // Freeing them takes a while, so it happens beside the rendering.
+    let unread = (
+        std::mem::take(&mut snapshot.events),
+        std::mem::take(&mut snapshot.access_logs),
+    );
+    std::thread::spawn(move || drop(unread));
     let started = Instant::now();
     let options = report::Options {
         formats,

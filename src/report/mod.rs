@@ -182,7 +182,9 @@ pub fn write(
         path: dir.into(),
         source,
     })?;
+    let indexing = std::time::Instant::now();
     let review = Review::new(input);
+    tracing::debug!(ms = indexing.elapsed().as_millis() as u64, "review indexed");
     let mut names: Vec<&str> = formats.iter().flat_map(|f| f.files()).copied().collect();
     // The costliest files start first, so that the cheap ones fill the gaps at the end.
     names.sort_by_key(|n| COST_ORDER.iter().position(|c| c == n));

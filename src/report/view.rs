@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{
@@ -105,13 +106,41 @@ impl<'a> Review<'a> {
         let snapshot = input.snapshot;
         let findings = input.findings;
         let policy = input.policy;
-        let mut by_principal: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
-        for (i, f) in findings.findings.iter().enumerate() {
+        // The indexes are independent: built side by side.
+        let index_findings = || {
+            let mut by_principal: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+            for (i, f) in findings.findings.iter().enumerate() {
+                by_principal
+                    .entry(f.principal.key.as_str())
+                    .or_default()
+                    .push(i as u32);
+            }
             by_principal
-                .entry(f.principal.key.as_str())
-                .or_default()
-                .push(i as u32);
-        }
+        };
+        let count_grants = || {
+            let mut implied: FxHashMap<(&str, &str, &str), u32> = FxHashMap::default();
+            let mut grant_counts: FxHashMap<&str, u32> = FxHashMap::default();
+            for g in &snapshot.grants {
+                *grant_counts.entry(g.principal.as_str()).or_default() += 1;
+                if let Via::OrgRole(role) = &g.via {
+                    *implied
+                        .entry((g.principal.as_str(), g.scope.org_id(), role.as_str()))
+                        .or_default() += 1;
+                }
+            }
+            (implied, grant_counts)
+        };
+        let index_principals = || {
+            snapshot
+                .principals
+                .iter()
+                .map(|p| (p.key.as_str(), p))
+                .collect()
+        };
+        let ((by_principal, principals), (implied, grant_counts)) = rayon::join(
+            || rayon::join(index_findings, index_principals),
+            count_grants,
+        );
         let dangerous_custom = snapshot
             .custom_roles
             .iter()
@@ -122,16 +151,6 @@ impl<'a> Review<'a> {
             })
             .map(|r| (r.project_id.as_str(), r.name.as_str()))
             .collect();
-        let mut implied: FxHashMap<(&str, &str, &str), u32> = FxHashMap::default();
-        let mut grant_counts: FxHashMap<&str, u32> = FxHashMap::default();
-        for g in &snapshot.grants {
-            *grant_counts.entry(g.principal.as_str()).or_default() += 1;
-            if let Via::OrgRole(role) = &g.via {
-                *implied
-                    .entry((g.principal.as_str(), g.scope.org_id(), role.as_str()))
-                    .or_default() += 1;
-            }
-        }
         let mut review = Review {
             snapshot,
             findings,
@@ -145,11 +164,7 @@ impl<'a> Review<'a> {
                 .iter()
                 .map(|p| (p.id.as_str(), p))
                 .collect(),
-            principals: snapshot
-                .principals
-                .iter()
-                .map(|p| (p.key.as_str(), p))
-                .collect(),
+            principals,
             by_principal,
             privileged: FxHashSet::default(),
             dangerous_custom,
@@ -158,7 +173,7 @@ impl<'a> Review<'a> {
         };
         let privileged: FxHashSet<&str> = snapshot
             .grants
-            .iter()
+            .par_iter()
             .filter(|g| review.is_privileged(g))
             .map(|g| g.principal.as_str())
             .collect();
