@@ -75,6 +75,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(exit_for(&snapshot))
             }
             Command::Report(args) => report::run(args, quiet).await,
+            Command::Diff(args) => report::diff(&args),
             Command::Rules(args) => report::catalogue(&args),
             Command::Init(args) => report::init(&args, quiet),
             Command::Summary(args) => {

@@ -34,6 +34,9 @@ pub enum Command {
     Init(InitArgs),
     /// Print what a saved snapshot holds and whether it is complete (exit 3 if not).
     Summary(SummaryArgs),
+    /// Access changes between two snapshots: principals and grants added, removed and
+    /// changed, findings new and resolved (under the same policy), exemptions ending soon.
+    Diff(DiffArgs),
     /// Run the whole pipeline against the built-in simulated Atlas (no account needed).
     Demo(DemoArgs),
     /// Serve a simulated Atlas on loopback, for demos, tests and benchmarks.
@@ -139,6 +142,10 @@ pub struct ReportArgs {
     /// critical, high, medium, low or info.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<crate::rules::Severity>,
+    /// The snapshot of the last review: adds changes.csv, a Changes sheet and a "since the last
+    /// review" section, judged under the same policy.
+    #[arg(long, value_name = "OLD-SNAPSHOT")]
+    pub baseline: Option<PathBuf>,
     /// What to read when collecting live (ignored with --snapshot).
     #[command(flatten)]
     pub live: LiveArgs,
@@ -173,6 +180,24 @@ pub struct SummaryArgs {
     /// A snapshot written by `atlas-audit collect`.
     #[arg(long, value_name = "FILE")]
     pub snapshot: PathBuf,
+}
+
+/// `diff`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot (the last review).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later snapshot.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Policy both are judged by (default: ./atlas-audit.toml when present, else the
+    /// catalogue defaults).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// What to print: text (a summary and every change), csv (changes.csv) or json.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "csv", "json"])]
+    pub format: String,
 }
 
 /// `demo`

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod atlas;
+pub mod changes;
 pub mod cli;
 pub mod collect;
 pub mod mock;

@@ -243,6 +243,7 @@ fn the_email_for_the_xl_estate_is_under_100_kb() {
         policy: &policy,
         policy_origin: "defaults (no policy file)".into(),
         policy_digest: "defaults".into(),
+        baseline: None,
     };
     let dir = tempfile::tempdir().unwrap();
     let options = report::Options {

@@ -75,6 +75,7 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
         &findings,
         &loaded,
         &crate::report::Options::default(),
+        None,
     )?;
     if !quiet {
         print!("{}", summary::render(&snapshot));

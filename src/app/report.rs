@@ -11,7 +11,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use super::{EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, collect_live};
-use crate::cli::{InitArgs, ReportArgs, RulesArgs};
+use crate::changes::{self, Changes};
+use crate::cli::{DiffArgs, InitArgs, ReportArgs, RulesArgs};
 use crate::model::{self, Snapshot};
 use crate::report::{self, Format};
 use crate::rules::{self, Findings, Policy, RuleId, Severity, Status};
@@ -83,6 +84,15 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         findings = findings.findings.len(),
         "rules evaluated"
     );
+    let baseline = match &args.baseline {
+        Some(path) => Some(against_baseline(
+            path,
+            &snapshot,
+            &findings,
+            &loaded.policy,
+        )?),
+        None => None,
+    };
     // The renderers read neither events nor access logs: their memory goes back before
     // rendering starts.
     // Freeing them takes a while, so it happens beside the rendering.
@@ -97,7 +107,17 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         templates,
         snapshot_file: args.snapshot.clone(),
     };
-    let written = write_report(&args.out, &snapshot, &findings, &loaded, &options)?;
+    let written = write_report(
+        &args.out,
+        &snapshot,
+        &findings,
+        &loaded,
+        &options,
+        baseline.as_ref().map(|(old, changes)| report::Baseline {
+            snapshot: old,
+            changes,
+        }),
+    )?;
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
         peak_mib = super::summary::peak_memory_mib().unwrap_or(0),
@@ -125,6 +145,7 @@ pub fn write_report(
     findings: &Findings,
     loaded: &LoadedPolicy,
     options: &report::Options,
+    baseline: Option<report::Baseline<'_>>,
 ) -> Result<Vec<report::Written>> {
     let input = report::ReportInput {
         snapshot,
@@ -132,6 +153,7 @@ pub fn write_report(
         policy: &loaded.policy,
         policy_origin: loaded.origin.clone(),
         policy_digest: loaded.digest.clone(),
+        baseline,
     };
     Ok(report::write(out, &input, options)?)
 }
@@ -311,6 +333,49 @@ pub(super) fn init(args: &InitArgs, quiet: bool) -> Result<ExitCode> {
             "wrote {}: every key with its default; edit it and pass it with --policy",
             args.out.display()
         );
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Loads a baseline snapshot and compares it with `snapshot`, both judged by `policy`.
+///
+/// # Errors
+/// The baseline cannot be read, or the rules fail on it.
+pub fn against_baseline(
+    path: &Path,
+    snapshot: &Snapshot,
+    findings: &Findings,
+    policy: &Policy,
+) -> Result<(Snapshot, Changes)> {
+    let old = model::load(path).with_context(|| format!("--baseline {}", path.display()))?;
+    let old_findings = rules::evaluate(&old, policy)
+        .with_context(|| format!("judging the baseline {}", path.display()))?;
+    let changes = changes::compare(
+        (&old, &old_findings),
+        (snapshot, findings),
+        policy,
+        &path.display().to_string(),
+    );
+    Ok((old, changes))
+}
+
+/// `diff OLD NEW`: both snapshots judged by the same policy, and what changed printed.
+///
+/// # Errors
+/// A snapshot or the policy cannot be read.
+pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
+    let loaded = load_policy(args.policy.as_deref())?;
+    let new = model::load(&args.new).with_context(|| format!("NEW {}", args.new.display()))?;
+    let findings = rules::evaluate(&new, &loaded.policy)?;
+    let (old, changes) = against_baseline(&args.old, &new, &findings, &loaded.policy)?;
+    let names = report::Names::of(&[&new, &old]);
+    match args.format.as_str() {
+        "csv" => {
+            use std::io::Write as _;
+            std::io::stdout().write_all(&report::changes_csv(&changes, &names))?;
+        }
+        "json" => println!("{}", serde_json::to_string_pretty(&changes)?),
+        _ => print!("{}", report::changes_text(&changes, &names)),
     }
     Ok(ExitCode::from(EXIT_OK))
 }

@@ -414,6 +414,33 @@ fn value_text(v: &Value, nested: bool) -> String {
     }
 }
 
+fn since(r: &Review<'_>, b: super::Baseline<'_>, l: &Limits) -> SinceView {
+    use crate::changes::ChangeKind;
+    let names = super::Names::of(&[r.snapshot, b.snapshot]);
+    let c = b.changes;
+    SinceView {
+        baseline: l.name(&c.baseline),
+        baseline_as_of: moment(c.baseline_as_of),
+        days: c.days(),
+        total: c.changes.len(),
+        counts: ChangeKind::ALL
+            .into_iter()
+            .map(|k| ChangeCount {
+                kind: k.as_str(),
+                label: k.heading(),
+                count: c.count(k),
+            })
+            .collect(),
+        items: List::take(&c.changes, l.list, &Budget::new(l.list_bytes), |ch| {
+            ChangeView {
+                kind: ch.kind.as_str(),
+                label: ch.kind.heading(),
+                line: l.text(&super::change_line(ch, &names)),
+            }
+        }),
+    }
+}
+
 /// What the templates see. Every field is documented here for template authors.
 #[derive(Debug, Serialize)]
 struct Page {
@@ -457,12 +484,48 @@ struct Page {
     not_evaluated: List<NotEvaluatedView>,
     /// Exemptions that matched nothing or expired.
     exemption_warnings: List<WarningView>,
+    /// What changed since the last review, with `--baseline`.
+    since: Option<SinceView>,
     /// What the page shows at most.
     limits: LimitsView,
     /// The files holding what the page does not show.
     files: Files,
     /// The marker ending shortened text.
     shortened: &'static str,
+}
+
+/// What changed since the last review.
+#[derive(Debug, Serialize)]
+struct SinceView {
+    /// The baseline snapshot file.
+    baseline: String,
+    /// Its as-of moment: `2027-01-15 12:00 UTC`.
+    baseline_as_of: String,
+    /// Whole days between the two.
+    days: i64,
+    /// Changes in all.
+    total: usize,
+    /// Every kind of change with its count, in report order (kinds with none included).
+    counts: Vec<ChangeCount>,
+    /// The changes shown, each as one line.
+    items: List<ChangeView>,
+}
+
+#[derive(Debug, Serialize)]
+struct ChangeCount {
+    /// `grant_added`, …
+    kind: &'static str,
+    /// `Grants added`, …
+    label: &'static str,
+    count: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct ChangeView {
+    kind: &'static str,
+    label: &'static str,
+    /// The change in words: who, where, what.
+    line: String,
 }
 
 /// Up to a cap of items, with how many there are in all and how many are not shown.
@@ -761,6 +824,7 @@ impl Page {
                     message: l.text(&w.message),
                 },
             ),
+            since: r.baseline.map(|b| since(r, b, &l)),
             limits: LimitsView {
                 per_rule: l.per_rule,
                 top: l.top,

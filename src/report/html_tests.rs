@@ -43,6 +43,7 @@ fn input_of<'a>(e: &'a Estate, findings: &'a Findings) -> ReportInput<'a> {
         policy: &e.policy,
         policy_origin: "defaults (no policy file)".into(),
         policy_digest: "defaults".into(),
+        baseline: None,
     }
 }
 

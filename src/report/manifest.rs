@@ -27,8 +27,22 @@ pub struct Manifest {
     pub counts: Counts,
     /// Whether every requested scope was read, and what was not.
     pub coverage: Coverage,
+    /// The last review this one is compared with, with `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineRef>,
     /// Every file written beside the manifest, by name.
     pub files: Vec<FileEntry>,
+}
+
+/// The baseline of a report and how much changed since.
+#[derive(Debug, Serialize)]
+pub struct BaselineRef {
+    /// The baseline snapshot file.
+    pub snapshot: String,
+    /// Its as-of moment.
+    pub as_of: String,
+    /// Changes by kind (kinds with none left out).
+    pub changes: std::collections::BTreeMap<String, usize>,
 }
 
 /// Where the estate came from.
@@ -172,6 +186,15 @@ impl Manifest {
                 origin: review.policy_origin.to_string(),
                 digest: review.policy_digest.to_string(),
             },
+            baseline: review.baseline.map(|b| BaselineRef {
+                snapshot: b.changes.baseline.clone(),
+                as_of: b.changes.baseline_as_of.to_string(),
+                changes: crate::changes::ChangeKind::ALL
+                    .into_iter()
+                    .map(|k| (k.as_str().to_string(), b.changes.count(k)))
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
+            }),
             counts: Counts {
                 principals: review
                     .population()

@@ -4,6 +4,7 @@
 //! `manifest.json` is written last and carries the SHA-256 of every other file.
 
 mod cell;
+mod changes;
 mod findings;
 mod html;
 mod manifest;
@@ -20,11 +21,12 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use cell::{hostile_strings, neutralise};
+pub use changes::{CHANGES_CSV_HEADER, Names, change_line, changes_csv, changes_text};
 pub use findings::{FINDINGS_CSV_HEADER, findings_csv, findings_json};
 pub use html::{TEMPLATE_NAMES, Templates};
 pub use manifest::{MANIFEST, Manifest};
 pub use tables::{GRANTS_CSV_HEADER, PRINCIPALS_CSV_HEADER, grants_csv, principals_csv};
-pub use view::{ActivityCells, ReportInput, Review, RuleCount, auth_method};
+pub use view::{ActivityCells, Baseline, ReportInput, Review, RuleCount, auth_method};
 
 use crate::model::AtomicFile;
 
@@ -117,6 +119,9 @@ impl Format {
     }
 }
 
+/// What changed since the baseline, with `--baseline`.
+const CHANGES_CSV: &str = "changes.csv";
+
 /// Every file, the slowest to render first.
 const COST_ORDER: &[&str] = &[
     "access-review.xlsx",
@@ -124,6 +129,7 @@ const COST_ORDER: &[&str] = &[
     "findings.json",
     "findings.csv",
     "principals.csv",
+    CHANGES_CSV,
     "report.html",
     "email.html",
     "email.txt",
@@ -186,6 +192,9 @@ pub fn write(
     let review = Review::new(input);
     tracing::debug!(ms = indexing.elapsed().as_millis() as u64, "review indexed");
     let mut names: Vec<&str> = formats.iter().flat_map(|f| f.files()).copied().collect();
+    if input.baseline.is_some() && formats.contains(&Format::Csv) {
+        names.push(CHANGES_CSV);
+    }
     // The costliest files start first, so that the cheap ones fill the gaps at the end.
     names.sort_by_key(|n| COST_ORDER.iter().position(|c| c == n));
     // The snapshot file is hashed while the files render.
@@ -267,6 +276,14 @@ fn render(
             findings::write_findings_csv(review.findings, out)
         }),
         "grants.csv" => write_file(dir, name, commits, |out| grants_csv(review, out)),
+        CHANGES_CSV => {
+            let baseline = review
+                .baseline
+                .expect("changes.csv is written with a baseline");
+            let names = Names::of(&[review.snapshot, baseline.snapshot]);
+            let bytes = changes_csv(baseline.changes, &names);
+            write_file(dir, name, commits, |out| out.write_all(&bytes))
+        }
         "principals.csv" => write_file(dir, name, commits, |out| principals_csv(review, out)),
         "access-review.xlsx" => {
             let bytes = xlsx::workbook(review)?;

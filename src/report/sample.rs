@@ -26,6 +26,7 @@ impl Sample {
             policy: &self.estate.policy,
             policy_origin: "defaults (no policy file)".into(),
             policy_digest: "defaults".into(),
+            baseline: None,
         }
     }
 

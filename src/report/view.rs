@@ -27,6 +27,17 @@ pub struct ReportInput<'a> {
     pub policy_origin: String,
     /// `sha256:<hex>` of the policy file's bytes, or `defaults`.
     pub policy_digest: String,
+    /// The last review and what changed since, with `--baseline`.
+    pub baseline: Option<Baseline<'a>>,
+}
+
+/// The last review's snapshot and the changes since.
+#[derive(Clone, Copy)]
+pub struct Baseline<'a> {
+    /// The baseline snapshot (for the names of what is gone).
+    pub snapshot: &'a Snapshot,
+    /// What changed.
+    pub changes: &'a crate::changes::Changes,
 }
 
 /// Severity, open and exempted counts of one rule.
@@ -90,6 +101,8 @@ pub struct Review<'a> {
     pub policy_digest: &'a str,
     /// The as-of moment of every age.
     pub as_of: Timestamp,
+    /// The last review and what changed since, with `--baseline`.
+    pub baseline: Option<Baseline<'a>>,
     orgs: FxHashMap<&'a str, &'a Org>,
     projects: FxHashMap<&'a str, &'a Project>,
     principals: FxHashMap<&'a str, &'a Principal>,
@@ -158,6 +171,7 @@ impl<'a> Review<'a> {
             policy_origin: &input.policy_origin,
             policy_digest: &input.policy_digest,
             as_of: findings.as_of,
+            baseline: input.baseline,
             orgs: snapshot.orgs.iter().map(|o| (o.id.as_str(), o)).collect(),
             projects: snapshot
                 .projects

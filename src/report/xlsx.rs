@@ -498,13 +498,59 @@ struct Filled {
 
 /// The data sheets, in workbook order.
 fn tables<'a>(review: &'a Review<'a>) -> Vec<Table<'a>> {
-    vec![
+    let mut tables = vec![
         findings_table(review),
         access_review_table(review),
         principals_table(review),
-        coverage_table(review),
-        exemptions_table(review),
-    ]
+    ];
+    tables.extend(changes_table(review));
+    tables.push(coverage_table(review));
+    tables.push(exemptions_table(review));
+    tables
+}
+
+/// The Changes sheet's columns: `changes.csv`, with headings.
+const CHANGE_HEADERS: &[&str] = &[
+    "Change",
+    "Principal key",
+    "Kind",
+    "Name",
+    "Org",
+    "Project",
+    "Resource",
+    "Role",
+    "Detail",
+    "Finding",
+    "Rule",
+    "Severity",
+];
+
+/// What changed since the baseline, with `--baseline`: one row per change.
+fn changes_table<'a>(review: &'a Review<'a>) -> Option<Table<'a>> {
+    let baseline = review.baseline?;
+    let names = super::Names::of(&[review.snapshot, baseline.snapshot]);
+    let changes = &baseline.changes.changes;
+    Some(Table {
+        name: "Changes",
+        headers: owned(CHANGE_HEADERS),
+        editable: 0,
+        len: changes.len(),
+        row: Box::new(move |s, i| {
+            let c = &changes[i];
+            s.text(c.kind.as_str())?;
+            s.text(&c.principal)?;
+            s.text(c.principal_kind.map_or("", |k| k.as_str()))?;
+            s.text(&c.name)?;
+            s.text(names.name(c.org_id.as_deref()))?;
+            s.text(names.name(c.project_id.as_deref()))?;
+            s.text(&c.resource)?;
+            s.text(&c.role)?;
+            s.text(&c.detail)?;
+            s.text(c.finding_id.as_deref().unwrap_or_default())?;
+            s.text(c.rule.as_deref().unwrap_or_default())?;
+            s.severity(c.severity)
+        }),
+    })
 }
 
 /// Splits every table into sheets of at most `row_limit` rows and names them.
