@@ -68,9 +68,32 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     ms = written.elapsed().as_millis() as u64,
                     "snapshot written"
                 );
+                // The store is opened before the run is recorded, and the run is recorded from
+                // the file as written, so its digest is the file's.
+                let recorded = match &args.store {
+                    Some(path) => {
+                        let bytes = std::fs::read(&args.out)
+                            .with_context(|| format!("reading back {}", args.out.display()))?;
+                        let mut store = crate::store::Store::open(path)?;
+                        Some((
+                            path,
+                            store.record(&crate::store::Record {
+                                kind: "collect",
+                                snapshot: &snapshot,
+                                snapshot_json: &bytes,
+                                findings: None,
+                                manifest: None,
+                            })?,
+                        ))
+                    }
+                    None => None,
+                };
                 if !quiet {
                     print!("{}", summary::render(&snapshot));
                     println!("snapshot written to {}", args.out.display());
+                    if let Some((path, run)) = recorded {
+                        println!("recorded as run {run} in {}", path.display());
+                    }
                 }
                 Ok(exit_for(&snapshot))
             }

@@ -110,6 +110,10 @@ pub struct CollectArgs {
     /// Where to write the snapshot (written atomically).
     #[arg(long, value_name = "FILE", default_value = "snapshot.json")]
     pub out: PathBuf,
+    /// Record the run in this evidence store (SQLite; `atlas-audit.db` when given without a
+    /// path): the snapshot, and the last-seen ledger that outlives Atlas's short logs.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = crate::store::DEFAULT_STORE)]
+    pub store: Option<PathBuf>,
 }
 
 /// `report`
@@ -146,6 +150,10 @@ pub struct ReportArgs {
     /// review" section, judged under the same policy.
     #[arg(long, value_name = "OLD-SNAPSHOT")]
     pub baseline: Option<PathBuf>,
+    /// Record the run in this evidence store (SQLite; `atlas-audit.db` when given without a
+    /// path): the snapshot, the findings, the manifest and the last-seen ledger.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = crate::store::DEFAULT_STORE)]
+    pub store: Option<PathBuf>,
     /// What to read when collecting live (ignored with --snapshot).
     #[command(flatten)]
     pub live: LiveArgs,

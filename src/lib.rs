@@ -13,3 +13,4 @@ pub mod mock;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod store;

@@ -72,9 +72,22 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         None
     };
     let started = Instant::now();
+    // With a store, the store opens first (a bad one is an error before any work), and the
+    // snapshot's bytes are kept as read or collected.
+    let mut store = match &args.store {
+        Some(path) => Some(crate::store::Store::open(path)?),
+        None => None,
+    };
     let mut snapshot = match &args.snapshot {
         Some(path) => model::load(path)?,
         None => collect_live(&args.live, quiet).await?,
+    };
+    let snapshot_json = match (&store, &args.snapshot) {
+        (None, _) => None,
+        (Some(_), Some(path)) => {
+            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+        }
+        (Some(_), None) => Some(serde_json::to_vec_pretty(&snapshot)?),
     };
     tracing::info!(ms = started.elapsed().as_millis() as u64, "snapshot ready");
     let started = Instant::now();
@@ -123,9 +136,25 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         peak_mib = super::summary::peak_memory_mib().unwrap_or(0),
         "report written"
     );
+    let recorded = match (&mut store, &snapshot_json) {
+        (Some(store), Some(json)) => {
+            let manifest = std::fs::read_to_string(args.out.join("manifest.json")).ok();
+            Some(store.record(&crate::store::Record {
+                kind: "report",
+                snapshot: &snapshot,
+                snapshot_json: json,
+                findings: Some(&findings),
+                manifest: manifest.as_deref(),
+            })?)
+        }
+        _ => None,
+    };
     if !quiet {
         print!("{}", render(&snapshot, &findings, &loaded.origin));
         print!("{}", written_lines(&args.out, &written));
+        if let (Some(run), Some(path)) = (recorded, &args.store) {
+            println!("recorded as run {run} in {}", path.display());
+        }
     }
     let code = exit_code(&snapshot, &findings, args.fail_on);
     // The process ends here: the system takes the memory back at once, which is faster than

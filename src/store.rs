@@ -1,0 +1,446 @@
+//! The evidence store: one SQLite file (`--store`, `atlas-audit.db` by default) that remembers
+//! every run and what Atlas forgets between runs.
+//!
+//! - `runs`: one row per `collect` or `report`: when, what kind, as-of, scope, tool version,
+//!   whether coverage was complete, the snapshot's SHA-256, finding counts, the report manifest.
+//! - `snapshots`: every snapshot a run used, deflated, keyed by its SHA-256 (kept once).
+//! - `findings`: each report run's findings (id, rule, severity, status, principal, scope, title).
+//! - `last_seen`: per principal, the newest sign of activity ever collected and where it came
+//!   from (console login, access-list use, an authored event, a successful database login).
+//! - `log_days`: per cluster, the UTC days whose access logs were read, so the length of
+//!   continuous observation is known.
+//!
+//! Every run is written in one transaction: a run killed halfway leaves the store as it was.
+//! Tables are plain, documented in the README, and meant to be queried with `sqlite3`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::model::Snapshot;
+use crate::report::hex;
+use crate::rules::Findings;
+
+/// The store's schema version, in `PRAGMA user_version`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The store file used when `--store` is given without a path.
+pub const DEFAULT_STORE: &str = "atlas-audit.db";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    recorded_at     TEXT NOT NULL,
+    as_of           TEXT NOT NULL,
+    scope           TEXT NOT NULL,
+    tool_version    TEXT NOT NULL,
+    complete        INTEGER NOT NULL,
+    snapshot_sha256 TEXT NOT NULL,
+    findings        INTEGER,
+    open_findings   INTEGER,
+    manifest        TEXT
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    sha256   TEXT PRIMARY KEY,
+    bytes    INTEGER NOT NULL,
+    encoding TEXT NOT NULL,
+    data     BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS findings (
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    id         TEXT NOT NULL,
+    rule       TEXT NOT NULL,
+    severity   TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    principal  TEXT NOT NULL,
+    org_id     TEXT NOT NULL,
+    project_id TEXT,
+    title      TEXT NOT NULL,
+    PRIMARY KEY (run_id, id)
+);
+CREATE TABLE IF NOT EXISTS last_seen (
+    principal   TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    run_id      INTEGER NOT NULL REFERENCES runs(id)
+);
+CREATE TABLE IF NOT EXISTS log_days (
+    project_id TEXT NOT NULL,
+    cluster    TEXT NOT NULL,
+    day        TEXT NOT NULL,
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    PRIMARY KEY (project_id, cluster, day)
+);
+";
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused.
+    #[error("evidence store {path}: {source}")]
+    Sql {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file is from a newer atlas-audit.
+    #[error(
+        "evidence store {path} has schema version {found}, newer than this atlas-audit reads ({SCHEMA_VERSION}); use a newer atlas-audit or another --store file"
+    )]
+    TooNew { path: PathBuf, found: i64 },
+    /// A stored snapshot cannot be read back.
+    #[error("evidence store {path}: run {run}: {detail}")]
+    Snapshot {
+        path: PathBuf,
+        run: i64,
+        detail: String,
+    },
+}
+
+/// A run, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub id: i64,
+    pub kind: String,
+    pub as_of: String,
+    pub complete: bool,
+    pub snapshot_sha256: String,
+    pub findings: Option<i64>,
+}
+
+/// A principal's newest sign of activity across every run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastSeen {
+    pub at: Timestamp,
+    pub source: String,
+    pub run_id: i64,
+}
+
+/// The evidence store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A run being recorded.
+pub struct Record<'a> {
+    /// `collect` or `report`.
+    pub kind: &'a str,
+    pub snapshot: &'a Snapshot,
+    /// The snapshot file's bytes (as written), stored deflated.
+    pub snapshot_json: &'a [u8],
+    /// The findings, for a report.
+    pub findings: Option<&'a Findings>,
+    /// `manifest.json`, for a report.
+    pub manifest: Option<&'a str>,
+}
+
+impl Store {
+    /// Opens (creating if missing) the store at `path`.
+    ///
+    /// # Errors
+    /// The file cannot be opened as SQLite, or is from a newer version.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let sql = |source| StoreError::Sql {
+            path: path.into(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(sql)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: path.into(),
+                found,
+            });
+        }
+        conn.execute_batch(SCHEMA).map_err(sql)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(sql)?;
+        Ok(Store {
+            conn,
+            path: path.into(),
+        })
+    }
+
+    fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        |source| StoreError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Records a run in one transaction: the run, its snapshot, its findings, and the ledger
+    /// (last seen, access-log days). Returns the run id.
+    ///
+    /// # Errors
+    /// SQLite refuses; nothing of the run is then kept.
+    pub fn record(&mut self, run: &Record<'_>) -> Result<i64, StoreError> {
+        let path = self.path.clone();
+        let sql = move |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let snapshot = run.snapshot;
+        let sha256 = hex(&Sha256::digest(run.snapshot_json));
+        let as_of = snapshot
+            .meta
+            .collected_at
+            .map_or_else(String::new, |t| t.to_string());
+        let scope = serde_json::to_string(&snapshot.meta.scope).unwrap_or_default();
+        let (total, open) = match run.findings {
+            Some(f) => (
+                Some(f.findings.len() as i64),
+                Some(
+                    f.findings
+                        .iter()
+                        .filter(|f| f.status == crate::rules::Status::Open)
+                        .count() as i64,
+                ),
+            ),
+            None => (None, None),
+        };
+        let tx = self.conn.transaction().map_err(&sql)?;
+        tx.execute(
+            "INSERT INTO runs (kind, recorded_at, as_of, scope, tool_version, complete, snapshot_sha256, findings, open_findings, manifest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                run.kind,
+                Timestamp::now().to_string(),
+                as_of,
+                scope,
+                env!("CARGO_PKG_VERSION"),
+                snapshot.is_complete(),
+                sha256,
+                total,
+                open,
+                run.manifest,
+            ],
+        )
+        .map_err(&sql)?;
+        let id = tx.last_insert_rowid();
+        // A snapshot already stored (collected, then reported on) is kept once.
+        let stored: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM snapshots WHERE sha256 = ?1)",
+                [&sha256],
+                |r| r.get(0),
+            )
+            .map_err(&sql)?;
+        if !stored {
+            tx.execute(
+            "INSERT OR IGNORE INTO snapshots (sha256, bytes, encoding, data) VALUES (?1, ?2, 'deflate', ?3)",
+            params![sha256, run.snapshot_json.len() as i64, deflate(run.snapshot_json)],
+            )
+            .map_err(&sql)?;
+        }
+        if let Some(findings) = run.findings {
+            let mut insert = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO findings (run_id, id, rule, severity, status, principal, org_id, project_id, title)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(&sql)?;
+            for f in &findings.findings {
+                insert
+                    .execute(params![
+                        id,
+                        f.id,
+                        f.rule.as_str(),
+                        f.severity.as_str(),
+                        f.status.as_str(),
+                        f.principal.key,
+                        f.scope.org_id,
+                        f.scope.project_id,
+                        f.title,
+                    ])
+                    .map_err(&sql)?;
+            }
+        }
+        {
+            // The newest sign of activity wins; an older one never replaces it.
+            let mut seen = tx
+                .prepare(
+                    "INSERT INTO last_seen (principal, kind, at, source, run_id) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (principal) DO UPDATE SET kind = excluded.kind, at = excluded.at,
+                        source = excluded.source, run_id = excluded.run_id
+                     WHERE excluded.at > last_seen.at",
+                )
+                .map_err(&sql)?;
+            for p in &snapshot.principals {
+                if let Some(newest) = p.activity.iter().max_by_key(|a| a.at) {
+                    seen.execute(params![
+                        p.key,
+                        p.kind.as_str(),
+                        stamp(newest.at),
+                        newest.source.as_str(),
+                        id
+                    ])
+                    .map_err(&sql)?;
+                }
+            }
+            let mut day = tx
+                .prepare(
+                    "INSERT OR IGNORE INTO log_days (project_id, cluster, day, run_id) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(&sql)?;
+            for w in &snapshot.access_log_windows {
+                for d in days(w.start, w.end) {
+                    day.execute(params![w.project_id, w.cluster, d.to_string(), id])
+                        .map_err(&sql)?;
+                }
+            }
+        }
+        pause_for_tests();
+        tx.commit().map_err(&sql)?;
+        Ok(id)
+    }
+
+    /// Every run, oldest first.
+    ///
+    /// # Errors
+    /// SQLite refuses.
+    pub fn runs(&self) -> Result<Vec<Run>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, as_of, complete, snapshot_sha256, findings FROM runs ORDER BY id",
+            )
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Run {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    as_of: r.get(2)?,
+                    complete: r.get(3)?,
+                    snapshot_sha256: r.get(4)?,
+                    findings: r.get(5)?,
+                })
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// The snapshot stored with a run, checked against its SHA-256.
+    ///
+    /// # Errors
+    /// No such run, or the stored bytes do not match their digest.
+    pub fn snapshot(&self, run: i64) -> Result<Snapshot, StoreError> {
+        let bad = |detail: String| StoreError::Snapshot {
+            path: self.path.clone(),
+            run,
+            detail,
+        };
+        let (sha256, data): (String, Vec<u8>) = self
+            .conn
+            .query_row(
+                "SELECT s.sha256, s.data FROM runs r JOIN snapshots s ON s.sha256 = r.snapshot_sha256 WHERE r.id = ?1",
+                [run],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(self.sql())?
+            .ok_or_else(|| bad("no such run".into()))?;
+        let json = inflate(&data).map_err(|e| bad(format!("cannot inflate: {e}")))?;
+        if hex(&Sha256::digest(&json)) != sha256 {
+            return Err(bad("snapshot bytes do not match their SHA-256".into()));
+        }
+        serde_json::from_slice(&json).map_err(|e| bad(format!("not a snapshot: {e}")))
+    }
+
+    /// A principal's newest sign of activity over every recorded run.
+    ///
+    /// # Errors
+    /// SQLite refuses.
+    pub fn last_seen(&self, principal: &str) -> Result<Option<LastSeen>, StoreError> {
+        let row: Option<(String, String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT at, source, run_id FROM last_seen WHERE principal = ?1",
+                [principal],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(self.sql())?;
+        Ok(row.and_then(|(at, source, run_id)| {
+            Some(LastSeen {
+                at: at.parse().ok()?,
+                source,
+                run_id,
+            })
+        }))
+    }
+
+    /// The days a cluster's access logs were read, oldest first.
+    ///
+    /// # Errors
+    /// SQLite refuses.
+    pub fn log_days(&self, project_id: &str, cluster: &str) -> Result<Vec<Date>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT day FROM log_days WHERE project_id = ?1 AND cluster = ?2 ORDER BY day")
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([project_id, cluster], |r| r.get::<_, String>(0))
+            .map_err(self.sql())?;
+        let days: Vec<String> = rows.collect::<Result<_, _>>().map_err(self.sql())?;
+        Ok(days.iter().filter_map(|d| d.parse().ok()).collect())
+    }
+}
+
+/// A moment as stored: RFC 3339 in UTC with whole seconds, so text order is time order.
+fn stamp(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The UTC days from `start` to `end`, both included.
+fn days(start: Timestamp, end: Timestamp) -> Vec<Date> {
+    let utc = |t: Timestamp| t.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let (mut day, last) = (utc(start), utc(end));
+    let mut out = Vec::new();
+    while day <= last {
+        out.push(day);
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(bytes.len() / 8),
+        flate2::Compression::default(),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = z.write_all(bytes);
+    z.finish().unwrap_or_default()
+}
+
+fn inflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() * 8);
+    let mut z = flate2::write::DeflateDecoder::new(&mut out);
+    z.write_all(bytes)?;
+    z.finish()?;
+    Ok(out)
+}
+
+/// Tests that kill a run mid-write set `ATLAS_AUDIT_TEST_STORE_PAUSE_MS` to hold the
+/// transaction open; it does nothing otherwise.
+fn pause_for_tests() {
+    if let Some(ms) = std::env::var("ATLAS_AUDIT_TEST_STORE_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}

@@ -1,0 +1,232 @@
+//! The evidence store: runs recorded by `collect` and `report`, the snapshot kept once and read
+//! back whole, the last-seen ledger, and a run killed mid-write that leaves the store as it was.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use atlas_audit::store::Store;
+use common::*;
+
+fn key_env(server: &atlas_audit::mock::MockServer) -> Vec<(String, String)> {
+    vec![
+        ("MONGODB_ATLAS_BASE_URL".into(), server.base_url()),
+        ("MONGODB_ATLAS_PUBLIC_API_KEY".into(), PUBLIC_KEY.into()),
+        ("MONGODB_ATLAS_PRIVATE_API_KEY".into(), PRIVATE_KEY.into()),
+    ]
+}
+
+async fn run(args: Vec<String>, env: Vec<(String, String)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        atlas_audit_command()
+            .args(&args)
+            .envs(env)
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str], paths: &[&Path]) -> Vec<String> {
+    let mut out: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    out.extend(paths.iter().map(|p| p.display().to_string()));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collect_then_report_are_two_runs_sharing_one_snapshot() {
+    let server = start(demo_world(), mock_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (snap, db, out) = (
+        dir.path().join("snapshot.json"),
+        dir.path().join("evidence.db"),
+        dir.path().join("report"),
+    );
+    let mut collect = args(&["collect", "--out"], &[&snap]);
+    collect.extend(args(&["--store"], &[&db]));
+    let collected = run(collect, key_env(&server)).await;
+    assert!(
+        matches!(collected.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&collected.stderr)
+    );
+    assert!(String::from_utf8_lossy(&collected.stdout).contains("recorded as run 1 in"));
+    let mut report = args(&["report", "-q", "--snapshot"], &[&snap]);
+    report.extend(args(&["--out"], &[&out]));
+    report.extend(args(&["--store"], &[&db]));
+    let reported = run(report, Vec::new()).await;
+    assert!(
+        matches!(reported.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&reported.stderr)
+    );
+    server.shutdown().await;
+
+    let store = Store::open(&db).unwrap();
+    let runs = store.runs().unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(),
+        ["collect", "report"]
+    );
+    let bytes = std::fs::read(&snap).unwrap();
+    let sha = atlas_audit::report::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    assert!(runs.iter().all(|r| r.snapshot_sha256 == sha));
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("findings.json")).unwrap()).unwrap();
+    let total = written["findings"].as_array().unwrap().len() as i64;
+    assert!(total > 0);
+    assert_eq!(runs[1].findings, Some(total), "the report's findings");
+    // The snapshot is stored once and reads back as the file.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let stored: i64 = conn
+        .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 1);
+    let findings: i64 = conn
+        .query_row("SELECT COUNT(*) FROM findings WHERE run_id = 2", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(findings, total);
+    let manifest: String = conn
+        .query_row("SELECT manifest FROM runs WHERE id = 2", [], |r| r.get(0))
+        .unwrap();
+    assert!(manifest.contains("\"files\""));
+    assert_eq!(
+        store.snapshot(1).unwrap(),
+        atlas_audit::model::load(&snap).unwrap()
+    );
+    // The ledger holds every principal that showed a sign of activity, and the days each
+    // cluster's access logs covered.
+    let snapshot = atlas_audit::model::load(&snap).unwrap();
+    for p in snapshot
+        .principals
+        .iter()
+        .filter(|p| !p.activity.is_empty())
+    {
+        let seen = store.last_seen(&p.key).unwrap().expect("in the ledger");
+        assert_eq!(
+            seen.at.as_second(),
+            p.activity.iter().map(|a| a.at).max().unwrap().as_second()
+        );
+    }
+    let w = &snapshot.access_log_windows[0];
+    let days = store.log_days(&w.project_id, &w.cluster).unwrap();
+    assert!(!days.is_empty());
+}
+
+#[test]
+fn an_older_sign_of_activity_never_replaces_a_newer_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("evidence.db");
+    let newer = demo_snapshot();
+    let who = newer
+        .principals
+        .iter()
+        .position(|p| !p.activity.is_empty())
+        .unwrap();
+    let key = newer.principals[who].key.clone();
+    let mut older = newer.clone();
+    for a in &mut older.principals[who].activity {
+        a.at -= jiff::SignedDuration::from_hours(24 * 30);
+    }
+    let mut store = Store::open(&db).unwrap();
+    let record = |store: &mut Store, s: &atlas_audit::model::Snapshot| {
+        let json = serde_json::to_vec(s).unwrap();
+        store
+            .record(&atlas_audit::store::Record {
+                kind: "collect",
+                snapshot: s,
+                snapshot_json: &json,
+                findings: None,
+                manifest: None,
+            })
+            .unwrap()
+    };
+    let first = record(&mut store, &newer);
+    let second = record(&mut store, &older);
+    assert_ne!(first, second);
+    let seen = store.last_seen(&key).unwrap().unwrap();
+    assert_eq!(seen.run_id, first, "the older collection did not win");
+    let newest = newer.principals[who]
+        .activity
+        .iter()
+        .map(|a| a.at)
+        .max()
+        .unwrap();
+    assert_eq!(seen.at.as_second(), newest.as_second());
+}
+
+#[test]
+fn a_store_from_a_newer_version_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("evidence.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = Store::open(&db).err().expect("refused").to_string();
+    assert!(err.contains("schema version 99"), "{err}");
+    assert!(err.contains("evidence.db"), "{err}");
+}
+
+#[test]
+fn a_run_killed_while_writing_leaves_the_store_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let (snap, db) = (
+        dir.path().join("snapshot.json"),
+        dir.path().join("evidence.db"),
+    );
+    atlas_audit::model::save(&demo_snapshot(), &snap).unwrap();
+    let report = |pause: Option<&str>| {
+        let mut cmd = atlas_audit_command();
+        cmd.args(["report", "-q", "--snapshot"])
+            .arg(&snap)
+            .arg("--out")
+            .arg(dir.path().join("report"))
+            .arg("--store")
+            .arg(&db);
+        if let Some(ms) = pause {
+            cmd.env("ATLAS_AUDIT_TEST_STORE_PAUSE_MS", ms);
+        }
+        cmd
+    };
+    // One run lands.
+    let first = report(None).output().unwrap();
+    assert!(matches!(first.status.code(), Some(0 | 3)));
+    // The next is killed while its transaction is open: the journal exists until then.
+    let mut child = report(Some("20000"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = dir.path().join("evidence.db-journal");
+    let waited = std::time::Instant::now();
+    while !journal.exists() {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "the run never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let store = Store::open(&db).unwrap();
+    assert_eq!(
+        store.runs().unwrap().len(),
+        1,
+        "the killed run left nothing"
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let findings: i64 = conn
+        .query_row("SELECT COUNT(*) FROM findings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(findings, 67, "only the first run's findings");
+}
