@@ -3,6 +3,7 @@
 //! the outcome becomes an exit code.
 
 mod demo;
+mod email;
 mod report;
 mod summary;
 

@@ -142,6 +142,51 @@ pub struct ReportArgs {
     /// What to read when collecting live (ignored with --snapshot).
     #[command(flatten)]
     pub live: LiveArgs,
+    /// Emailing the report once it is written.
+    #[command(flatten)]
+    pub email: EmailArgs,
+}
+
+/// Email delivery of a report: who gets it, through which server, and what is attached. The
+/// SMTP login comes from the environment only (ATLAS_AUDIT_SMTP_USER and
+/// ATLAS_AUDIT_SMTP_PASSWORD), never from a flag.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Email")]
+pub struct EmailArgs {
+    /// Email the report to these addresses, comma-separated, once every file is written
+    /// (needs the html format).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        value_delimiter = ',',
+        value_parser = crate::deliver::parse_mailbox
+    )]
+    pub email_to: Vec<lettre::message::Mailbox>,
+    /// The sender [default: ATLAS_AUDIT_SMTP_USER when it is an email address]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "ATLAS_AUDIT_EMAIL_FROM",
+        value_parser = crate::deliver::parse_mailbox
+    )]
+    pub email_from: Option<lettre::message::Mailbox>,
+    /// The mail server: smtps://HOST[:465] (TLS) or smtp://HOST[:587] (STARTTLS required;
+    /// plain SMTP only to 127.0.0.1, ::1 or localhost).
+    #[arg(long, value_name = "URL", requires = "email_to")]
+    pub smtp_url: Option<String>,
+    /// Attach access-review.xlsx when the file is at most this size, e.g. 10MB or 512KB
+    /// (1 KB = 1024 bytes); 0 never attaches it.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "10MB",
+        value_parser = crate::deliver::parse_size,
+        requires = "email_to"
+    )]
+    pub attach_limit: u64,
+    /// Write the message to email.eml in the report folder instead of sending it.
+    #[arg(long, requires = "email_to")]
+    pub email_dry_run: bool,
 }
 
 fn parse_severity(s: &str) -> Result<crate::rules::Severity, String> {

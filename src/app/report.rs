@@ -63,6 +63,7 @@ impl LoadedPolicy {
 
 pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     let formats = Format::parse_list(&args.format).map_err(anyhow::Error::msg)?;
+    let email = super::email::settings(&args.email, &formats)?;
     let loaded = load_policy(args.policy.as_deref())?;
     // Broken templates are reported before anything is collected.
     let templates = if formats.contains(&Format::Html) {
@@ -106,6 +107,9 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     if !quiet {
         print!("{}", render(&snapshot, &findings, &loaded.origin));
         print!("{}", written_lines(&args.out, &written));
+    }
+    if let Some(email) = &email {
+        super::email::send(email, &args.out, &written, &findings, quiet).await?;
     }
     let code = exit_code(&snapshot, &findings, args.fail_on);
     // The process ends here: the system takes the memory back at once, which is faster than
