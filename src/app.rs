@@ -3,6 +3,7 @@
 //! the outcome becomes an exit code.
 
 mod demo;
+mod email;
 mod report;
 mod summary;
 
@@ -70,7 +71,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 );
                 // The store is opened before the run is recorded, and the run is recorded from
                 // the file as written, so its digest is the file's.
-                let recorded = match &args.store {
+                let recorded = match &args.store.path {
                     Some(path) => {
                         let bytes = std::fs::read(&args.out)
                             .with_context(|| format!("reading back {}", args.out.display()))?;
@@ -97,7 +98,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 Ok(exit_for(&snapshot))
             }
-            Command::Report(args) => report::run(args, quiet).await,
+            Command::Report(args) => report::run(*args, quiet).await,
             Command::Diff(args) => report::diff(&args),
             Command::Rules(args) => report::catalogue(&args),
             Command::Init(args) => report::init(&args, quiet),

@@ -25,9 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Read an Atlas estate through the Administration API and write a snapshot.
     Collect(CollectArgs),
-    /// Run the rules over a snapshot (or a live collection) and write findings.json and
-    /// findings.csv.
-    Report(ReportArgs),
+    /// Run the rules over a snapshot (or a live collection) and write the report set.
+    Report(Box<ReportArgs>),
     /// Print the rule catalogue: ids, default severities, what each checks and why.
     Rules(RulesArgs),
     /// Write a commented starter policy file with every key and its default.
@@ -110,10 +109,9 @@ pub struct CollectArgs {
     /// Where to write the snapshot (written atomically).
     #[arg(long, value_name = "FILE", default_value = "snapshot.json")]
     pub out: PathBuf,
-    /// Record the run in this evidence store (SQLite; `atlas-audit.db` when given without a
-    /// path): the snapshot, and the last-seen ledger that outlives Atlas's short logs.
-    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = crate::store::DEFAULT_STORE)]
-    pub store: Option<PathBuf>,
+    /// Record the run in an evidence store.
+    #[command(flatten)]
+    pub store: StoreArg,
 }
 
 /// `report`
@@ -150,13 +148,57 @@ pub struct ReportArgs {
     /// review" section, judged under the same policy.
     #[arg(long, value_name = "OLD-SNAPSHOT")]
     pub baseline: Option<PathBuf>,
-    /// Record the run in this evidence store (SQLite; `atlas-audit.db` when given without a
-    /// path): the snapshot, the findings, the manifest and the last-seen ledger.
-    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = crate::store::DEFAULT_STORE)]
-    pub store: Option<PathBuf>,
+    /// Record the run in an evidence store.
+    #[command(flatten)]
+    pub store: StoreArg,
     /// What to read when collecting live (ignored with --snapshot).
     #[command(flatten)]
     pub live: LiveArgs,
+    /// Emailing the report once it is written.
+    #[command(flatten)]
+    pub email: EmailArgs,
+}
+
+/// Email delivery of a report: who gets it, through which server, and what is attached. The
+/// SMTP login comes from the environment only (ATLAS_AUDIT_SMTP_USER and
+/// ATLAS_AUDIT_SMTP_PASSWORD), never from a flag.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Email")]
+pub struct EmailArgs {
+    /// Email the report to these addresses, comma-separated, once every file is written
+    /// (needs the html format).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        value_delimiter = ',',
+        value_parser = crate::deliver::parse_mailbox
+    )]
+    pub email_to: Vec<lettre::message::Mailbox>,
+    /// The sender [default: ATLAS_AUDIT_SMTP_USER when it is an email address]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "ATLAS_AUDIT_EMAIL_FROM",
+        value_parser = crate::deliver::parse_mailbox
+    )]
+    pub email_from: Option<lettre::message::Mailbox>,
+    /// The mail server: smtps://HOST[:465] (TLS) or smtp://HOST[:587] (STARTTLS required;
+    /// plain SMTP only to 127.0.0.1, ::1 or localhost).
+    #[arg(long, value_name = "URL", requires = "email_to")]
+    pub smtp_url: Option<String>,
+    /// Attach access-review.xlsx when the file is at most this size, e.g. 10MB or 512KB
+    /// (1 KB = 1024 bytes); 0 never attaches it.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "10MB",
+        value_parser = crate::deliver::parse_size,
+        requires = "email_to"
+    )]
+    pub attach_limit: u64,
+    /// Write the message to email.eml in the report folder instead of sending it.
+    #[arg(long, requires = "email_to")]
+    pub email_dry_run: bool,
 }
 
 fn parse_severity(s: &str) -> Result<crate::rules::Severity, String> {
@@ -188,6 +230,16 @@ pub struct SummaryArgs {
     /// A snapshot written by `atlas-audit collect`.
     #[arg(long, value_name = "FILE")]
     pub snapshot: PathBuf,
+}
+
+/// `--store`, on `collect` and `report`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StoreArg {
+    /// Record the run in this evidence store (SQLite; `atlas-audit.db` when given without a
+    /// path): the snapshot, the findings and manifest of a report, and the last-seen ledger
+    /// that outlives Atlas's short logs.
+    #[arg(long = "store", value_name = "PATH", num_args = 0..=1, default_missing_value = crate::store::DEFAULT_STORE)]
+    pub path: Option<PathBuf>,
 }
 
 /// `diff`

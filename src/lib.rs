@@ -1,14 +1,15 @@
 //! atlas-audit: access reviews of MongoDB Atlas.
 //!
 //! The pipeline runs `atlas` (HTTP client) → `collect` (walks the estate) → `model` (the
-//! snapshot) → rules and reports. `mock` is the simulated Atlas that the demo, the tests and the
-//! benchmarks run against.
+//! snapshot) → rules and reports; `deliver` emails a written report. `mock` is the simulated
+//! Atlas that the demo, the tests and the benchmarks run against.
 
 pub mod app;
 pub mod atlas;
 pub mod changes;
 pub mod cli;
 pub mod collect;
+pub mod deliver;
 pub mod mock;
 pub mod model;
 pub mod report;

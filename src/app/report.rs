@@ -64,6 +64,7 @@ impl LoadedPolicy {
 
 pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     let formats = Format::parse_list(&args.format).map_err(anyhow::Error::msg)?;
+    let email = super::email::settings(&args.email, &formats)?;
     let loaded = load_policy(args.policy.as_deref())?;
     // Broken templates are reported before anything is collected.
     let templates = if formats.contains(&Format::Html) {
@@ -74,7 +75,7 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     let started = Instant::now();
     // With a store, the store opens first (a bad one is an error before any work), and the
     // snapshot's bytes are kept as read or collected.
-    let mut store = match &args.store {
+    let mut store = match &args.store.path {
         Some(path) => Some(crate::store::Store::open(path)?),
         None => None,
     };
@@ -152,9 +153,12 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     if !quiet {
         print!("{}", render(&snapshot, &findings, &loaded.origin));
         print!("{}", written_lines(&args.out, &written));
-        if let (Some(run), Some(path)) = (recorded, &args.store) {
+        if let (Some(run), Some(path)) = (recorded, &args.store.path) {
             println!("recorded as run {run} in {}", path.display());
         }
+    }
+    if let Some(email) = &email {
+        super::email::send(email, &args.out, &written, &findings, quiet).await?;
     }
     let code = exit_code(&snapshot, &findings, args.fail_on);
     // The process ends here: the system takes the memory back at once, which is faster than

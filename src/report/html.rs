@@ -263,7 +263,7 @@ fn inline_css(html: &str, origin: &str) -> Result<String, ReportError> {
 }
 
 /// HTML escaping for `*.html` templates: `& < > " '`.
-fn escape_html(s: &str) -> String {
+pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
         match c {

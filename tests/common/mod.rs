@@ -256,8 +256,8 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
     )
 }
 
-/// The atlas-audit binary with none of the Atlas variables of the caller's environment, so a
-/// test sets exactly the ones it means.
+/// The atlas-audit binary with none of the Atlas or email variables of the caller's
+/// environment, so a test sets exactly the ones it means.
 pub fn atlas_audit_command() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_atlas-audit"));
     for var in [
@@ -270,6 +270,9 @@ pub fn atlas_audit_command() -> std::process::Command {
         "MONGODB_ATLAS_BASE_URL",
         "MONGODB_ATLAS_ORG_ID",
         "MONGODB_ATLAS_PROJECT_ID",
+        "ATLAS_AUDIT_EMAIL_FROM",
+        "ATLAS_AUDIT_SMTP_USER",
+        "ATLAS_AUDIT_SMTP_PASSWORD",
     ] {
         cmd.env_remove(var);
     }
