@@ -245,12 +245,15 @@ pub struct StoreArg {
 /// `diff`
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The earlier snapshot (the last review).
+    /// The earlier snapshot (the last review): a file, or `run:N` from `--store`.
     #[arg(value_name = "OLD")]
-    pub old: PathBuf,
-    /// The later snapshot.
+    pub old: String,
+    /// The later snapshot: a file, or `run:N` from `--store`.
     #[arg(value_name = "NEW")]
-    pub new: PathBuf,
+    pub new: String,
+    /// The evidence store that `run:N` names read from.
+    #[command(flatten)]
+    pub store: StoreArg,
     /// Policy both are judged by (default: ./atlas-audit.toml when present, else the
     /// catalogue defaults).
     #[arg(long, value_name = "FILE")]

@@ -28,6 +28,10 @@ use crate::rules::Findings;
 /// The store's schema version, in `PRAGMA user_version`.
 pub const SCHEMA_VERSION: i64 = 1;
 
+/// A report with a store and no `--baseline` compares with the newest run at least this many
+/// days older: the last quarterly review, not last week's collection.
+pub const BASELINE_MIN_DAYS: i64 = 80;
+
 /// The store file used when `--store` is given without a path.
 pub const DEFAULT_STORE: &str = "atlas-audit.db";
 
@@ -327,6 +331,21 @@ impl Store {
             })
             .map_err(self.sql())?;
         rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// The newest run whose as-of is at least [`BASELINE_MIN_DAYS`] days before `as_of`.
+    ///
+    /// # Errors
+    /// SQLite refuses.
+    pub fn baseline_for(&self, as_of: Timestamp) -> Result<Option<Run>, StoreError> {
+        let cutoff = as_of.as_second() - BASELINE_MIN_DAYS * 86_400;
+        Ok(self
+            .runs()?
+            .into_iter()
+            .filter_map(|r| Some((r.as_of.parse::<Timestamp>().ok()?, r)))
+            .filter(|(t, _)| t.as_second() <= cutoff)
+            .max_by_key(|(t, r)| (*t, r.id))
+            .map(|(_, r)| r))
     }
 
     /// The snapshot stored with a run, checked against its SHA-256.

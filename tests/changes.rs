@@ -61,6 +61,36 @@ fn rows(csv: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Runs `report -q --snapshot SNAPSHOT` with `extra` arguments; it must end with 0 or 3.
+fn report(snapshot: &std::path::Path, extra: &[&std::ffi::OsStr]) {
+    let run = atlas_audit_command()
+        .args(["report", "-q", "--snapshot"])
+        .arg(snapshot)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(run.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// `diff --format csv` with `args`; it must succeed. Returns what it printed.
+fn diff_csv(args: &[&std::ffi::OsStr]) -> String {
+    let diff = atlas_audit_command()
+        .args(["diff", "--format", "csv"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        diff.status.success(),
+        "{}",
+        String::from_utf8_lossy(&diff.stderr)
+    );
+    String::from_utf8(diff.stdout).unwrap()
+}
+
 #[test]
 fn the_second_quarter_shows_exactly_what_changed() {
     let (a, b) = quarters();
@@ -80,21 +110,16 @@ fn the_second_quarter_shows_exactly_what_changed() {
     )
     .unwrap();
     let out = dir.path().join("report");
-    let run = atlas_audit_command()
-        .args(["report", "-q", "--snapshot"])
-        .arg(&new)
-        .arg("--baseline")
-        .arg(&old)
-        .arg("--policy")
-        .arg(&policy)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        matches!(run.status.code(), Some(0 | 3)),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    report(
+        &new,
+        &[
+            "--baseline".as_ref(),
+            old.as_os_str(),
+            "--policy".as_ref(),
+            policy.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
     );
     let csv = std::fs::read_to_string(out.join("changes.csv")).unwrap();
     let rows = rows(&csv);
@@ -156,19 +181,13 @@ fn the_second_quarter_shows_exactly_what_changed() {
     }
 
     // The same changes from `diff`, and in the workbook, the pages and the manifest.
-    let diff = atlas_audit_command()
-        .args(["diff", "--format", "csv", "--policy"])
-        .arg(&policy)
-        .arg(&old)
-        .arg(&new)
-        .output()
-        .unwrap();
-    assert!(
-        diff.status.success(),
-        "{}",
-        String::from_utf8_lossy(&diff.stderr)
-    );
-    assert_eq!(String::from_utf8(diff.stdout).unwrap(), csv);
+    let diffed = diff_csv(&[
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        old.as_os_str(),
+        new.as_os_str(),
+    ]);
+    assert_eq!(diffed, csv);
     let text = atlas_audit_command()
         .args(["diff", "--policy"])
         .arg(&policy)
@@ -243,4 +262,87 @@ fn a_missing_baseline_is_an_error_naming_the_flag() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--baseline no-such-file.json"), "{err}");
+}
+
+#[test]
+fn with_a_store_the_baseline_is_the_last_review_at_least_80_days_older() {
+    let (mut a, b) = quarters();
+    a.meta.collected_at = b
+        .meta
+        .collected_at
+        .map(|t| t - jiff::SignedDuration::from_hours(24 * 90));
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new, db) = (
+        dir.path().join("a.json"),
+        dir.path().join("b.json"),
+        dir.path().join("evidence.db"),
+    );
+    atlas_audit::model::save(&a, &old).unwrap();
+    atlas_audit::model::save(&b, &new).unwrap();
+    let report = |snapshot: &std::path::Path, out: &str| {
+        let out = dir.path().join(out);
+        report(
+            snapshot,
+            &[
+                "--out".as_ref(),
+                out.as_os_str(),
+                "--store".as_ref(),
+                db.as_os_str(),
+            ],
+        );
+    };
+    report(&old, "q1");
+    assert!(
+        !dir.path().join("q1/changes.csv").exists(),
+        "the first review has no baseline"
+    );
+    report(&new, "q2");
+    let csv = std::fs::read_to_string(dir.path().join("q2/changes.csv")).unwrap();
+    let rows = rows(&csv);
+    assert!(
+        rows.iter().any(|r| r[0] == "grant_changed"
+            && r[1] == RAISED
+            && r[8] == "role GROUP_READ_ONLY → GROUP_OWNER"),
+        "{csv}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("q2/manifest.json")).unwrap())
+            .unwrap();
+    let label = manifest["baseline"]["snapshot"].as_str().unwrap();
+    assert!(label.starts_with("run 1 in "), "{label}");
+    // A third run a week later still compares with the first, not the second.
+    let mut c = b.clone();
+    c.meta.collected_at = b
+        .meta
+        .collected_at
+        .map(|t| t + jiff::SignedDuration::from_hours(24 * 7));
+    let third = dir.path().join("c.json");
+    atlas_audit::model::save(&c, &third).unwrap();
+    report(&third, "q2b");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("q2b/manifest.json")).unwrap())
+            .unwrap();
+    assert!(
+        manifest["baseline"]["snapshot"]
+            .as_str()
+            .unwrap()
+            .starts_with("run 1 in ")
+    );
+    // diff reads runs from the store by id.
+    let diffed = diff_csv(&[
+        "run:1".as_ref(),
+        "run:2".as_ref(),
+        "--store".as_ref(),
+        db.as_os_str(),
+    ]);
+    assert!(
+        diffed.contains("role GROUP_READ_ONLY → GROUP_OWNER"),
+        "{diffed}"
+    );
+    let no_store = atlas_audit_command()
+        .args(["diff", "run:1", "run:2"])
+        .output()
+        .unwrap();
+    assert_eq!(no_store.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_store.stderr).contains("needs --store PATH"));
 }

@@ -16,6 +16,7 @@ use crate::cli::{DiffArgs, InitArgs, ReportArgs, RulesArgs};
 use crate::model::{self, Snapshot};
 use crate::report::{self, Format};
 use crate::rules::{self, Findings, Policy, RuleId, Severity, Status};
+use crate::store;
 
 /// The policy file `report` reads when `--policy` is not given and the file exists.
 pub const DEFAULT_POLICY: &str = "atlas-audit.toml";
@@ -98,14 +99,17 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         findings = findings.findings.len(),
         "rules evaluated"
     );
-    let baseline = match &args.baseline {
-        Some(path) => Some(against_baseline(
+    let baseline = match (&args.baseline, &store, &args.store.path) {
+        (None, Some(store), Some(path)) => {
+            store_baseline(store, path, &snapshot, &findings, &loaded.policy)?
+        }
+        (Some(path), _, _) => Some(against_baseline(
             path,
             &snapshot,
             &findings,
             &loaded.policy,
         )?),
-        None => None,
+        _ => None,
     };
     // The renderers read neither events nor access logs: their memory goes back before
     // rendering starts.
@@ -381,15 +385,56 @@ pub fn against_baseline(
     policy: &Policy,
 ) -> Result<(Snapshot, Changes)> {
     let old = model::load(path).with_context(|| format!("--baseline {}", path.display()))?;
-    let old_findings = rules::evaluate(&old, policy)
-        .with_context(|| format!("judging the baseline {}", path.display()))?;
-    let changes = changes::compare(
-        (&old, &old_findings),
-        (snapshot, findings),
-        policy,
-        &path.display().to_string(),
-    );
+    compare_with(old, &path.display().to_string(), snapshot, findings, policy)
+}
+
+/// Judges `old` by `policy` and compares it with `snapshot`; `label` says where it came from.
+fn compare_with(
+    old: Snapshot,
+    label: &str,
+    snapshot: &Snapshot,
+    findings: &Findings,
+    policy: &Policy,
+) -> Result<(Snapshot, Changes)> {
+    let old_findings =
+        rules::evaluate(&old, policy).with_context(|| format!("judging the baseline {label}"))?;
+    let changes = changes::compare((&old, &old_findings), (snapshot, findings), policy, label);
     Ok((old, changes))
+}
+
+/// The store's default baseline: the newest run at least [`store::BASELINE_MIN_DAYS`] days
+/// older than `snapshot`, compared with it. None when the store holds no such run.
+fn store_baseline(
+    store: &store::Store,
+    path: &Path,
+    snapshot: &Snapshot,
+    findings: &Findings,
+    policy: &Policy,
+) -> Result<Option<(Snapshot, Changes)>> {
+    let Some(run) = store.baseline_for(findings.as_of)? else {
+        return Ok(None);
+    };
+    let old = store.snapshot(run.id)?;
+    let label = format!("run {} in {} (as of {})", run.id, path.display(), run.as_of);
+    compare_with(old, &label, snapshot, findings, policy).map(Some)
+}
+
+/// A snapshot named on the command line: a file, or `run:N` from the store.
+fn load_named(name: &str, store: Option<&store::Store>) -> Result<(Snapshot, String)> {
+    if let Some(id) = name.strip_prefix("run:") {
+        let id: i64 = id
+            .parse()
+            .with_context(|| format!("{name}: a run is named run:N, N a run id"))?;
+        let Some(store) = store else {
+            bail!("{name}: reading a run needs --store PATH");
+        };
+        return Ok((store.snapshot(id)?, name.to_string()));
+    }
+    let path = Path::new(name);
+    Ok((
+        model::load(path).with_context(|| format!("reading {}", path.display()))?,
+        path.display().to_string(),
+    ))
 }
 
 /// `diff OLD NEW`: both snapshots judged by the same policy, and what changed printed.
@@ -398,9 +443,14 @@ pub fn against_baseline(
 /// A snapshot or the policy cannot be read.
 pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
     let loaded = load_policy(args.policy.as_deref())?;
-    let new = model::load(&args.new).with_context(|| format!("NEW {}", args.new.display()))?;
+    let store = match &args.store.path {
+        Some(path) => Some(store::Store::open(path)?),
+        None => None,
+    };
+    let (new, _) = load_named(&args.new, store.as_ref())?;
     let findings = rules::evaluate(&new, &loaded.policy)?;
-    let (old, changes) = against_baseline(&args.old, &new, &findings, &loaded.policy)?;
+    let (old, label) = load_named(&args.old, store.as_ref())?;
+    let (old, changes) = compare_with(old, &label, &new, &findings, &loaded.policy)?;
     let names = report::Names::of(&[&new, &old]);
     match args.format.as_str() {
         "csv" => {
