@@ -5,6 +5,7 @@
 mod demo;
 mod report;
 mod summary;
+mod table;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -69,8 +70,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     "snapshot written"
                 );
                 if !quiet {
-                    print!("{}", summary::render(&snapshot));
-                    println!("snapshot written to {}", args.out.display());
+                    let mut out = summary::render(&snapshot);
+                    table::text(&mut out, "snapshot", &args.out.display().to_string());
+                    print!("{out}");
                 }
                 Ok(exit_for(&snapshot))
             }

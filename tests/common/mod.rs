@@ -276,6 +276,15 @@ pub fn atlas_audit_command() -> std::process::Command {
     cmd
 }
 
+/// The text of the first row labelled `label` in the table a command prints at the end (the
+/// label column is 16 wide), e.g. `row(stdout, "coverage") == Some("complete")`.
+pub fn row<'a>(stdout: &'a str, label: &str) -> Option<&'a str> {
+    stdout.lines().find_map(|line| {
+        let (head, rest) = line.split_at_checked(16)?;
+        (head.trim_end() == label).then_some(rest)
+    })
+}
+
 /// Saves `snapshot` in a new folder and runs `report --snapshot snapshot.json --out out` there
 /// with `extra` arguments; the run must end with 0 or 3 (incomplete coverage). Returns the
 /// folder and the run's output.
