@@ -257,3 +257,22 @@ fn demo_runs_end_to_end() {
         text(&again.stdout)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_draws_nothing_when_stderr_is_not_a_terminal() {
+    let server = start(demo_world(), mock_config()).await;
+    let (out, snap, _dir) = collect_cli(&server, false, KEY_ENV).await;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "no bar, no line on a piped stderr");
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        row(&stdout, "snapshot"),
+        Some(snap.to_str().unwrap()),
+        "{stdout}"
+    );
+    assert_eq!(
+        row(&stdout, "scope"),
+        Some("every organization the credential can read")
+    );
+    server.shutdown().await;
+}
