@@ -273,6 +273,15 @@ pub fn atlas_audit_command() -> std::process::Command {
     ] {
         cmd.env_remove(var);
     }
+    // No test reads the Atlas CLI profiles of whoever runs it: the config file is one that
+    // does not exist, unless a test points ATLAS_AUDIT_ATLASCLI_CONFIG at its own.
+    cmd.env_remove("MONGODB_ATLAS_PROFILE");
+    cmd.env(
+        "ATLAS_AUDIT_ATLASCLI_CONFIG",
+        std::env::temp_dir()
+            .join("atlas-audit-tests-no-such-folder")
+            .join("config.toml"),
+    );
     cmd
 }
 
