@@ -69,8 +69,8 @@ async fn run_once(world: Arc<World>, config: MockConfig, expected_json: &str) ->
     let stdout = String::from_utf8_lossy(&output.stdout);
     let peak_mib = stdout
         .lines()
-        .find_map(|l| l.strip_prefix("peak memory: "))
-        .and_then(|l| l.trim_end_matches(" MiB").parse().ok())
+        .find_map(|l| l.strip_prefix("peak memory"))
+        .and_then(|l| l.trim().trim_end_matches(" MiB").parse().ok())
         .unwrap_or(0);
     let snapshot = atlas_audit::model::load(&out).unwrap();
     let t = snapshot.meta.endpoints.values();

@@ -1,11 +1,15 @@
 //! What each command does: wiring only. Credentials are resolved here (flags, then the Atlas
-//! CLI's and Terraform's environment variables), the collector is run, files are written, and
-//! the outcome becomes an exit code.
+//! CLI's and Terraform's environment variables, then an Atlas CLI profile), the collector is
+//! run, files are written, and the outcome becomes an exit code.
 
+mod completions;
 mod demo;
 mod email;
 mod report;
 mod summary;
+mod table;
+
+pub mod profile;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -43,7 +47,7 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     let filter = tracing_subscriber::EnvFilter::new(format!("warn,atlas_audit={level}"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(collect::LogWriter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
@@ -90,11 +94,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     None => None,
                 };
                 if !quiet {
-                    print!("{}", summary::render(&snapshot));
-                    println!("snapshot written to {}", args.out.display());
+                    let mut out = summary::render(&snapshot);
+                    table::text(&mut out, "snapshot", &args.out.display().to_string());
                     if let Some((path, run)) = recorded {
-                        println!("recorded as run {run} in {}", path.display());
+                        let at = format!("run {run} in {}", path.display());
+                        table::text(&mut out, "evidence store", &at);
                     }
+                    print!("{out}");
                 }
                 Ok(exit_for(&snapshot))
             }
@@ -111,6 +117,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Command::Demo(args) => demo::run(&args.out, quiet).await,
             Command::ServeMock(args) => serve_mock(args).await,
+            Command::Completions(args) => completions::print(args.shell),
         }
     })
 }
@@ -120,10 +127,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 /// # Errors
 /// Bad credentials or flags, or nothing readable at all.
 pub async fn collect_live(live: &LiveArgs, quiet: bool) -> Result<model::Snapshot> {
-    let client = client_from(&live.connection)?;
+    let (client, profile) = client_from(&live.connection)?;
+    let (orgs, projects) = profile::scope(&live.orgs, &live.projects, profile.as_ref());
     let opts = CollectOptions {
-        orgs: live.orgs.clone(),
-        projects: live.projects.clone(),
+        orgs,
+        projects,
         now: live.as_of.unwrap_or_else(now),
         events_since: live.since,
         access_logs_since: live.since,
@@ -183,11 +191,12 @@ fn env_first(names: &[&str]) -> Option<String> {
 }
 
 /// Builds a client from flags and the environment (flags win; then the Atlas CLI's variable
-/// names; then Terraform's).
+/// names; then Terraform's; then an Atlas CLI profile, see [`profile`]). Returns the profile
+/// that applied, whose org and project fill an empty scope.
 ///
 /// # Errors
-/// Missing or half-given credentials, or a bad base URL.
-pub fn client_from(args: &ConnectionArgs) -> Result<Client> {
+/// Missing or half-given credentials, a named profile that does not exist, or a bad base URL.
+pub fn client_from(args: &ConnectionArgs) -> Result<(Client, Option<profile::Profile>)> {
     let public_key = args
         .public_key
         .clone()
@@ -204,6 +213,11 @@ pub fn client_from(args: &ConnectionArgs) -> Result<Client> {
         .client_secret
         .clone()
         .or_else(|| env_first(&["MONGODB_ATLAS_CLIENT_SECRET"]));
+    let open = public_key.is_none()
+        && private_key.is_none()
+        && client_id.is_none()
+        && client_secret.is_none();
+    let lookup = profile::lookup(args, open)?;
     let credentials = match (public_key, private_key, client_id, client_secret) {
         (_, _, Some(client_id), Some(secret)) => Credentials::ServiceAccount {
             client_id,
@@ -225,14 +239,20 @@ pub fn client_from(args: &ConnectionArgs) -> Result<Client> {
         (None, Some(_), None, None) => bail!(
             "an API private key was given without its public key: set --public-key or MONGODB_ATLAS_PUBLIC_API_KEY"
         ),
-        (None, None, None, None) => bail!(
-            "no Atlas credentials: set MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY (an API key), or MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET (a service account), or pass --public-key/--private-key or --client-id/--client-secret"
-        ),
+        (None, None, None, None) => match &lookup {
+            profile::Lookup::Found(p) => p.credentials()?,
+            absent => bail!(
+                "no Atlas credentials: set MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY (an API key), or MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET (a service account), or pass --public-key/--private-key or --client-id/--client-secret, or name an Atlas CLI profile with --profile ({})",
+                absent.why_absent()
+            ),
+        },
     };
+    let profile = lookup.into_profile();
     let base_url = args
         .base_url
         .clone()
         .or_else(|| env_first(&["MONGODB_ATLAS_BASE_URL"]))
+        .or_else(|| profile.as_ref().and_then(|p| p.base_url.clone()))
         .unwrap_or_else(|| ClientOptions::default().base_url);
     let options = ClientOptions {
         base_url,
@@ -240,7 +260,7 @@ pub fn client_from(args: &ConnectionArgs) -> Result<Client> {
         timeout: Duration::from_secs(args.timeout),
         ..ClientOptions::default()
     };
-    Ok(Client::new(credentials, options)?)
+    Ok((Client::new(credentials, options)?, profile))
 }
 
 /// A throwaway credential for a simulated Atlas: random, so it can never be a real one.

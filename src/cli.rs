@@ -40,6 +40,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve a simulated Atlas on loopback, for demos, tests and benchmarks.
     ServeMock(ServeMockArgs),
+    /// Print a shell completion script to stdout: bash, zsh, fish, elvish or powershell.
+    Completions(CompletionsArgs),
 }
 
 /// Credentials and endpoint, with the environment variables Atlas users already set.
@@ -66,6 +68,19 @@ pub struct ConnectionArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    /// Atlas CLI profile for whatever flags and variables leave open: credentials, base URL,
+    /// org and project [default: the profile named default, when no flag or variable gives
+    /// credentials]
+    #[arg(short = 'P', long, value_name = "NAME", env = "MONGODB_ATLAS_PROFILE")]
+    pub profile: Option<String>,
+    /// The Atlas CLI's config file, instead of the one in the user's config folder.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "ATLAS_AUDIT_ATLASCLI_CONFIG",
+        hide = true
+    )]
+    pub atlascli_config: Option<PathBuf>,
 }
 
 /// What to read from Atlas, and how: shared by `collect` and a live `report`.
@@ -315,4 +330,12 @@ pub struct ServeMockArgs {
     /// A digest nonce goes stale after this many uses.
     #[arg(long, value_name = "N")]
     pub nonce_max_uses: Option<u64>,
+}
+
+/// `completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }

@@ -231,7 +231,21 @@ fn demo_runs_end_to_end() {
     let out = atlas_audit(&["demo", "--out", dir.path().to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("coverage: complete"), "{stdout}");
+    assert_eq!(
+        row(&stdout, "coverage"),
+        Some("complete: every requested scope was read"),
+        "{stdout}"
+    );
+    assert!(row(&stdout, "findings").is_some(), "{stdout}");
+    assert!(
+        row(&stdout, "next").is_some_and(|r| r.contains("report.html")),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("coverage")).count(),
+        1,
+        "one table, one coverage row: {stdout}"
+    );
     let snap = dir.path().join("snapshot.json");
     let snapshot = atlas_audit::model::load(&snap).unwrap();
     assert!(snapshot.orgs.len() >= 2);
@@ -242,4 +256,23 @@ fn demo_runs_end_to_end() {
         "{}",
         text(&again.stdout)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_draws_nothing_when_stderr_is_not_a_terminal() {
+    let server = start(demo_world(), mock_config()).await;
+    let (out, snap, _dir) = collect_cli(&server, false, KEY_ENV).await;
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "no bar, no line on a piped stderr");
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        row(&stdout, "snapshot"),
+        Some(snap.to_str().unwrap()),
+        "{stdout}"
+    );
+    assert_eq!(
+        row(&stdout, "scope"),
+        Some("every organization the credential can read")
+    );
+    server.shutdown().await;
 }

@@ -55,11 +55,16 @@ fn report_writes_both_files_and_exits_by_fail_on() {
     let csv = std::fs::read_to_string(dir.path().join("out/findings.csv")).unwrap();
     assert_eq!(csv.lines().count(), 68, "a header and one row per finding");
     let stdout = text(&out.stdout);
-    assert!(
-        stdout.contains("findings as of 2027-01-15 12:00 UTC: 67"),
+    assert_eq!(
+        row(&stdout, "findings"),
+        Some("67 as of 2027-01-15 12:00 UTC: 14 high, 47 medium, 6 low"),
         "{stdout}"
     );
-    assert!(stdout.contains("coverage: complete"), "{stdout}");
+    assert_eq!(row(&stdout, "coverage"), Some("complete"), "{stdout}");
+    assert!(
+        row(&stdout, "  high").is_some_and(|r| r.starts_with("ORG_MFA_NOT_REQUIRED")),
+        "each severity heads its rules: {stdout}"
+    );
 
     let (out, _) = report(dir.path(), &["--fail-on", "high"]);
     assert_eq!(out.status.code(), Some(1));
@@ -100,7 +105,11 @@ fn a_coverage_gap_gives_3_even_with_findings_over_fail_on() {
     let (dir, _) = with_snapshot(&s);
     let (out, findings) = report(dir.path(), &["--fail-on", "low"]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(text(&out.stdout).contains("coverage: INCOMPLETE"));
+    assert!(
+        row(&text(&out.stdout), "coverage").is_some_and(|r| r.starts_with("INCOMPLETE: 1 scope")),
+        "{}",
+        text(&out.stdout)
+    );
     let blocked: Vec<_> = findings
         .not_evaluated
         .iter()
@@ -194,7 +203,10 @@ fn exemptions_apply_expire_and_warn_and_fail_on_ignores_exempted() {
         "{warnings:?}"
     );
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("exemption warning: line"), "{stdout}");
+    assert!(
+        row(&stdout, "warning").is_some_and(|r| r.starts_with("exemption line")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -235,7 +247,7 @@ fn a_policy_in_the_working_folder_is_used_by_default() {
     .unwrap();
     let (out, findings) = report(dir.path(), &["--fail-on", "critical"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("policy: atlas-audit.toml"));
+    assert_eq!(row(&text(&out.stdout), "policy"), Some("atlas-audit.toml"));
     assert!(
         findings
             .findings
@@ -369,5 +381,9 @@ async fn report_without_a_snapshot_collects_live_and_names_a_denied_project() {
             .iter()
             .any(|f| f.rule == RuleId::ProjectNetworkOpen)
     );
-    assert!(text(&out.stdout).contains("coverage: INCOMPLETE"));
+    assert!(
+        row(&text(&out.stdout), "coverage").is_some_and(|r| r.starts_with("INCOMPLETE")),
+        "{}",
+        text(&out.stdout)
+    );
 }

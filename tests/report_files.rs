@@ -41,7 +41,16 @@ fn the_demo_report_is_every_file_identical_across_runs_and_hashed_in_the_manifes
     let (dir, first) = report_in_temp(&demo_snapshot(), &[]);
     let (second, _) = report_in_temp(&demo_snapshot(), &[]);
     let stdout = String::from_utf8_lossy(&first.stdout);
-    assert!(stdout.contains("report written to out/"), "{stdout}");
+    assert_eq!(row(&stdout, "files"), Some("out/"), "{stdout}");
+    let listed = |name: &str| {
+        stdout
+            .lines()
+            .any(|l| l[16.min(l.len())..].starts_with(name))
+    };
+    assert!(
+        ALL_FILES.iter().all(|name| listed(name)),
+        "every file is listed: {stdout}"
+    );
     for name in ALL_FILES {
         let a = dir.path().join("out").join(name);
         let b = second.path().join("out").join(name);

@@ -52,7 +52,7 @@ async fn collect_then_report_are_two_runs_sharing_one_snapshot() {
         "{}",
         String::from_utf8_lossy(&collected.stderr)
     );
-    assert!(String::from_utf8_lossy(&collected.stdout).contains("recorded as run 1 in"));
+    assert!(String::from_utf8_lossy(&collected.stdout).contains("run 1 in"));
     let mut report = args(&["report", "-q", "--snapshot"], &[&snap]);
     report.extend(args(&["--out"], &[&out]));
     report.extend(args(&["--store"], &[&db]));

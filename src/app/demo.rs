@@ -12,7 +12,7 @@ use include_dir::{Dir, include_dir};
 use jiff::SignedDuration;
 use secrecy::SecretString;
 
-use super::{exit_for, now, random_key, report, summary};
+use super::{exit_for, now, random_key, report, summary, table};
 use crate::atlas::{Client, ClientOptions, Credentials};
 use crate::collect::{self, CollectOptions};
 use crate::mock::{MockConfig, MockServer, World};
@@ -78,14 +78,12 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
         None,
     )?;
     if !quiet {
-        print!("{}", summary::render(&snapshot));
-        println!("snapshot written to {}", path.display());
-        println!();
-        print!(
-            "{}",
-            report::render(&snapshot, &findings, "defaults (no policy file)")
-        );
-        print!("{}", report::written_lines(out, &written));
+        // One table: the estate with its coverage, the snapshot, the findings, the files.
+        let mut text = summary::render(&snapshot);
+        table::text(&mut text, "snapshot", &path.display().to_string());
+        text.push_str(&report::findings_rows(&findings, &loaded.origin));
+        text.push_str(&report::written_lines(out, &written));
+        print!("{text}");
     }
     Ok(exit_for(&snapshot))
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::{EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, collect_live};
+use super::{EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, collect_live, table};
 use crate::changes::{self, Changes};
 use crate::cli::{DiffArgs, InitArgs, ReportArgs, RulesArgs};
 use crate::model::{self, Snapshot};
@@ -158,7 +158,13 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         print!("{}", render(&snapshot, &findings, &loaded.origin));
         print!("{}", written_lines(&args.out, &written));
         if let (Some(run), Some(path)) = (recorded, &args.store.path) {
-            println!("recorded as run {run} in {}", path.display());
+            let mut out = String::new();
+            table::text(
+                &mut out,
+                "evidence store",
+                &format!("run {run} in {}", path.display()),
+            );
+            print!("{out}");
         }
     }
     if let Some(email) = &email {
@@ -207,25 +213,47 @@ pub fn exit_code(snapshot: &Snapshot, findings: &Findings, fail_on: Option<Sever
     }
 }
 
-/// The lines that say where the files are: the folder, then each file with its size.
+/// The rows that say where the files are: the folder, then each file with its size.
 pub fn written_lines(dir: &Path, written: &[report::Written]) -> String {
-    let mut s = format!("report written to {}/\n", dir.display());
+    let mut s = String::new();
+    table::text(&mut s, "files", &format!("{}/", dir.display()));
     for w in written {
-        let _ = writeln!(s, "  {:<20} {:>12} bytes", w.name, w.bytes);
+        table::item(&mut s, "", &w.name, w.bytes, "bytes");
     }
     if written.iter().any(|w| w.name == "report.html") {
-        let _ = writeln!(
-            s,
-            "open {} in a browser; reviewers fill in access-review.xlsx",
-            dir.join("report.html").display()
+        table::text(
+            &mut s,
+            "next",
+            &format!(
+                "open {} in a browser; reviewers fill in access-review.xlsx",
+                dir.join("report.html").display()
+            ),
         );
     }
     s
 }
 
-/// The findings summary printed after a report: counts by severity and rule, what could not be
-/// judged, exemption warnings, and coverage.
+/// The findings rows printed after a report, then the coverage row.
 pub fn render(snapshot: &Snapshot, findings: &Findings, policy_origin: &str) -> String {
+    let mut s = findings_rows(findings, policy_origin);
+    if snapshot.is_complete() {
+        table::text(&mut s, "coverage", "complete");
+    } else {
+        table::text(
+            &mut s,
+            "coverage",
+            &format!(
+                "INCOMPLETE: {} scope(s) could not be read; rules that needed them say \"not evaluated\"",
+                snapshot.coverage.len()
+            ),
+        );
+    }
+    s
+}
+
+/// The findings rows: the count by severity, one row per rule under its severity, what could
+/// not be judged, exemption warnings, and the policy.
+pub fn findings_rows(findings: &Findings, policy_origin: &str) -> String {
     let mut s = String::new();
     let total = findings.findings.len();
     let exempted = findings
@@ -244,22 +272,24 @@ pub fn render(snapshot: &Snapshot, findings: &Findings, policy_origin: &str) -> 
             (n > 0).then(|| format!("{n} {sev}"))
         })
         .collect();
-    let _ = writeln!(
-        s,
-        "findings as of {}: {total}{}{}",
-        findings.as_of.strftime("%Y-%m-%d %H:%M UTC"),
-        if by_severity.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", by_severity.join(", "))
-        },
-        if exempted > 0 {
-            format!("; {exempted} exempted")
-        } else {
-            String::new()
-        }
+    table::text(
+        &mut s,
+        "findings",
+        &format!(
+            "{total} as of {}{}{}",
+            findings.as_of.strftime("%Y-%m-%d %H:%M UTC"),
+            if by_severity.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", by_severity.join(", "))
+            },
+            if exempted > 0 {
+                format!("; {exempted} exempted")
+            } else {
+                String::new()
+            }
+        ),
     );
-    let _ = writeln!(s, "policy: {policy_origin}");
     let mut by_rule: BTreeMap<(Severity, RuleId), (usize, usize)> = BTreeMap::new();
     for f in &findings.findings {
         let e = by_rule.entry((f.severity, f.rule)).or_default();
@@ -268,18 +298,20 @@ pub fn render(snapshot: &Snapshot, findings: &Findings, policy_origin: &str) -> 
             e.1 += 1;
         }
     }
+    let mut last = None;
     for ((sev, rule), (n, ex)) in by_rule {
-        let _ = writeln!(
-            s,
-            "  {:<8} {:<34} {n:>5}{}",
-            sev.as_str(),
-            rule.as_str(),
-            if ex > 0 {
-                format!("  ({ex} exempted)")
-            } else {
-                String::new()
-            }
-        );
+        let label = if last == Some(sev) {
+            String::new()
+        } else {
+            format!("  {}", sev.as_str())
+        };
+        last = Some(sev);
+        let note = if ex > 0 {
+            format!("{ex} exempted")
+        } else {
+            String::new()
+        };
+        table::item(&mut s, &label, rule.as_str(), n as u64, &note);
     }
     if !findings.not_evaluated.is_empty() {
         let mut rules: Vec<&str> = findings
@@ -288,11 +320,14 @@ pub fn render(snapshot: &Snapshot, findings: &Findings, policy_origin: &str) -> 
             .map(|n| n.rule.as_str())
             .collect();
         rules.dedup();
-        let _ = writeln!(
-            s,
-            "not evaluated: {} rule/scope pairs could not be judged ({}); findings.json says why",
-            findings.not_evaluated.len(),
-            rules.join(", ")
+        table::text(
+            &mut s,
+            "not evaluated",
+            &format!(
+                "{} rule/scope pairs could not be judged ({}); findings.json says why",
+                findings.not_evaluated.len(),
+                rules.join(", ")
+            ),
         );
     }
     for w in &findings.exemption_warnings {
@@ -300,21 +335,13 @@ pub fn render(snapshot: &Snapshot, findings: &Findings, policy_origin: &str) -> 
             .policy_line
             .map(|l| format!("line {l}: "))
             .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "exemption warning: {at}{} {}: {}",
-            w.rule, w.principal, w.message
+        table::text(
+            &mut s,
+            "warning",
+            &format!("exemption {at}{} {}: {}", w.rule, w.principal, w.message),
         );
     }
-    if snapshot.is_complete() {
-        let _ = writeln!(s, "coverage: complete");
-    } else {
-        let _ = writeln!(
-            s,
-            "coverage: INCOMPLETE: {} scope(s) could not be read; rules that needed them say \"not evaluated\"",
-            snapshot.coverage.len()
-        );
-    }
+    table::text(&mut s, "policy", policy_origin);
     s
 }
 

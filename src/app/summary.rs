@@ -1,8 +1,10 @@
-//! The plain-text summary printed after a collection: what was read, per org, and what was not.
+//! The plain-text summary printed after a collection: what was read, per org, then the rows of
+//! the end-of-run table (see [`super::table`]) that say when, how much, and what was not read.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::table::{self, grouped};
 use crate::model::{PrincipalDetail, Snapshot};
 
 /// Column headings and the kinds counted under them.
@@ -15,15 +17,17 @@ const COLUMNS: &[(&str, &str)] = &[
     ("db users", "database_user"),
 ];
 
-/// Renders the summary table.
+/// Renders the summary: the estate per org, a blank line, then the run's rows.
 pub fn render(s: &Snapshot) -> String {
+    let mut out = organizations(s);
+    out.push('\n');
+    estate_rows(&mut out, s);
+    out
+}
+
+/// One line per org with what was read there.
+pub fn organizations(s: &Snapshot) -> String {
     let mut out = String::new();
-    let as_of = s
-        .meta
-        .collected_at
-        .map(|t| t.to_string())
-        .unwrap_or_default();
-    let _ = writeln!(out, "Atlas estate as of {as_of}");
     let _ = write!(out, "{:<28} {:>8}", "organization", "projects");
     for (heading, _) in COLUMNS {
         let _ = write!(out, " {heading:>8}");
@@ -75,33 +79,72 @@ pub fn render(s: &Snapshot) -> String {
         }
         let _ = writeln!(out, " {:>8} {:>8}", get("events"), get("grants"));
     }
+    out
+}
+
+/// The rows about the collection: as of, scope, how much was read, requests and time, peak
+/// memory, and coverage with every scope that could not be read.
+pub fn estate_rows(out: &mut String, s: &Snapshot) {
+    let as_of = s
+        .meta
+        .collected_at
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    table::text(out, "as of", &as_of);
+    let scope = &s.meta.scope;
+    let asked: Vec<String> = scope
+        .orgs
+        .iter()
+        .map(|o| format!("org {o}"))
+        .chain(scope.projects.iter().map(|p| format!("project {p}")))
+        .collect();
+    if asked.is_empty() {
+        table::text(out, "scope", "every organization the credential can read");
+    } else {
+        table::text(out, "scope", &asked.join(", "));
+    }
+    table::text(
+        out,
+        "read",
+        &format!(
+            "{} principals, {} grants, {} events, {} access-log entries",
+            grouped(s.principals.len() as u64),
+            grouped(s.grants.len() as u64),
+            grouped(s.events.len() as u64),
+            grouped(s.access_logs.len() as u64),
+        ),
+    );
     let requests: u64 = s.meta.endpoints.values().map(|t| t.requests).sum();
     let retries: u64 = s.meta.endpoints.values().map(|t| t.retries).sum();
-    let _ = writeln!(
+    table::text(
         out,
-        "{} principals, {} grants, {} events, {} access-log entries; {requests} requests ({retries} retried) in {:.2}s",
-        s.principals.len(),
-        s.grants.len(),
-        s.events.len(),
-        s.access_logs.len(),
-        s.meta.duration_ms as f64 / 1000.0
+        "requests",
+        &format!(
+            "{} ({} retried) in {:.2}s",
+            grouped(requests),
+            grouped(retries),
+            s.meta.duration_ms as f64 / 1000.0
+        ),
     );
     if let Some(mib) = peak_memory_mib() {
-        let _ = writeln!(out, "peak memory: {mib} MiB");
+        table::text(out, "peak memory", &format!("{mib} MiB"));
     }
     if s.coverage.is_empty() {
-        let _ = writeln!(out, "coverage: complete, every requested scope was read");
+        table::text(out, "coverage", "complete: every requested scope was read");
     } else {
-        let _ = writeln!(
+        table::text(
             out,
-            "coverage: INCOMPLETE, {} scopes could not be read:",
-            s.coverage.len()
+            "coverage",
+            &format!("INCOMPLETE: {} scopes could not be read:", s.coverage.len()),
         );
         for g in &s.coverage {
-            let _ = writeln!(out, "  {} ({}): {}", g.scope, g.endpoint, g.reason);
+            table::text(
+                out,
+                "",
+                &format!("{} ({}): {}", g.scope, g.endpoint, g.reason),
+            );
         }
     }
-    out
 }
 
 /// This process's peak resident memory, where the system tells it (Linux).

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 
 pub use assemble::assemble;
 use progress::Progress;
+pub use progress::{LogLine, LogWriter};
 use raw::{RawAccessLog, RawApiKey, RawEstate, RawOrg, RawProject, RawServiceAccount, Window};
 
 use crate::atlas::endpoint::{self as ep, Endpoint};
@@ -82,8 +83,14 @@ pub async fn collect(client: &Client, opts: &CollectOptions) -> Result<Snapshot,
         progress: Progress::new(opts.progress),
     };
     let (orgs, only_projects) = walk.roots().await?;
-    walk.progress.set_orgs(orgs.len());
-    let raw_orgs = join_all(orgs.into_iter().map(|o| walk.org(o, &only_projects))).await;
+    walk.progress.set_orgs(&orgs);
+    let raw_orgs = walk
+        .progress
+        .watch(
+            || client.tallies(),
+            join_all(orgs.into_iter().map(|o| walk.org(o, &only_projects))),
+        )
+        .await;
     walk.progress.finish();
     let window = Window {
         now: Some(opts.now),
@@ -286,7 +293,7 @@ impl Walk<'_> {
                 .filter(|p| only.is_empty() || only.contains(&p.id))
                 .collect();
             chosen.sort_by(|a, b| a.id.cmp(&b.id));
-            self.progress.add_projects(chosen.len());
+            self.progress.add_projects(&org.id, chosen.len());
             join_all(chosen.into_iter().map(|p| self.project(p))).await
         };
         let (settings, users, teams, api_keys, service_accounts, events, projects) = futures::join!(
@@ -302,7 +309,7 @@ impl Walk<'_> {
             self.all::<types::Event>(&scope, &ep::ORG_EVENTS, format!("{base}/events"), &events_q),
             projects_fut,
         );
-        self.progress.org_done();
+        self.progress.org_done(&org.id);
         RawOrg {
             org,
             settings,
@@ -442,7 +449,7 @@ impl Walk<'_> {
                 &events_q
             ),
         );
-        self.progress.project_done();
+        self.progress.project_done(&project.org_id);
         RawProject {
             project,
             settings,

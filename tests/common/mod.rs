@@ -276,7 +276,25 @@ pub fn atlas_audit_command() -> std::process::Command {
     ] {
         cmd.env_remove(var);
     }
+    // No test reads the Atlas CLI profiles of whoever runs it: the config file is one that
+    // does not exist, unless a test points ATLAS_AUDIT_ATLASCLI_CONFIG at its own.
+    cmd.env_remove("MONGODB_ATLAS_PROFILE");
+    cmd.env(
+        "ATLAS_AUDIT_ATLASCLI_CONFIG",
+        std::env::temp_dir()
+            .join("atlas-audit-tests-no-such-folder")
+            .join("config.toml"),
+    );
     cmd
+}
+
+/// The text of the first row labelled `label` in the table a command prints at the end (the
+/// label column is 16 wide), e.g. `row(stdout, "coverage") == Some("complete")`.
+pub fn row<'a>(stdout: &'a str, label: &str) -> Option<&'a str> {
+    stdout.lines().find_map(|line| {
+        let (head, rest) = line.split_at_checked(16)?;
+        (head.trim_end() == label).then_some(rest)
+    })
 }
 
 /// Saves `snapshot` in a new folder and runs `report --snapshot snapshot.json --out out` there
