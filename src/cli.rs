@@ -45,7 +45,7 @@ pub enum Command {
 }
 
 /// Credentials and endpoint, with the environment variables Atlas users already set.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Args, Clone, Default)]
 pub struct ConnectionArgs {
     /// API key public key [env: MONGODB_ATLAS_PUBLIC_API_KEY, MONGODB_ATLAS_PUBLIC_KEY]
     #[arg(long, value_name = "KEY")]
@@ -81,6 +81,24 @@ pub struct ConnectionArgs {
         hide = true
     )]
     pub atlascli_config: Option<PathBuf>,
+}
+
+/// Debug output names which secrets were given, never their values.
+impl std::fmt::Debug for ConnectionArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let given = |s: &Option<String>| s.as_ref().map(|_| "[redacted]");
+        f.debug_struct("ConnectionArgs")
+            .field("public_key", &self.public_key)
+            .field("private_key", &given(&self.private_key))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &given(&self.client_secret))
+            .field("base_url", &self.base_url)
+            .field("concurrency", &self.concurrency)
+            .field("timeout", &self.timeout)
+            .field("profile", &self.profile)
+            .field("atlascli_config", &self.atlascli_config)
+            .finish()
+    }
 }
 
 /// What to read from Atlas, and how: shared by `collect` and a live `report`.
@@ -338,4 +356,34 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn debug_output_of_the_command_line_redacts_secrets() {
+        let cli = Cli::parse_from([
+            "atlas-audit",
+            "collect",
+            "--public-key",
+            "pubkey01",
+            "--private-key",
+            "very-secret-private-value",
+            "--client-id",
+            "mdb_sa_id_1",
+            "--client-secret",
+            "another-secret-value",
+        ]);
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("very-secret-private-value"), "{shown}");
+        assert!(!shown.contains("another-secret-value"), "{shown}");
+        assert!(
+            shown.contains("pubkey01") && shown.contains("[redacted]"),
+            "{shown}"
+        );
+    }
 }
