@@ -163,6 +163,11 @@ fn scope_key(scope: &Scope) -> String {
     )
 }
 
+/// The ways, comma-separated.
+fn listed(ways: &Ways) -> String {
+    ways.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
 fn way(g: &Grant) -> String {
     let clusters = match &g.scope {
         Scope::Database { clusters, .. } if !clusters.is_empty() => {
@@ -274,18 +279,12 @@ pub fn compare(
         }
         for key in gone {
             let (ways, scope) = &before[*key];
-            let detail = format!(
-                "was {}",
-                ways.iter().cloned().collect::<Vec<_>>().join(", ")
-            );
+            let detail = format!("was {}", listed(ways));
             changes.push(grant_change(ChangeKind::GrantRemoved, key, scope, detail));
         }
         for key in come {
             let (ways, scope) = &after[*key];
-            let detail = format!(
-                "via {}",
-                ways.iter().cloned().collect::<Vec<_>>().join(", ")
-            );
+            let detail = format!("via {}", listed(ways));
             changes.push(grant_change(ChangeKind::GrantAdded, key, scope, detail));
         }
     }
@@ -293,8 +292,7 @@ pub fn compare(
         if let Some((old_ways, _)) = before.get(key)
             && old_ways != ways
         {
-            let list = |w: &Ways| w.iter().cloned().collect::<Vec<_>>().join(", ");
-            let detail = format!("via {} → {}", list(old_ways), list(ways));
+            let detail = format!("via {} → {}", listed(old_ways), listed(ways));
             changes.push(grant_change(ChangeKind::GrantChanged, key, scope, detail));
         }
     }
@@ -339,7 +337,7 @@ pub fn compare(
     }
 
     // Exemptions that end before the next review.
-    let today = new_snapshot_day(new_findings.as_of);
+    let today = utc_day(new_findings.as_of);
     let horizon = today
         .checked_add(NEXT_REVIEW_DAYS.days())
         .unwrap_or(jiff::civil::Date::MAX);
@@ -374,7 +372,7 @@ pub fn compare(
     }
 }
 
-fn new_snapshot_day(as_of: Timestamp) -> jiff::civil::Date {
+fn utc_day(as_of: Timestamp) -> jiff::civil::Date {
     as_of.to_zoned(jiff::tz::TimeZone::UTC).date()
 }
 

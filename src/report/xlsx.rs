@@ -386,17 +386,19 @@ impl Sheet {
         }
     }
 
+    /// An Excel serial in a date style, measured as `width` characters.
+    fn dated(&mut self, serial: f64, style: Style, width: usize) -> Written {
+        self.measure(width);
+        self.rows.number(self.row, self.col, serial, style as u16)?;
+        self.col += 1;
+        Ok(())
+    }
+
     /// A date-time cell, or `otherwise` as text when there is no moment (or Excel cannot
     /// hold it).
     fn time_or(&mut self, at: Option<Timestamp>, otherwise: &str) -> Written {
         match (at, at.and_then(time_serial)) {
-            (_, Some(serial)) => {
-                self.measure(16);
-                self.rows
-                    .number(self.row, self.col, serial, Style::Time as u16)?;
-                self.col += 1;
-                Ok(())
-            }
+            (_, Some(serial)) => self.dated(serial, Style::Time, 16),
             (Some(t), None) => self.text(&t.to_string()),
             (None, None) => self.text(otherwise),
         }
@@ -405,13 +407,7 @@ impl Sheet {
     /// A date cell, or nothing.
     fn day(&mut self, day: Option<Date>) -> Written {
         match (day, day.and_then(date_serial)) {
-            (_, Some(serial)) => {
-                self.measure(10);
-                self.rows
-                    .number(self.row, self.col, serial, Style::Day as u16)?;
-                self.col += 1;
-                Ok(())
-            }
+            (_, Some(serial)) => self.dated(serial, Style::Day, 10),
             (Some(d), None) => self.text(&d.to_string()),
             (None, None) => {
                 self.col += 1;
