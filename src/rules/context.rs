@@ -4,6 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::finding::{Finding, FindingScope, NotEvaluated, Recommendation, Severity, Subject};
+use super::history::History;
 use super::policy::Policy;
 use super::{Evidence, Fact, RuleId, Status};
 use crate::model::{
@@ -19,6 +20,8 @@ pub struct Context<'a> {
     pub policy: &'a Policy,
     /// The snapshot's `collected_at`: every age is measured from here. Rules never read a clock.
     pub as_of: Timestamp,
+    /// What earlier runs saw (the evidence store); empty without one.
+    pub history: &'a History,
     principals: Map<&'a str, &'a Principal>,
     grants: Map<&'a str, Vec<&'a Grant>>,
     org_grants: Map<&'a str, Vec<&'a Grant>>,
@@ -130,7 +133,12 @@ fn index_rest(snapshot: &Snapshot) -> Rest<'_> {
 
 impl<'a> Context<'a> {
     /// Indexes a snapshot for the rules. The three groups of indexes are built in parallel.
-    pub fn new(snapshot: &'a Snapshot, policy: &'a Policy, as_of: Timestamp) -> Self {
+    pub fn new(
+        snapshot: &'a Snapshot,
+        policy: &'a Policy,
+        as_of: Timestamp,
+        history: &'a History,
+    ) -> Self {
         let projects: Map<&str, &Project> = snapshot
             .projects
             .iter()
@@ -150,6 +158,7 @@ impl<'a> Context<'a> {
             snapshot,
             policy,
             as_of,
+            history,
             principals,
             grants,
             org_grants,

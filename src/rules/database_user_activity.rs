@@ -1,6 +1,7 @@
 //! Database users against people and use: users named after someone who is no longer an
 //! active member of the org (DBUSER_ORPHANED), and users with no successful authentication over
-//! an access-log window long enough to show it (DBUSER_INACTIVE).
+//! a continuous observation long enough to show it (DBUSER_INACTIVE): one access log, or the
+//! evidence store's reads of it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -9,12 +10,10 @@ use serde_json::json;
 
 use super::super::context::{Context, Draft, Out};
 use super::super::finding::{Fact, FindingScope, Recommendation};
+use super::super::history::{ACCESS_HISTORY_DAYS, Continuity, LogRead, continuity};
 use super::super::text::{days, ymd};
 use super::{DbUser, db_users, project_scope};
 use crate::model::{AccessLogEntry, PrincipalDetail, PrincipalKind};
-
-/// Atlas keeps about this many days of database access history.
-const ATLAS_ACCESS_HISTORY_DAYS: u32 = 7;
 
 /// Event types about org membership: their target names a person.
 fn is_membership_event(event_type: &str) -> bool {
@@ -222,14 +221,14 @@ pub(in crate::rules) fn orphaned(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
     }
 }
 
-/// The start of a cluster's access log when it shows at least `limit` days; otherwise why not,
-/// and whether only its length fell short (which repeated collections would fix).
+/// A cluster's continuous observation when it spans at least `limit` days; otherwise why not,
+/// and whether only its length fell short (which more collections would fix).
 fn observe(
     ctx: &Context<'_>,
     project: &str,
     cluster: &str,
     limit: u32,
-) -> Result<Timestamp, (String, bool)> {
+) -> Result<Continuity, (String, bool)> {
     let scope = format!("project:{project}/cluster:{cluster}");
     if let Some(gap) = ctx.gap(&scope, &["getGroupDbAccessHistoryCluster"]) {
         return Err((
@@ -243,22 +242,98 @@ fn observe(
     let Some(w) = ctx.access_log_window(project, cluster) else {
         return Err((format!("no access log of {cluster} was read"), false));
     };
-    let span = w.end.duration_since(w.start);
-    if span < SignedDuration::from_hours(i64::from(limit) * 24) {
-        return Err((
-            format!(
-                "access logs of {cluster} cover {} (since {}), fewer than inactive_days {limit}",
-                days(span.as_secs() / 86_400),
-                ymd(w.start)
-            ),
-            true,
+    let run = continuity(LogRead::from(w), ctx.history.reads(project, cluster));
+    let span = w.end.duration_since(run.since);
+    if span >= SignedDuration::from_hours(i64::from(limit) * 24) {
+        return Ok(run);
+    }
+    let length = days(span.as_secs() / 86_400);
+    let mut why = if run.reads == 1 {
+        format!(
+            "access logs of {cluster} cover {length} (since {}), fewer than inactive_days {limit}",
+            ymd(run.since)
+        )
+    } else {
+        format!(
+            "access logs of {cluster} were observed continuously for {length} (since {}, over {} reads), fewer than inactive_days {limit}",
+            ymd(run.since),
+            run.reads
+        )
+    };
+    if let Some(b) = run.broken {
+        why.push_str(&format!(
+            " because the reads of {} and {} were {} apart, more than the {ACCESS_HISTORY_DAYS} days of history Atlas keeps, which breaks continuity",
+            ymd(b.before),
+            ymd(b.after),
+            days(b.days())
         ));
     }
-    Ok(w.start)
+    Err((why, true))
+}
+
+/// A successful authentication: from this snapshot's access logs, or from an earlier run's.
+struct Success {
+    at: Timestamp,
+    cluster: String,
+    /// The store's run that saw it, when this snapshot no longer holds it.
+    run_id: Option<i64>,
+}
+
+/// What the access logs (this snapshot's and the store's) say of one user on the clusters it
+/// reaches.
+struct Seen {
+    last_ok: Option<Success>,
+    failed: usize,
+    last_failed: Option<Timestamp>,
+}
+
+impl Seen {
+    fn of(ctx: &Context<'_>, u: &DbUser<'_>, reachable: &[&str]) -> Seen {
+        let accepts = |source: Option<&str>| source.is_none_or(|s| s == u.user.database_name);
+        let mut seen = Seen {
+            last_ok: None,
+            failed: 0,
+            last_failed: None,
+        };
+        for e in ctx.access_logs(u.project_id).iter().filter(|e| {
+            e.username == u.user.username
+                && reachable.contains(&e.cluster.as_str())
+                && accepts(e.auth_source.as_deref())
+        }) {
+            if e.success {
+                seen.consider(e.at, &e.cluster, None);
+            } else {
+                seen.failed += 1;
+                seen.last_failed = seen.last_failed.max(Some(e.at));
+            }
+        }
+        for c in reachable {
+            if let Some(l) = ctx
+                .history
+                .last_login(u.project_id, c, &u.user.username, accepts)
+                .filter(|l| l.at <= ctx.as_of)
+            {
+                seen.consider(l.at, c, Some(l.run_id));
+            }
+        }
+        seen
+    }
+
+    fn consider(&mut self, at: Timestamp, cluster: &str, run_id: Option<i64>) {
+        if self.last_ok.as_ref().is_none_or(|s| s.at < at) {
+            self.last_ok = Some(Success {
+                at,
+                cluster: cluster.to_string(),
+                run_id,
+            });
+        }
+    }
 }
 
 /// DBUSER_INACTIVE: no successful authentication within `inactive_days` on any cluster the user
-/// can reach, judged only where every such cluster's access log covers at least that long.
+/// can reach, judged only where every such cluster has been observed continuously (one access
+/// log, or reads recorded in the evidence store at most a week apart) for at least that long.
+/// A user with a recent enough success passes whatever the length of observation.
 pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
     let limit = ctx.policy.thresholds.inactive_days;
     let users = db_users(ctx, out);
@@ -273,6 +348,7 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             .and_then(|p| p.clusters.as_ref())
             .map(|cs| cs.iter().map(|c| c.name.as_str()).collect());
         let mut unobserved: BTreeMap<&str, String> = BTreeMap::new();
+        let mut observed: BTreeMap<&str, Continuity> = BTreeMap::new();
         let mut skipped = 0usize;
         let mut any_too_short = false;
         let mut unknown_clusters = 0usize;
@@ -296,10 +372,28 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 );
                 continue;
             }
+            let seen = Seen::of(ctx, u, &reachable);
+            if seen
+                .last_ok
+                .as_ref()
+                .is_some_and(|s| !ctx.older_than(s.at, limit))
+            {
+                continue;
+            }
             let mut windows = Vec::new();
             for c in &reachable {
+                if let Some(run) = observed.get(c) {
+                    windows.push((*c, *run));
+                    continue;
+                }
+                if unobserved.contains_key(c) {
+                    continue;
+                }
                 match observe(ctx, project_id, c, limit) {
-                    Ok(start) => windows.push((*c, start)),
+                    Ok(run) => {
+                        observed.insert(c, run);
+                        windows.push((*c, run));
+                    }
                     Err((reason, too_short)) => {
                         any_too_short |= too_short;
                         unobserved.insert(c, reason);
@@ -310,10 +404,10 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 skipped += 1;
                 continue;
             }
-            judge(ctx, out, u, &windows, limit);
+            judge(ctx, out, u, &windows, &seen, limit);
         }
         let scope = project_scope(ctx, project_id);
-        if !unobserved.is_empty() {
+        if skipped > 0 {
             out.not_evaluated(
                 scope.clone(),
                 None,
@@ -324,7 +418,7 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                     unobserved.into_values().collect::<Vec<_>>().join("; "),
                     if any_too_short {
                         format!(
-                            "; Atlas keeps about {ATLAS_ACCESS_HISTORY_DAYS} days of database access history, so this needs repeated collections"
+                            "; Atlas keeps about {ACCESS_HISTORY_DAYS} days of database access history, so this needs collections at most {ACCESS_HISTORY_DAYS} days apart recorded in one evidence store (--store)"
                         )
                     } else {
                         String::new()
@@ -361,83 +455,105 @@ fn count_of(n: usize, what: &str) -> String {
     }
 }
 
-/// Judges one user whose every reachable cluster was observed for at least `limit` days.
+/// Judges one user whose every reachable cluster was observed continuously for at least
+/// `limit` days, and whose last success (if any) is older than that.
 fn judge(
     ctx: &Context<'_>,
     out: &mut Out<'_, '_>,
     u: &DbUser<'_>,
-    windows: &[(&str, Timestamp)],
+    windows: &[(&str, Continuity)],
+    seen: &Seen,
     limit: u32,
 ) {
-    let mine: Vec<&AccessLogEntry> = ctx
-        .access_logs(u.project_id)
-        .iter()
-        .copied()
-        .filter(|e| {
-            e.username == u.user.username
-                && windows.iter().any(|(c, _)| *c == e.cluster)
-                && e.auth_source
-                    .as_deref()
-                    .is_none_or(|s| s == u.user.database_name)
-        })
-        .collect();
-    let last_ok = mine.iter().filter(|e| e.success).max_by_key(|e| e.at);
-    if let Some(e) = last_ok
-        && !ctx.older_than(e.at, limit)
-    {
-        return;
-    }
-    let failed: Vec<&&AccessLogEntry> = mine.iter().filter(|e| !e.success).collect();
-    let last_failed = failed.iter().max_by_key(|e| e.at);
     let project = ctx.project_name(u.project_id);
+    // Observation as a whole is as long as its shortest cluster's.
+    let since = windows
+        .iter()
+        .map(|(_, run)| run.since)
+        .max()
+        .unwrap_or(ctx.as_of);
     let observed: Vec<String> = windows
         .iter()
-        .map(|(c, start)| {
-            format!(
-                "{c} since {} ({})",
-                ymd(*start),
-                days(ctx.days_since(*start))
-            )
+        .map(|(c, run)| {
+            let reads = if run.reads > 1 {
+                format!(" over {} reads", run.reads)
+            } else {
+                String::new()
+            };
+            format!("{c} since {}{reads}", ymd(run.since))
         })
         .collect();
-    let mut summary = match last_ok {
-        Some(e) => format!(
-            "Last successful authentication {} on {} ({} before the as-of date; the limit is {limit}).",
-            ymd(e.at),
-            e.cluster,
-            days(ctx.days_since(e.at))
-        ),
-        None => format!(
-            "No successful authentication in the observed access logs: {}.",
-            observed.join(", ")
-        ),
+    let observation = format!(
+        "{} of continuous observation since {} ({})",
+        days(ctx.days_since(since)),
+        ymd(since),
+        observed.join(", ")
+    );
+    let mut summary = match &seen.last_ok {
+        None => format!("No successful authentication in {observation}."),
+        Some(s) => {
+            let from = s
+                .run_id
+                .map(|r| format!(", recorded by run {r} of the evidence store"))
+                .unwrap_or_default();
+            let when = format!(
+                "{} on {} ({} before the as-of date; the limit is {limit}){from}",
+                ymd(s.at),
+                s.cluster,
+                days(ctx.days_since(s.at))
+            );
+            if s.at >= since {
+                format!(
+                    "Last successful authentication {when}, and none after it in {observation}."
+                )
+            } else {
+                format!(
+                    "No successful authentication in {observation}; the last one seen was {when}."
+                )
+            }
+        }
     };
-    if let Some(f) = last_failed {
+    if let Some(f) = seen.last_failed {
         summary.push_str(&format!(
             " {} failed attempt{}, the latest {}.",
-            failed.len(),
-            if failed.len() == 1 { "" } else { "s" },
-            ymd(f.at)
+            seen.failed,
+            if seen.failed == 1 { "" } else { "s" },
+            ymd(f)
         ));
     }
     let mut facts: Vec<Fact> = windows
         .iter()
-        .map(|(c, start)| {
+        .map(|(c, run)| {
             Fact::new(
                 "observed_window",
-                json!({ "cluster": c, "start": start, "days": ctx.days_since(*start) }),
+                json!({
+                    "cluster": c,
+                    "start": run.since,
+                    "days": ctx.days_since(run.since),
+                    "reads": run.reads,
+                    "broken": run.broken.map(|b| json!({
+                        "last_read_before": b.before,
+                        "first_read_after": b.after,
+                        "days_apart": b.days(),
+                    })),
+                }),
             )
         })
         .collect();
     facts.push(Fact::new(
         "last_successful_authentication",
-        last_ok.map(
-            |e| json!({ "at": e.at, "cluster": e.cluster, "days_since": ctx.days_since(e.at) }),
-        ),
+        seen.last_ok.as_ref().map(|s| {
+            json!({
+                "at": s.at,
+                "cluster": s.cluster,
+                "days_since": ctx.days_since(s.at),
+                "recorded_by_run": s.run_id,
+            })
+        }),
     ));
     facts.push(Fact::new(
         "failed_attempts",
-        json!({ "count": failed.len(), "latest": last_failed.map(|e| e.at) }),
+        json!({ "count": seen.failed, "latest": seen.last_failed }),
     ));
     facts.push(Fact::new("limit_days", limit));
     out.flag(Draft {

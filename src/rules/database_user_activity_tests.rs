@@ -4,7 +4,8 @@ use serde_json::Value;
 
 use super::super::tests::{dbkey, estate};
 use crate::model::PrincipalDetail;
-use crate::rules::testkit::{Estate, cluster, fact, only};
+use crate::rules::history::{History, LogRead, PastLogin};
+use crate::rules::testkit::{Estate, cluster, days_ago, fact, only};
 use crate::rules::{Action, RuleId, Severity};
 
 // DBUSER_ORPHANED
@@ -169,7 +170,7 @@ fn inactive_is_not_evaluated_once_per_project_when_the_window_is_short() {
         n.reason
     );
     assert!(n.reason.starts_with("2 database users"));
-    assert!(n.reason.contains("repeated collections"));
+    assert!(n.reason.contains("collections at most 7 days apart"));
 }
 
 #[test]
@@ -217,7 +218,7 @@ fn inactive_is_not_evaluated_for_unread_logs_or_clusters() {
             .clone()
     };
     assert!(reason("p1").contains("access logs of c1 were not read whole"));
-    assert!(!reason("p1").contains("repeated collections"));
+    assert!(!reason("p1").contains("collections at most"));
     assert!(reason("p2").contains("listGroupClusters"));
 
     // A cluster with no window at all is not observed either.
@@ -226,6 +227,108 @@ fn inactive_is_not_evaluated_for_unread_logs_or_clusters() {
     let out = e.run(RuleId::DbuserInactive);
     assert!(out.findings.is_empty());
     assert!(reason_of(&out, "p1").contains("no access log of c1 was read"));
+}
+
+/// Weekly reads of `p1`/`c1` recorded in the store, each reaching back a week, from `first`
+/// days ago to `last` days ago.
+fn weekly_reads(e: &mut Estate, first: i64, last: i64) {
+    let mut day = first;
+    while day >= last {
+        e.history.add_read(
+            "p1",
+            "c1",
+            LogRead {
+                start: days_ago(day + 7),
+                end: days_ago(day),
+                run_id: Some(first - day),
+            },
+        );
+        day -= 7;
+    }
+}
+
+#[test]
+fn inactive_judges_over_the_stores_continuous_observation() {
+    let mut e = estate();
+    e.observed("p1", "c1", 7);
+    e.db_user("p1", "gone", &[("read", "shop")], &["c1"]);
+    e.db_user("p1", "quiet", &[("read", "shop")], &["c1"]);
+    e.db_user("p1", "recent", &[("read", "shop")], &["c1"]);
+    // Reads every week for 98 days.
+    weekly_reads(&mut e, 98, 7);
+    // `quiet` last logged in 120 days ago, `recent` 30 days ago: both only in the store.
+    let login = |days, run_id| PastLogin {
+        at: days_ago(days),
+        run_id,
+    };
+    e.history
+        .add_login("p1", "c1", "quiet", Some("admin"), login(120, 1));
+    e.history
+        .add_login("p1", "c1", "recent", Some("admin"), login(30, 9));
+    let out = e.run(RuleId::DbuserInactive);
+    assert!(out.not_evaluated.is_empty(), "{:?}", out.not_evaluated);
+    let keys: Vec<_> = out
+        .findings
+        .iter()
+        .map(|f| f.principal.key.clone())
+        .collect();
+    assert_eq!(keys, vec![dbkey("p1", "gone"), dbkey("p1", "quiet")]);
+    let gone = &out.findings[0];
+    assert_eq!(
+        gone.evidence.summary,
+        "No successful authentication in 105 days of continuous observation since 2026-08-07 (c1 since 2026-08-07 over 15 reads)."
+    );
+    assert_eq!(fact(gone, "observed_window")["reads"], 15);
+    assert_eq!(fact(gone, "observed_window")["broken"], Value::Null);
+    let quiet = &out.findings[1];
+    assert!(
+        quiet
+            .evidence
+            .summary
+            .contains("the last one seen was 2026-07-23 on c1 (120 days before the as-of date; the limit is 90), recorded by run 1 of the evidence store"),
+        "{}",
+        quiet.evidence.summary
+    );
+    assert_eq!(
+        fact(quiet, "last_successful_authentication")["recorded_by_run"],
+        1
+    );
+
+    // Without the store the same snapshot cannot be judged.
+    e.history = History::default();
+    let out = e.run(RuleId::DbuserInactive);
+    assert!(out.findings.is_empty());
+    assert!(reason_of(&out, "p1").starts_with("3 database users of"));
+}
+
+#[test]
+fn inactive_restarts_observation_after_a_gap_and_says_why() {
+    let mut e = estate();
+    e.observed("p1", "c1", 7);
+    e.db_user("p1", "gone", &[("read", "shop")], &["c1"]);
+    // Weekly from 140 to 63 days ago, then two weeks without a read, then weekly again.
+    weekly_reads(&mut e, 140, 63);
+    weekly_reads(&mut e, 49, 7);
+    let out = e.run(RuleId::DbuserInactive);
+    assert!(out.findings.is_empty());
+    let reason = reason_of(&out, "p1");
+    assert!(
+        reason.contains(
+            "access logs of c1 were observed continuously for 56 days (since 2026-09-25, over 8 reads), fewer than inactive_days 90 because the reads of 2026-09-18 and 2026-10-02 were 14 days apart, more than the 7 days of history Atlas keeps"
+        ),
+        "{reason}"
+    );
+}
+
+#[test]
+fn inactive_passes_a_recent_success_however_short_the_observation() {
+    let mut e = estate();
+    e.observed("p1", "c1", 7);
+    e.db_user("p1", "busy", &[("read", "shop")], &["c1"]);
+    e.login("p1", "c1", "busy", 30, true);
+    let out = e.run(RuleId::DbuserInactive);
+    assert!(out.findings.is_empty());
+    assert!(out.not_evaluated.is_empty(), "{:?}", out.not_evaluated);
 }
 
 fn reason_of(out: &crate::rules::RuleOutput, project: &str) -> String {

@@ -10,6 +10,7 @@ mod context;
 mod database_user;
 mod exemptions;
 mod finding;
+pub mod history;
 mod org;
 pub mod policy;
 mod project;
@@ -26,6 +27,7 @@ use rayon::prelude::*;
 pub use catalogue::{Family, RuleId};
 pub use context::{Context, Draft, Out, RuleOutput};
 pub use finding::*;
+pub use history::History;
 pub use policy::Policy;
 
 use crate::model::Snapshot;
@@ -97,8 +99,21 @@ fn assign_ids(findings: &mut [Finding]) {
 /// # Errors
 /// When the snapshot carries no as-of time.
 pub fn evaluate(snapshot: &Snapshot, policy: &Policy) -> Result<Findings, RulesError> {
+    evaluate_with(snapshot, policy, &History::default())
+}
+
+/// [`evaluate`], with what earlier runs saw: `DBUSER_INACTIVE` then judges over the continuous
+/// observation the evidence store records, not only the snapshot's own access logs.
+///
+/// # Errors
+/// When the snapshot carries no as-of time.
+pub fn evaluate_with(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    history: &History,
+) -> Result<Findings, RulesError> {
     let as_of = snapshot.meta.collected_at.ok_or(RulesError::NoAsOf)?;
-    let ctx = Context::new(snapshot, policy, as_of);
+    let ctx = Context::new(snapshot, policy, as_of, history);
     let outputs: Vec<RuleOutput> = RuleId::ALL
         .par_iter()
         .filter(|r| policy.is_enabled(**r))

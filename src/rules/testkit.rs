@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 
 use super::context::{Context, Out, RuleOutput};
+use super::history::History;
 use super::policy::Policy;
 use super::{Finding, RuleId, run_rule};
 use crate::model::*;
@@ -32,6 +33,8 @@ pub struct Estate {
     pub snapshot: Snapshot,
     /// The policy the rules run with (defaults unless a test changes it).
     pub policy: Policy,
+    /// What earlier runs saw (empty unless a test adds to it).
+    pub history: History,
 }
 
 impl Default for Estate {
@@ -66,6 +69,7 @@ impl Estate {
                 coverage: Vec::new(),
             },
             policy: Policy::default(),
+            history: History::default(),
         };
         e.org("o1");
         e
@@ -408,7 +412,7 @@ impl Estate {
 
     /// Runs one rule over the estate with its policy.
     pub fn run(&self, rule: RuleId) -> RuleOutput {
-        let ctx = Context::new(&self.snapshot, &self.policy, as_of());
+        let ctx = Context::new(&self.snapshot, &self.policy, as_of(), &self.history);
         let mut out = Out::new(&ctx, rule);
         run_rule(rule, &ctx, &mut out);
         out.finish()
