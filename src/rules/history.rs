@@ -50,12 +50,18 @@ pub struct PastLogin {
 /// (project, cluster).
 type ClusterKey = (String, String);
 
+/// (project, cluster, username).
+type UserKey = (String, String, String);
+
+/// The newest login per authentication database (none when the log did not say).
+type Logins = Vec<(Option<String>, PastLogin)>;
+
 /// The rules' memory of earlier runs.
 #[derive(Debug, Default, Clone)]
 pub struct History {
     reads: HashMap<ClusterKey, Vec<LogRead>>,
     /// By (project, cluster, username): the newest login per authentication database.
-    logins: HashMap<(String, String, String), Vec<(Option<String>, PastLogin)>>,
+    logins: HashMap<UserKey, Logins>,
 }
 
 impl History {
