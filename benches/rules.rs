@@ -73,7 +73,8 @@ fn child(path: &str, runs: usize) {
         rayon::current_num_threads()
     );
     let t = Instant::now();
-    let ctx = rules::Context::new(&snapshot, &policy, now());
+    let history = rules::History::default();
+    let ctx = rules::Context::new(&snapshot, &policy, now(), &history);
     println!("indexes (Context::new): {:.3}s", t.elapsed().as_secs_f64());
     drop(ctx);
     // Each rule alone, once: where the time goes.
