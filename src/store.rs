@@ -7,12 +7,16 @@
 //! - `findings`: each report run's findings (id, rule, severity, status, principal, scope, title).
 //! - `last_seen`: per principal, the newest sign of activity ever collected and where it came
 //!   from (console login, access-list use, an authored event, a successful database login).
-//! - `log_days`: per cluster, the UTC days whose access logs were read, so the length of
-//!   continuous observation is known.
+//! - `log_days`: per cluster, the UTC days whose access logs were read.
+//! - `log_reads`: every whole read of a cluster's access log (from its oldest entry to the
+//!   moment of the read): reads at most a week apart make continuous observation.
+//! - `db_logins`: per read, each database user's newest successful login on the cluster, so a
+//!   login Atlas has since forgotten still counts.
 //!
 //! Every run is written in one transaction: a run killed halfway leaves the store as it was.
 //! Tables are plain, documented in the README, and meant to be queried with `sqlite3`.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -24,9 +28,10 @@ use sha2::{Digest, Sha256};
 use crate::model::Snapshot;
 use crate::report::hex;
 use crate::rules::Findings;
+use crate::rules::history::{History, LogRead, PastLogin};
 
 /// The store's schema version, in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// A report with a store and no `--baseline` compares with the newest run at least this many
 /// days older: the last quarterly review, not last week's collection.
@@ -80,6 +85,24 @@ CREATE TABLE IF NOT EXISTS log_days (
     day        TEXT NOT NULL,
     run_id     INTEGER NOT NULL REFERENCES runs(id),
     PRIMARY KEY (project_id, cluster, day)
+);
+CREATE TABLE IF NOT EXISTS log_reads (
+    project_id TEXT NOT NULL,
+    cluster    TEXT NOT NULL,
+    read_at    TEXT NOT NULL,
+    start      TEXT NOT NULL,
+    entries    INTEGER NOT NULL,
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    PRIMARY KEY (project_id, cluster, read_at)
+);
+CREATE TABLE IF NOT EXISTS db_logins (
+    project_id  TEXT NOT NULL,
+    cluster     TEXT NOT NULL,
+    username    TEXT NOT NULL,
+    auth_source TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    PRIMARY KEY (project_id, cluster, username, auth_source, at)
 );
 ";
 
@@ -166,12 +189,41 @@ impl Store {
             });
         }
         conn.execute_batch(SCHEMA).map_err(sql)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(sql)?;
-        Ok(Store {
+        let store = Store {
             conn,
             path: path.into(),
-        })
+        };
+        let tx = store.conn.unchecked_transaction().map_err(store.sql())?;
+        if found == 1 {
+            store.backfill_v1(&tx)?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(store.sql())?;
+        tx.commit().map_err(store.sql())?;
+        Ok(store)
+    }
+
+    /// A store written by schema 1 has no `log_reads` or `db_logins`: they are filled from the
+    /// snapshots it kept, each under the first run that used it.
+    fn backfill_v1(&self, tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+        let firsts: Vec<i64> = {
+            let mut stmt = tx
+                .prepare("SELECT MIN(id) FROM runs GROUP BY snapshot_sha256 ORDER BY 1")
+                .map_err(self.sql())?;
+            stmt.query_map([], |r| r.get(0))
+                .map_err(self.sql())?
+                .collect::<Result<_, _>>()
+                .map_err(self.sql())?
+        };
+        for id in firsts {
+            match self.snapshot(id) {
+                Ok(snapshot) => ledger(tx, &snapshot, id).map_err(self.sql())?,
+                Err(e) => tracing::warn!(
+                    "{e}; its access-log reads are not in the ledger, so continuous observation may restart after it"
+                ),
+            }
+        }
+        Ok(())
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
@@ -268,43 +320,69 @@ impl Store {
                     .map_err(&sql)?;
             }
         }
-        {
-            // The newest sign of activity wins; an older one never replaces it.
-            let mut seen = tx
-                .prepare(
-                    "INSERT INTO last_seen (principal, kind, at, source, run_id) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (principal) DO UPDATE SET kind = excluded.kind, at = excluded.at,
-                        source = excluded.source, run_id = excluded.run_id
-                     WHERE excluded.at > last_seen.at",
-                )
-                .map_err(&sql)?;
-            for p in &snapshot.principals {
-                if let Some(newest) = p.activity.iter().max_by_key(|a| a.at) {
-                    seen.execute(params![
-                        p.key,
-                        p.kind.as_str(),
-                        stamp(newest.at),
-                        newest.source.as_str(),
-                        id
-                    ])
-                    .map_err(&sql)?;
-                }
-            }
-            let mut day = tx
-                .prepare(
-                    "INSERT OR IGNORE INTO log_days (project_id, cluster, day, run_id) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(&sql)?;
-            for w in &snapshot.access_log_windows {
-                for d in days(w.start, w.end) {
-                    day.execute(params![w.project_id, w.cluster, d.to_string(), id])
-                        .map_err(&sql)?;
-                }
-            }
-        }
+        ledger(&tx, snapshot, id).map_err(&sql)?;
         pause_for_tests();
         tx.commit().map_err(&sql)?;
         Ok(id)
+    }
+
+    /// What the ledger knew at `as_of`, for the rules: every whole read of an access log taken
+    /// by then, and each database user's newest successful login up to then.
+    ///
+    /// # Errors
+    /// SQLite refuses.
+    pub fn history(&self, as_of: Timestamp) -> Result<History, StoreError> {
+        let mut history = History::default();
+        let cutoff = stamp(as_of);
+        let mut reads = self
+            .conn
+            .prepare("SELECT project_id, cluster, start, read_at, run_id FROM log_reads WHERE read_at <= ?1")
+            .map_err(self.sql())?;
+        let mut rows = reads.query([&cutoff]).map_err(self.sql())?;
+        while let Some(r) = rows.next().map_err(self.sql())? {
+            let (project, cluster): (String, String) =
+                (r.get(0).map_err(self.sql())?, r.get(1).map_err(self.sql())?);
+            let (start, end): (String, String) =
+                (r.get(2).map_err(self.sql())?, r.get(3).map_err(self.sql())?);
+            let (Ok(start), Ok(end)) = (start.parse(), end.parse()) else {
+                continue;
+            };
+            let run_id: i64 = r.get(4).map_err(self.sql())?;
+            history.add_read(
+                &project,
+                &cluster,
+                LogRead {
+                    start,
+                    end,
+                    run_id: Some(run_id),
+                },
+            );
+        }
+        // SQLite takes the other columns from the row holding the MAX.
+        let mut logins = self
+            .conn
+            .prepare(
+                "SELECT project_id, cluster, username, auth_source, MAX(at), run_id FROM db_logins
+                 WHERE at <= ?1 GROUP BY project_id, cluster, username, auth_source",
+            )
+            .map_err(self.sql())?;
+        let mut rows = logins.query([&cutoff]).map_err(self.sql())?;
+        while let Some(r) = rows.next().map_err(self.sql())? {
+            let text = |i| r.get::<_, String>(i).map_err(self.sql());
+            let (project, cluster, username, source) = (text(0)?, text(1)?, text(2)?, text(3)?);
+            let Ok(at) = text(4)?.parse() else {
+                continue;
+            };
+            let run_id: i64 = r.get(5).map_err(self.sql())?;
+            history.add_login(
+                &project,
+                &cluster,
+                &username,
+                (!source.is_empty()).then_some(source.as_str()),
+                PastLogin { at, run_id },
+            );
+        }
+        Ok(history)
     }
 
     /// Every run, oldest first.
@@ -413,6 +491,79 @@ impl Store {
         let days: Vec<String> = rows.collect::<Result<_, _>>().map_err(self.sql())?;
         Ok(days.iter().filter_map(|d| d.parse().ok()).collect())
     }
+}
+
+/// Writes what a run saw into the ledger: last seen per principal, the days and reads of every
+/// cluster's access log (not those read only in part), and each read's newest successful login
+/// per database user.
+fn ledger(tx: &rusqlite::Transaction<'_>, snapshot: &Snapshot, id: i64) -> rusqlite::Result<()> {
+    // The newest sign of activity wins; an older one never replaces it.
+    let mut seen = tx.prepare(
+        "INSERT INTO last_seen (principal, kind, at, source, run_id) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (principal) DO UPDATE SET kind = excluded.kind, at = excluded.at,
+            source = excluded.source, run_id = excluded.run_id
+         WHERE excluded.at > last_seen.at",
+    )?;
+    for p in &snapshot.principals {
+        if let Some(newest) = p.activity.iter().max_by_key(|a| a.at) {
+            seen.execute(params![
+                p.key,
+                p.kind.as_str(),
+                stamp(newest.at),
+                newest.source.as_str(),
+                id
+            ])?;
+        }
+    }
+    let partial: HashSet<&str> = snapshot
+        .coverage
+        .iter()
+        .filter(|g| g.endpoint == "getGroupDbAccessHistoryCluster")
+        .map(|g| g.scope.as_str())
+        .collect();
+    let mut day = tx.prepare(
+        "INSERT OR IGNORE INTO log_days (project_id, cluster, day, run_id) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut read = tx.prepare(
+        "INSERT OR IGNORE INTO log_reads (project_id, cluster, read_at, start, entries, run_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for w in &snapshot.access_log_windows {
+        if partial.contains(format!("project:{}/cluster:{}", w.project_id, w.cluster).as_str()) {
+            continue;
+        }
+        for d in days(w.start, w.end) {
+            day.execute(params![w.project_id, w.cluster, d.to_string(), id])?;
+        }
+        read.execute(params![
+            w.project_id,
+            w.cluster,
+            stamp(w.end),
+            stamp(w.start),
+            w.entries as i64,
+            id
+        ])?;
+    }
+    let mut newest: HashMap<(&str, &str, &str, &str), Timestamp> = HashMap::new();
+    // A login is a login even where the rest of its log could not be read.
+    for e in snapshot.access_logs.iter().filter(|e| e.success) {
+        let key = (
+            e.project_id.as_str(),
+            e.cluster.as_str(),
+            e.username.as_str(),
+            e.auth_source.as_deref().unwrap_or(""),
+        );
+        let at = newest.entry(key).or_insert(e.at);
+        *at = (*at).max(e.at);
+    }
+    let mut login = tx.prepare(
+        "INSERT OR IGNORE INTO db_logins (project_id, cluster, username, auth_source, at, run_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for ((project, cluster, username, source), at) in newest {
+        login.execute(params![project, cluster, username, source, stamp(at), id])?;
+    }
+    Ok(())
 }
 
 /// A moment as stored: RFC 3339 in UTC with whole seconds, so text order is time order.

@@ -133,18 +133,6 @@ fn an_older_sign_of_activity_never_replaces_a_newer_one() {
         a.at -= jiff::SignedDuration::from_hours(24 * 30);
     }
     let mut store = Store::open(&db).unwrap();
-    let record = |store: &mut Store, s: &atlas_audit::model::Snapshot| {
-        let json = serde_json::to_vec(s).unwrap();
-        store
-            .record(&atlas_audit::store::Record {
-                kind: "collect",
-                snapshot: s,
-                snapshot_json: &json,
-                findings: None,
-                manifest: None,
-            })
-            .unwrap()
-    };
     let first = record(&mut store, &newer);
     let second = record(&mut store, &older);
     assert_ne!(first, second);
@@ -157,6 +145,97 @@ fn an_older_sign_of_activity_never_replaces_a_newer_one() {
         .max()
         .unwrap();
     assert_eq!(seen.at.as_second(), newest.as_second());
+}
+
+/// Records `s` as a collection.
+fn record(store: &mut Store, s: &atlas_audit::model::Snapshot) -> i64 {
+    let json = serde_json::to_vec(s).unwrap();
+    store
+        .record(&atlas_audit::store::Record {
+            kind: "collect",
+            snapshot: s,
+            snapshot_json: &json,
+            findings: None,
+            manifest: None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_ledger_hands_the_rules_every_read_and_login_up_to_the_as_of_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("evidence.db");
+    let s = demo_snapshot();
+    let as_of = s.meta.collected_at.unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let run = record(&mut store, &s);
+    let history = store.history(as_of).unwrap();
+    for w in &s.access_log_windows {
+        let reads = history.reads(&w.project_id, &w.cluster);
+        assert_eq!(reads.len(), 1, "{}/{}", w.project_id, w.cluster);
+        assert_eq!(reads[0].end.as_second(), w.end.as_second());
+        assert_eq!(reads[0].start.as_second(), w.start.as_second());
+        assert_eq!(reads[0].run_id, Some(run));
+    }
+    let ok = s
+        .access_logs
+        .iter()
+        .filter(|e| e.success)
+        .max_by_key(|e| e.at)
+        .unwrap();
+    let login = history
+        .last_login(&ok.project_id, &ok.cluster, &ok.username, |_| true)
+        .expect("the newest login is kept");
+    assert_eq!(
+        (login.at.as_second(), login.run_id),
+        (ok.at.as_second(), run)
+    );
+    // As of a moment before the run: no read, and no login after that moment.
+    let cutoff = as_of - jiff::SignedDuration::from_hours(24 * 3);
+    let before = store.history(cutoff).unwrap();
+    let mut older = 0;
+    for e in s.access_logs.iter().filter(|e| e.success) {
+        assert!(before.reads(&e.project_id, &e.cluster).is_empty());
+        let l = before.last_login(&e.project_id, &e.cluster, &e.username, |_| true);
+        assert!(l.is_none_or(|l| l.at <= cutoff));
+        older += usize::from(l.is_some());
+    }
+    assert!(older > 0, "logins older than the cutoff are still known");
+}
+
+#[test]
+fn a_schema_1_store_gets_its_reads_and_logins_from_the_snapshots_it_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("evidence.db");
+    let s = demo_snapshot();
+    let as_of = s.meta.collected_at.unwrap();
+    let run = record(&mut Store::open(&db).unwrap(), &s);
+    let whole = Store::open(&db).unwrap().history(as_of).unwrap();
+    // As schema 1 left it: no reads, no logins.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("DROP TABLE log_reads; DROP TABLE db_logins; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(conn);
+    let store = Store::open(&db).unwrap();
+    let filled = store.history(as_of).unwrap();
+    for w in &s.access_log_windows {
+        assert_eq!(
+            filled.reads(&w.project_id, &w.cluster),
+            whole.reads(&w.project_id, &w.cluster)
+        );
+        assert_eq!(filled.reads(&w.project_id, &w.cluster)[0].run_id, Some(run));
+    }
+    for e in &s.access_logs {
+        assert_eq!(
+            filled.last_login(&e.project_id, &e.cluster, &e.username, |_| true),
+            whole.last_login(&e.project_id, &e.cluster, &e.username, |_| true)
+        );
+    }
+    let version: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, atlas_audit::store::SCHEMA_VERSION);
 }
 
 #[test]

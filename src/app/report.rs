@@ -93,7 +93,7 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     };
     tracing::info!(ms = started.elapsed().as_millis() as u64, "snapshot ready");
     let started = Instant::now();
-    let findings = rules::evaluate(&snapshot, &loaded.policy)?;
+    let findings = judge(&snapshot, &loaded.policy, store.as_ref())?;
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
         findings = findings.findings.len(),
@@ -103,20 +103,26 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         (None, Some(store), Some(path)) => {
             store_baseline(store, path, &snapshot, &findings, &loaded.policy)?
         }
-        (Some(path), _, _) => Some(against_baseline(
+        (Some(path), store, _) => Some(against_baseline(
             path,
             &snapshot,
             &findings,
             &loaded.policy,
+            store.as_ref(),
         )?),
         _ => None,
     };
     // The renderers read neither events nor access logs: their memory goes back before
     // rendering starts.
     // Freeing them takes a while, so it happens beside the rendering.
+    // The store keeps each read's logins, so with a store the access logs stay.
     let unread = (
         std::mem::take(&mut snapshot.events),
-        std::mem::take(&mut snapshot.access_logs),
+        if store.is_some() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut snapshot.access_logs)
+        },
     );
     std::thread::spawn(move || drop(unread));
     let started = Instant::now();
@@ -410,21 +416,46 @@ pub fn against_baseline(
     snapshot: &Snapshot,
     findings: &Findings,
     policy: &Policy,
+    store: Option<&store::Store>,
 ) -> Result<(Snapshot, Changes)> {
     let old = model::load(path).with_context(|| format!("--baseline {}", path.display()))?;
-    compare_with(old, &path.display().to_string(), snapshot, findings, policy)
+    compare_with(
+        old,
+        &path.display().to_string(),
+        (snapshot, findings),
+        policy,
+        store,
+    )
 }
 
-/// Judges `old` by `policy` and compares it with `snapshot`; `label` says where it came from.
+/// Judges a snapshot by `policy`, with what the store remembered at its as-of time when there
+/// is a store.
+///
+/// # Errors
+/// The store cannot be read, or the snapshot has no as-of time.
+pub fn judge(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    store: Option<&store::Store>,
+) -> Result<Findings> {
+    let history = match (store, snapshot.meta.collected_at) {
+        (Some(store), Some(as_of)) => store.history(as_of)?,
+        _ => rules::History::default(),
+    };
+    Ok(rules::evaluate_with(snapshot, policy, &history)?)
+}
+
+/// Judges `old` by `policy` (with the store's memory as of then) and compares it with the new
+/// snapshot and its findings; `label` says where it came from.
 fn compare_with(
     old: Snapshot,
     label: &str,
-    snapshot: &Snapshot,
-    findings: &Findings,
+    (snapshot, findings): (&Snapshot, &Findings),
     policy: &Policy,
+    store: Option<&store::Store>,
 ) -> Result<(Snapshot, Changes)> {
     let old_findings =
-        rules::evaluate(&old, policy).with_context(|| format!("judging the baseline {label}"))?;
+        judge(&old, policy, store).with_context(|| format!("judging the baseline {label}"))?;
     let changes = changes::compare((&old, &old_findings), (snapshot, findings), policy, label);
     Ok((old, changes))
 }
@@ -443,7 +474,7 @@ fn store_baseline(
     };
     let old = store.snapshot(run.id)?;
     let label = format!("run {} in {} (as of {})", run.id, path.display(), run.as_of);
-    compare_with(old, &label, snapshot, findings, policy).map(Some)
+    compare_with(old, &label, (snapshot, findings), policy, Some(store)).map(Some)
 }
 
 /// A snapshot named on the command line: a file, or `run:N` from the store.
@@ -475,9 +506,15 @@ pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
         None => None,
     };
     let (new, _) = load_named(&args.new, store.as_ref())?;
-    let findings = rules::evaluate(&new, &loaded.policy)?;
+    let findings = judge(&new, &loaded.policy, store.as_ref())?;
     let (old, label) = load_named(&args.old, store.as_ref())?;
-    let (old, changes) = compare_with(old, &label, &new, &findings, &loaded.policy)?;
+    let (old, changes) = compare_with(
+        old,
+        &label,
+        (&new, &findings),
+        &loaded.policy,
+        store.as_ref(),
+    )?;
     let names = report::Names::of(&[&new, &old]);
     match args.format.as_str() {
         "csv" => {
