@@ -333,7 +333,8 @@ impl Seen {
 /// DBUSER_INACTIVE: no successful authentication within `inactive_days` on any cluster the user
 /// can reach, judged only where every such cluster has been observed continuously (one access
 /// log, or reads recorded in the evidence store at most a week apart) for at least that long.
-/// A user with a recent enough success passes whatever the length of observation.
+/// A user with a recent enough success, or created within the limit, passes whatever the length
+/// of observation.
 pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
     let limit = ctx.policy.thresholds.inactive_days;
     let users = db_users(ctx, out);
@@ -377,6 +378,14 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 .last_ok
                 .as_ref()
                 .is_some_and(|s| !ctx.older_than(s.at, limit))
+            {
+                continue;
+            }
+            // A user created within the limit cannot have gone that long without a login.
+            if ctx
+                .principal(u.key)
+                .and_then(|p| p.created)
+                .is_some_and(|c| !ctx.older_than(c, limit))
             {
                 continue;
             }

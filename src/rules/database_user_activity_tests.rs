@@ -331,6 +331,17 @@ fn inactive_passes_a_recent_success_however_short_the_observation() {
     assert!(out.not_evaluated.is_empty(), "{:?}", out.not_evaluated);
 }
 
+#[test]
+fn inactive_passes_a_user_created_within_the_limit() {
+    let mut e = estate();
+    e.observed("p1", "c1", 100);
+    e.db_user("p1", "new", &[("read", "shop")], &["c1"]);
+    e.db_user("p1", "old", &[("read", "shop")], &["c1"]);
+    e.principal_mut(&dbkey("p1", "new")).created = Some(days_ago(89));
+    e.principal_mut(&dbkey("p1", "old")).created = Some(days_ago(91));
+    assert_eq!(e.flagged(RuleId::DbuserInactive), vec![dbkey("p1", "old")]);
+}
+
 fn reason_of(out: &crate::rules::RuleOutput, project: &str) -> String {
     out.not_evaluated
         .iter()
