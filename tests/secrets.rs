@@ -52,16 +52,7 @@ fn needles() -> Vec<(String, String)> {
 }
 
 async fn run(args: Vec<String>, env: Vec<(String, String)>, dir: PathBuf) -> Output {
-    tokio::task::spawn_blocking(move || {
-        atlas_audit_command()
-            .args(&args)
-            .envs(env)
-            .current_dir(dir)
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .unwrap()
+    run_binary(args, env, Some(dir)).await
 }
 
 fn strings(list: &[&str]) -> Vec<String> {
@@ -107,10 +98,8 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_secret_reaches_any_output_the_store_the_mail_or_the_logs() {
-    let config = mock_config().with_service_account(
-        CLIENT_ID,
-        SecretString::from(CLIENT_SECRET.to_string()),
-    );
+    let config = mock_config()
+        .with_service_account(CLIENT_ID, SecretString::from(CLIENT_SECRET.to_string()));
     let server = start(demo_world(), config).await;
     let smtp = TestSmtp::start(&[Answer::Accept]);
     let dir = tempfile::tempdir().unwrap();
@@ -159,14 +148,7 @@ async fn no_secret_reaches_any_output_the_store_the_mail_or_the_logs() {
         "collect with a service account",
         run(collect, env(&server, &account), dir.path().into()).await,
     ));
-    let mut report = strings(&[
-        "-vvv",
-        "report",
-        "--out",
-        "live",
-        "--store",
-        "evidence.db",
-    ]);
+    let mut report = strings(&["-vvv", "report", "--out", "live", "--store", "evidence.db"]);
     report.extend(strings(&email));
     let mut report_env = env(&server, &account);
     report_env.extend(env(&server, &mail));
@@ -223,7 +205,9 @@ async fn no_secret_reaches_any_output_the_store_the_mail_or_the_logs() {
         haystacks.push((f.display().to_string(), std::fs::read(f).unwrap()));
     }
     assert!(
-        written.iter().any(|f| f.ends_with("live/access-review.xlsx"))
+        written
+            .iter()
+            .any(|f| f.ends_with("live/access-review.xlsx"))
             && written.iter().any(|f| f.ends_with("saved/email.eml")),
         "{written:?}"
     );

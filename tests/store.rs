@@ -18,15 +18,7 @@ fn key_env(server: &atlas_audit::mock::MockServer) -> Vec<(String, String)> {
 }
 
 async fn run(args: Vec<String>, env: Vec<(String, String)>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        atlas_audit_command()
-            .args(&args)
-            .envs(env)
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .unwrap()
+    run_binary(args, env, None).await
 }
 
 fn args(list: &[&str], paths: &[&Path]) -> Vec<String> {

@@ -863,7 +863,10 @@ fn coverage(r: &Review<'_>, l: Limits) -> CoverageView {
         gaps: List::take(r.coverage(), l.list, &Budget::new(l.list_bytes), |g| {
             GapView {
                 scope: l.name(&g.scope),
-                name: scope_name(r, &g.scope).map(|n| l.name(n)),
+                // An org or project the listing did not name shows its id once.
+                name: scope_name(r, &g.scope)
+                    .filter(|n| !g.scope.ends_with(*n))
+                    .map(|n| l.name(n)),
                 endpoint: l.name(&g.endpoint),
                 status: g.status,
                 error_code: g.error_code.as_deref().map(|c| l.name(c)),

@@ -1167,8 +1167,26 @@ fn summary_facts(s: &mut Sheet, review: &Review<'_>) -> Written {
         s.text(&value)?;
         s.next_row();
     }
+    // The first gaps by name, so the first screen says what could not be read.
+    let gaps = review.coverage();
+    for g in gaps.iter().take(SUMMARY_GAPS) {
+        s.label("Could not read")?;
+        s.text(&format!("{}, {}: {}", g.scope, g.endpoint, g.reason))?;
+        s.next_row();
+    }
+    if gaps.len() > SUMMARY_GAPS {
+        s.label("Could not read")?;
+        s.text(&format!(
+            "and {} more on the Coverage sheet",
+            gaps.len() - SUMMARY_GAPS
+        ))?;
+        s.next_row();
+    }
     Ok(())
 }
+
+/// Coverage gaps named on the Summary sheet; the Coverage sheet lists them all.
+const SUMMARY_GAPS: usize = 10;
 
 fn summary_population(s: &mut Sheet, review: &Review<'_>) -> Written {
     s.label("Principals")?;

@@ -288,6 +288,25 @@ pub fn atlas_audit_command() -> std::process::Command {
     cmd
 }
 
+/// Runs the binary with `args` and `env` (in `dir` when given) off the async runtime, so a
+/// simulated Atlas on the same runtime keeps answering.
+pub async fn run_binary(
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    dir: Option<PathBuf>,
+) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = atlas_audit_command();
+        cmd.args(&args).envs(env);
+        if let Some(dir) = dir {
+            cmd.current_dir(dir);
+        }
+        cmd.output().expect("the binary runs")
+    })
+    .await
+    .expect("the run finished")
+}
+
 /// The text of the first row labelled `label` in the table a command prints at the end (the
 /// label column is 16 wide), e.g. `row(stdout, "coverage") == Some("complete")`.
 pub fn row<'a>(stdout: &'a str, label: &str) -> Option<&'a str> {
