@@ -60,7 +60,11 @@ fn report_writes_both_files_and_exits_by_fail_on() {
         Some("67 as of 2027-01-15 12:00 UTC: 14 high, 47 medium, 6 low"),
         "{stdout}"
     );
-    assert_eq!(row(&stdout, "coverage"), Some("complete"), "{stdout}");
+    assert_eq!(
+        row(&stdout, "coverage"),
+        Some("complete: every requested scope was read"),
+        "{stdout}"
+    );
     assert!(
         row(&stdout, "  high").is_some_and(|r| r.starts_with("ORG_MFA_NOT_REQUIRED")),
         "each severity heads its rules: {stdout}"

@@ -239,21 +239,11 @@ pub fn written_lines(dir: &Path, written: &[report::Written]) -> String {
     s
 }
 
-/// The findings rows printed after a report, then the coverage row.
+/// The coverage rows first (a gap is the first thing to see), then the findings rows.
 pub fn render(snapshot: &Snapshot, findings: &Findings, policy_origin: &str) -> String {
-    let mut s = findings_rows(findings, policy_origin);
-    if snapshot.is_complete() {
-        table::text(&mut s, "coverage", "complete");
-    } else {
-        table::text(
-            &mut s,
-            "coverage",
-            &format!(
-                "INCOMPLETE: {} scope(s) could not be read; rules that needed them say \"not evaluated\"",
-                snapshot.coverage.len()
-            ),
-        );
-    }
+    let mut s = String::new();
+    super::summary::coverage_rows(&mut s, &snapshot.coverage, "manifest.json and report.html");
+    s.push_str(&findings_rows(findings, policy_origin));
     s
 }
 

@@ -129,21 +129,42 @@ pub fn estate_rows(out: &mut String, s: &Snapshot) {
     if let Some(mib) = peak_memory_mib() {
         table::text(out, "peak memory", &format!("{mib} MiB"));
     }
-    if s.coverage.is_empty() {
+    coverage_rows(out, &s.coverage, "the snapshot's coverage list");
+}
+
+/// Gaps named one per row; the rest are counted.
+const GAPS_SHOWN: usize = 10;
+
+/// The coverage row, then each gap (the first [`GAPS_SHOWN`]; `rest_in` says where the others
+/// are listed).
+pub fn coverage_rows(out: &mut String, gaps: &[crate::model::CoverageGap], rest_in: &str) {
+    if gaps.is_empty() {
         table::text(out, "coverage", "complete: every requested scope was read");
-    } else {
+        return;
+    }
+    table::text(
+        out,
+        "coverage",
+        &format!(
+            "INCOMPLETE: {} scope{} could not be read; rules that needed {} say \"not evaluated\":",
+            gaps.len(),
+            if gaps.len() == 1 { "" } else { "s" },
+            if gaps.len() == 1 { "it" } else { "them" }
+        ),
+    );
+    for g in gaps.iter().take(GAPS_SHOWN) {
         table::text(
             out,
-            "coverage",
-            &format!("INCOMPLETE: {} scopes could not be read:", s.coverage.len()),
+            "",
+            &format!("{} ({}): {}", g.scope, g.endpoint, g.reason),
         );
-        for g in &s.coverage {
-            table::text(
-                out,
-                "",
-                &format!("{} ({}): {}", g.scope, g.endpoint, g.reason),
-            );
-        }
+    }
+    if gaps.len() > GAPS_SHOWN {
+        table::text(
+            out,
+            "",
+            &format!("and {} more, in {rest_in}", gaps.len() - GAPS_SHOWN),
+        );
     }
 }
 
