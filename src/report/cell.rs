@@ -1,13 +1,15 @@
 //! Text from Atlas is data. A spreadsheet evaluates a cell that begins with `=`, `+`, `-` or `@`
-//! (and some evaluate one that begins with a tab or carriage return) as a formula, so such cells
-//! are neutralised with a leading apostrophe before they reach CSV or XLSX.
+//! (and some evaluate one that begins with a tab, a carriage return or a NUL, which they drop
+//! first) as a formula, so such cells are neutralised with a leading apostrophe before they reach
+//! CSV or XLSX: the characters of OWASP's CSV-injection advice and of ASVS 5.0 requirement 1.2.10,
+//! plus the carriage return.
 
 use std::borrow::Cow;
 
 /// The cell text, with a leading `'` when a spreadsheet would read it as a formula.
 pub fn neutralise(text: &str) -> Cow<'_, str> {
     match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0') => Cow::Owned(format!("'{text}")),
         _ => Cow::Borrowed(text),
     }
 }
@@ -18,10 +20,25 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised_and_plain_text_is_kept() {
-        for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        for bad in [
+            "=HYPERLINK(\"x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "\0=cmd|' /C calc'!A0",
+        ] {
             assert_eq!(neutralise(bad), format!("'{bad}"));
         }
-        for ok in ["alice@example.test", "GROUP_OWNER", "", "1-2", "'quoted"] {
+        for ok in [
+            "alice@example.test",
+            "GROUP_OWNER",
+            "",
+            "1-2",
+            "'quoted",
+            "nul\0",
+        ] {
             assert_eq!(neutralise(ok), ok);
         }
     }

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 pub use cell::{hostile_strings, neutralise};
 pub use changes::{CHANGES_CSV_HEADER, Names, change_line, changes_csv, changes_text};
 pub use findings::{FINDINGS_CSV_HEADER, findings_csv, findings_json};
-pub use html::{TEMPLATE_NAMES, Templates, escape_html};
+pub use html::{TEMPLATE_NAMES, Templates, escape_html, visible};
 pub use manifest::{MANIFEST, Manifest};
 pub use tables::{GRANTS_CSV_HEADER, PRINCIPALS_CSV_HEADER, grants_csv, principals_csv};
 pub use view::{ActivityCells, Baseline, ReportInput, Review, RuleCount, auth_method};
