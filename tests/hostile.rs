@@ -640,3 +640,41 @@ fn findings_json_round_trips_and_is_what_the_rules_give() {
     let manifest: serde_json::Value = serde_json::from_str(&read("manifest.json")).unwrap();
     assert!(manifest.is_object());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The terminal: `diff` prints every change, names and all.
+
+#[test]
+fn diff_prints_no_hidden_character_and_forges_no_line() {
+    let dir = run().out.parent().unwrap();
+    let output = atlas_audit_command()
+        .args(["diff", "baseline.json", "snapshot.json"])
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    if let Some((at, c)) = first_disguise(&text) {
+        panic!(
+            "diff prints U+{:04X} unseen near {:?}",
+            c as u32,
+            &text[at.saturating_sub(40)..at]
+        );
+    }
+    let forged = FORGED_LINE.trim();
+    let mut changes = 0;
+    for line in text.lines().skip(1) {
+        assert!(!line.trim_start().starts_with(forged), "forged: {line:?}");
+        // A change is indented; anything else is a heading of ours: `Kind (count)`.
+        if line.starts_with("  ") {
+            changes += 1;
+        } else {
+            assert!(
+                line.is_empty() || line.ends_with(')') && line.len() < 80,
+                "a line no change or heading of ours: {line:.80?}"
+            );
+        }
+    }
+    assert!(changes > 50, "{changes} changes");
+    assert!(text.contains("[U+000A]") && text.contains("[U+E0001]"));
+}

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tera::Tera;
 
+use super::cell::push_visible;
 use super::{ActivityCells, ReportError, Review};
 use crate::rules::{ExemptionNote, Finding, RuleId, Severity, Status, SubjectKind};
 
@@ -346,45 +347,6 @@ fn no_env(_: &HashMap<String, Value>) -> tera::Result<Value> {
     Err("get_env is not available in report templates: a report depends only on its input".into())
 }
 
-/// Whether a character is invisible or reorders text, and so is shown as `[U+XXXX]`: controls
-/// other than tab and line feed (C0, DEL, C1), the format characters that hide or reorder text
-/// (bidirectional marks, embeddings, overrides and isolates; zero-width space, word joiner and
-/// byte-order mark; soft hyphen; invisible operators; interlinear annotation; tags, which can
-/// carry a whole hidden string), the line and paragraph separators, and the blank fillers that
-/// render as nothing. The zero-width joiners and variation selectors that emoji are built with
-/// are kept.
-fn is_hidden(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(
-            c,
-            '\u{ad}'
-                | '\u{34f}'
-                | '\u{61c}'
-                | '\u{115f}'
-                | '\u{1160}'
-                | '\u{17b4}'
-                | '\u{17b5}'
-                | '\u{180e}'
-                | '\u{200b}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{206f}'
-                | '\u{3164}'
-                | '\u{feff}'
-                | '\u{ffa0}'
-                | '\u{fff9}'..='\u{fffb}'
-                | '\u{1d173}'..='\u{1d17a}'
-                | '\u{e0000}'..='\u{e007f}'
-        )
-}
-
-/// The text as the pages show it: every character that is invisible or reorders text (see
-/// [`is_hidden`]) written as `[U+XXXX]`, nothing cut.
-pub fn visible(s: &str) -> String {
-    shorten(s, None)
-}
-
 /// The text with hidden characters made visible and, past `limit` characters, cut with
 /// [`SHORTENED`].
 fn shorten(s: &str, limit: Option<usize>) -> String {
@@ -394,11 +356,7 @@ fn shorten(s: &str, limit: Option<usize>) -> String {
             out.push_str(SHORTENED);
             break;
         }
-        if is_hidden(c) {
-            out.push_str(&format!("[U+{:04X}]", c as u32));
-        } else {
-            out.push(c);
-        }
+        push_visible(&mut out, c);
     }
     out
 }

@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use cell::{hostile_strings, neutralise};
+pub use cell::{hostile_strings, neutralise, one_line, visible};
 pub use changes::{CHANGES_CSV_HEADER, Names, change_line, changes_csv, changes_text};
 pub use findings::{FINDINGS_CSV_HEADER, findings_csv, findings_json};
-pub use html::{TEMPLATE_NAMES, Templates, escape_html, visible};
+pub use html::{TEMPLATE_NAMES, Templates, escape_html};
 pub use manifest::{MANIFEST, Manifest};
 pub use tables::{GRANTS_CSV_HEADER, PRINCIPALS_CSV_HEADER, grants_csv, principals_csv};
 pub use view::{ActivityCells, Baseline, ReportInput, Review, RuleCount, auth_method};
