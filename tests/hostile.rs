@@ -11,7 +11,10 @@
 //! - every part of the workbook parses as strict XML 1.0, its cells are strings or numbers,
 //!   never formulas, and read back with calamine within Excel's cell limit;
 //! - `email.txt` hides no character and forges no line;
-//! - `findings.json` parses, round-trips, and is what the rules give in process.
+//! - `findings.json` parses, round-trips, and is what the rules give in process;
+//! - `diff` prints every change on its own line, hidden characters shown;
+//! - with Chromium on PATH, no payload runs in the browser: the pages keep their title, which
+//!   the script payloads would change, while a page known to run script is seen to.
 
 mod common;
 
@@ -677,4 +680,88 @@ fn diff_prints_no_hidden_character_and_forges_no_line() {
     }
     assert!(changes > 50, "{changes} changes");
     assert!(text.contains("[U+000A]") && text.contains("[U+E0001]"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real browser, when there is one.
+
+/// The DOM Chromium holds for the page once its scripts have had 3 s of virtual time, or `None`
+/// without Chromium on PATH.
+fn browser_dom(page: &Path) -> Option<String> {
+    let exe = std::env::split_paths(&std::env::var_os("PATH")?)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|n| dir.join(n)))
+        .find(|p| p.is_file())?;
+    let scratch = tempfile::tempdir().unwrap();
+    let dump = scratch.path().join("dom.html");
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .args(["--disable-dev-shm-usage", "--disable-background-networking"])
+        .args([
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--proxy-server=127.0.0.1:9",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            scratch.path().join("profile").display()
+        ))
+        .args(["--virtual-time-budget=3000", "--dump-dom"])
+        .arg(format!("file://{}", page.display()))
+        .env("HOME", scratch.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&dump).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish {} in 120 s", page.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Some(std::fs::read_to_string(dump).unwrap())
+}
+
+fn title(dom: &str) -> String {
+    let html = Html::parse_document(dom);
+    let selector = scraper::Selector::parse("title").unwrap();
+    html.select(&selector)
+        .next()
+        .map(|t| t.text().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn no_payload_runs_in_a_browser() {
+    // The control: a page whose script changes its title is seen to change it.
+    let scratch = tempfile::tempdir().unwrap();
+    let control = scratch.path().join("control.html");
+    std::fs::write(
+        &control,
+        "<!DOCTYPE html><title>before</title><script>document.title='PWNED'</script>",
+    )
+    .unwrap();
+    let Some(dom) = browser_dom(&control) else {
+        eprintln!("no chromium on PATH: the browser check is skipped");
+        return;
+    };
+    assert_eq!(title(&dom), "PWNED", "the control page ran its script");
+
+    for page in ["report.html", "email.html"] {
+        let file = run().out.join(page);
+        let dom = browser_dom(&file).expect("chromium ran once already");
+        let expected = title(&read(page));
+        assert!(expected.starts_with("Atlas access review"), "{expected}");
+        assert_eq!(title(&dom), expected, "{page}: a payload ran");
+        assert!(!dom.contains("PWNED</title>"), "{page}");
+        if page == "report.html" {
+            assert!(dom.contains("data-js=\"on\""), "the page's own script ran");
+        }
+    }
 }

@@ -24,10 +24,10 @@ pub fn payloads() -> Vec<String> {
         "<img src=x onerror=\"document.title='PWNED'\">",
         "javascript:alert(document.domain)",
         "<a href=\"javascript:alert(1)\">click me</a>",
-        "</style><script>alert(2)</script><style>",
-        "\"><svg onload=alert(3)>",
+        "</style><script>document.title='PWNED'</script><style>",
+        "\"><svg onload=\"document.title='PWNED'\">",
         "' onmouseover='alert(4)' x='",
-        "<iframe srcdoc=\"&lt;script&gt;alert(5)&lt;/script&gt;\"></iframe>",
+        "<iframe srcdoc=\"&lt;script&gt;parent.document.title='PWNED'&lt;/script&gt;\"></iframe>",
         "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">data</a>",
         "<!-- comment --><![CDATA[ x ]]><?php echo 1 ?>",
         "{{ 7*7 }} {% for x in [1] %}loop{% endfor %} {# note #} {{ get_env(name=\"HOME\") }}",
@@ -124,10 +124,10 @@ pub fn hostile_world() -> HostileWorld {
 
     for o in &mut s.orgs {
         o.name = c.next();
-        if let Some(settings) = &mut o.settings {
-            if settings.security_contact.is_some() {
-                settings.security_contact = Some(c.next());
-            }
+        if let Some(settings) = &mut o.settings
+            && settings.security_contact.is_some()
+        {
+            settings.security_contact = Some(c.next());
         }
     }
 
@@ -289,10 +289,10 @@ pub fn hostile_world() -> HostileWorld {
         if let Some(new) = keys.get(&g.principal) {
             g.principal = new.clone();
         }
-        if let Via::Team(name) = &mut g.via {
-            if let Some(new) = teams.get(&(g.scope.org_id().to_string(), name.clone())) {
-                *name = new.clone();
-            }
+        if let Via::Team(name) = &mut g.via
+            && let Some(new) = teams.get(&(g.scope.org_id().to_string(), name.clone()))
+        {
+            *name = new.clone();
         }
         if let Scope::Database {
             project_id,
