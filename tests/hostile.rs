@@ -89,8 +89,24 @@ fn disguises(c: char) -> bool {
             | '\u{e0000}'..='\u{e007f}')
 }
 
-fn first_disguise(text: &str) -> Option<(usize, char)> {
-    text.char_indices().find(|(_, c)| disguises(*c))
+/// Fails, naming the character and what precedes it, when `text` holds one that [`disguises`].
+fn assert_nothing_hidden(what: &str, text: &str) {
+    if let Some((at, c)) = text.char_indices().find(|(_, c)| disguises(*c)) {
+        let before: String = text[..at].chars().rev().take(40).collect();
+        let before: String = before.chars().rev().collect();
+        panic!("{what} holds U+{:04X} unseen after {before:?}", c as u32);
+    }
+}
+
+/// Fails when a line of `text` starts with the line a payload tries to forge.
+fn assert_no_forged_line(what: &str, text: &str) {
+    let forged = FORGED_LINE.trim();
+    for line in text.lines() {
+        assert!(
+            !line.trim_start().starts_with(forged),
+            "{what} forged: {line:?}"
+        );
+    }
 }
 
 /// The cell a spreadsheet would evaluate: one starting with `= + - @`, a tab, CR or NUL.
@@ -258,19 +274,9 @@ fn assert_inert_page(name: &str, extra_attributes: &[&str]) -> String {
         if attr == "href" {
             assert!(value.starts_with('#'), "{name}: a link out: {value:.60?}");
         }
-        assert_eq!(
-            first_disguise(value),
-            None,
-            "{name}: <{element} {attr}> hides a character"
-        );
+        assert_nothing_hidden(&format!("{name}: <{element} {attr}>"), value);
     }
-    if let Some((at, c)) = first_disguise(&text) {
-        panic!(
-            "{name}: U+{:04X} is in the text, unseen, near {:?}",
-            c as u32,
-            &text[at.saturating_sub(40)..at]
-        );
-    }
+    assert_nothing_hidden(name, &text);
     text
 }
 
@@ -353,17 +359,8 @@ fn words(text: &str) -> String {
 #[test]
 fn email_txt_hides_no_character_and_forges_no_line() {
     let text = read("email.txt");
-    if let Some((at, c)) = first_disguise(&text) {
-        panic!(
-            "email.txt holds U+{:04X} unseen near {:?}",
-            c as u32,
-            &text[at.saturating_sub(40)..at]
-        );
-    }
-    let forged = FORGED_LINE.trim();
-    for line in text.lines() {
-        assert!(!line.trim_start().starts_with(forged), "forged: {line:?}");
-    }
+    assert_nothing_hidden("email.txt", &text);
+    assert_no_forged_line("email.txt", &text);
     assert!(text.len() <= 100 * 1024);
     let flowing = words(&text);
     for name in open_names(email_top_findings()) {
@@ -412,13 +409,36 @@ fn csv_records(name: &str) -> Vec<BTreeMap<String, String>> {
 
 #[test]
 fn every_csv_file_parses_back_to_its_header_width_with_no_formula() {
+    let mut cells: Vec<String> = Vec::new();
     for name in [
         "findings.csv",
         "grants.csv",
         "principals.csv",
         "changes.csv",
     ] {
-        csv_rows(name);
+        cells.extend(csv_rows(name).into_iter().flatten());
+    }
+    assert_every_payload_whole("the CSV files", &cells);
+}
+
+/// Every payload is the start of some cell, neutralised and otherwise exact (a name made unique
+/// has `#n` after it), or, past Excel's limit, the start of the payload is a cell cut with a note.
+fn assert_every_payload_whole(what: &str, cells: &[String]) {
+    let world = &run().world;
+    for p in world.payloads.iter().chain(&world.long) {
+        let expected = neutralise(p);
+        let cut = |c: &String| {
+            c.ends_with(TRUNCATED)
+                && c.split("… [truncated: ")
+                    .next()
+                    .is_some_and(|body| expected.starts_with(body))
+        };
+        assert!(
+            cells
+                .iter()
+                .any(|c| c.starts_with(expected.as_ref()) || cut(c)),
+            "{what} never hold {p:.60?} whole"
+        );
     }
 }
 
@@ -615,6 +635,15 @@ fn workbook_cells_read_back_neutralised_within_excels_limit() {
         assert_cell_holds(&text(0), &p.key);
         assert_cell_holds(&text(2), &p.name);
     }
+    let strings: Vec<String> = sheets
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().flatten())
+        .filter_map(|c| match c {
+            Data::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_every_payload_whole("the workbook", &strings);
     let long = sheets
         .iter()
         .flat_map(|(_, rows)| rows.iter().flatten())
@@ -657,17 +686,10 @@ fn diff_prints_no_hidden_character_and_forges_no_line() {
         .expect("the binary runs");
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8(output.stdout).expect("UTF-8");
-    if let Some((at, c)) = first_disguise(&text) {
-        panic!(
-            "diff prints U+{:04X} unseen near {:?}",
-            c as u32,
-            &text[at.saturating_sub(40)..at]
-        );
-    }
-    let forged = FORGED_LINE.trim();
+    assert_nothing_hidden("diff", &text);
+    assert_no_forged_line("diff", &text);
     let mut changes = 0;
     for line in text.lines().skip(1) {
-        assert!(!line.trim_start().starts_with(forged), "forged: {line:?}");
         // A change is indented; anything else is a heading of ours: `Kind (count)`.
         if line.starts_with("  ") {
             changes += 1;
