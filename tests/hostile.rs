@@ -283,6 +283,17 @@ fn assert_inert_page(name: &str, extra_attributes: &[&str]) -> String {
 #[test]
 fn report_html_holds_only_the_templates_markup_and_every_name_as_text() {
     let text = assert_inert_page("report.html", &[]);
+    // The page keeps the template's Content-Security-Policy, which names its one script by hash.
+    let template = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/report.html"),
+    )
+    .unwrap();
+    let policy = template
+        .lines()
+        .find(|l| l.contains("Content-Security-Policy"))
+        .unwrap();
+    assert!(policy.contains("script-src 'sha256-"), "{policy}");
+    assert!(read("report.html").contains(policy));
     for payload in ["{{ 7*7 }}", "{% for x in [1] %}loop{% endfor %}"] {
         assert!(text.contains(payload), "template syntax is text");
     }

@@ -134,8 +134,8 @@ pub fn changes_text(changes: &Changes, names: &Names<'_>) -> String {
         }
         let _ = writeln!(out, "\n{} ({n})", kind.heading());
         for c in changes.of(kind) {
-            // A terminal obeys what a page shows: every hidden character, line feed and tab of
-            // Atlas text is written as its code, so no name reorders, hides or starts a line.
+            // As on the pages, every hidden character of Atlas text is written as its code; line
+            // feeds and tabs too, so that no name reorders, hides or starts a line.
             let _ = writeln!(out, "  {}", one_line(&change_line(c, names)));
         }
     }

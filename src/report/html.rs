@@ -3,8 +3,8 @@
 //! The templates live in `templates/`, are embedded in the binary, and any of them can be
 //! replaced by a file of the same name in `--templates DIR`. They see a `Page`: a serialisable
 //! reading of the [`Review`] (names for ids, counts, the findings shown), never the snapshot
-//! itself. Text from Atlas reaches them with control and bidirectional-override characters made
-//! visible (`[U+202E]`), and templates named `*.html` escape it. The email stays under
+//! itself. Text from Atlas reaches them with every character that hides or reorders text made
+//! visible (`[U+202E]`, see [`super::visible`]), and templates named `*.html` escape it. The email stays under
 //! [`EMAIL_BUDGET`] bytes for any estate: long text is shortened with [`SHORTENED`], and a page
 //! still too large is rendered again with fewer findings, saying how many were left out.
 
