@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use rustc_hash::FxHashMap;
 
-use super::cell::csv_record;
+use super::cell::{csv_record, one_line};
 use crate::changes::{Change, ChangeKind, Changes};
 use crate::model::Snapshot;
 
@@ -134,11 +134,9 @@ pub fn changes_text(changes: &Changes, names: &Names<'_>) -> String {
         }
         let _ = writeln!(out, "\n{} ({n})", kind.heading());
         for c in changes.of(kind) {
-            let line: String = change_line(c, names)
-                .chars()
-                .map(|ch| if ch.is_control() { '\u{FFFD}' } else { ch })
-                .collect();
-            let _ = writeln!(out, "  {line}");
+            // As on the pages, every hidden character of Atlas text is written as its code; line
+            // feeds and tabs too, so that no name reorders, hides or starts a line.
+            let _ = writeln!(out, "  {}", one_line(&change_line(c, names)));
         }
     }
     out

@@ -3,8 +3,8 @@
 //! The templates live in `templates/`, are embedded in the binary, and any of them can be
 //! replaced by a file of the same name in `--templates DIR`. They see a `Page`: a serialisable
 //! reading of the [`Review`] (names for ids, counts, the findings shown), never the snapshot
-//! itself. Text from Atlas reaches them with control and bidirectional-override characters made
-//! visible (`[U+202E]`), and templates named `*.html` escape it. The email stays under
+//! itself. Text from Atlas reaches them with every character that hides or reorders text made
+//! visible (`[U+202E]`, see [`super::visible`]), and templates named `*.html` escape it. The email stays under
 //! [`EMAIL_BUDGET`] bytes for any estate: long text is shortened with [`SHORTENED`], and a page
 //! still too large is rendered again with fewer findings, saying how many were left out.
 
@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tera::Tera;
 
+use super::cell::push_visible;
 use super::{ActivityCells, ReportError, Review};
 use crate::rules::{ExemptionNote, Finding, RuleId, Severity, Status, SubjectKind};
 
@@ -346,22 +347,6 @@ fn no_env(_: &HashMap<String, Value>) -> tera::Result<Value> {
     Err("get_env is not available in report templates: a report depends only on its input".into())
 }
 
-/// Whether a character is invisible or reorders text, and so is shown as `[U+XXXX]`.
-fn is_hidden(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(
-            c,
-            '\u{061c}'
-                | '\u{200b}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2060}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{feff}'
-        )
-}
-
 /// The text with hidden characters made visible and, past `limit` characters, cut with
 /// [`SHORTENED`].
 fn shorten(s: &str, limit: Option<usize>) -> String {
@@ -371,11 +356,7 @@ fn shorten(s: &str, limit: Option<usize>) -> String {
             out.push_str(SHORTENED);
             break;
         }
-        if is_hidden(c) {
-            out.push_str(&format!("[U+{:04X}]", c as u32));
-        } else {
-            out.push(c);
-        }
+        push_visible(&mut out, c);
     }
     out
 }

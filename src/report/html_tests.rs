@@ -203,6 +203,36 @@ fn hostile_text_is_escaped_and_whole_in_the_report() {
     assert!(!text.contains('\u{202e}') && !text.contains('\0'));
 }
 
+/// The report's Content-Security-Policy lets only its own script run, named by its SHA-256, so
+/// that a script or event handler that ever reached the page from data would not run. Editing
+/// the script means writing its new hash into the policy.
+#[test]
+fn the_report_runs_only_its_own_script_by_hash() {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let source = BUILT_IN[0];
+    assert_eq!(source.matches("<script>").count(), 1, "one script");
+    let script = source
+        .split("<script>")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("the script");
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script));
+    let policy = source
+        .split("Content-Security-Policy\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a Content-Security-Policy");
+    let script_src = policy
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src "))
+        .expect("a script-src");
+    assert_eq!(script_src, format!("script-src 'sha256-{hash}'"));
+    let [report, _, _] = pages(&hostile());
+    assert!(report.contains(&format!("<script>{script}</script>")));
+}
+
 #[test]
 fn hostile_text_in_the_email_is_escaped_and_shortened_only_with_the_marker() {
     let [_, email, text] = pages(&hostile());

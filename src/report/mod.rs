@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-pub use cell::{hostile_strings, neutralise};
+pub use cell::{hostile_strings, neutralise, one_line, visible};
 pub use changes::{CHANGES_CSV_HEADER, Names, change_line, changes_csv, changes_text};
 pub use findings::{FINDINGS_CSV_HEADER, findings_csv, findings_json};
 pub use html::{TEMPLATE_NAMES, Templates, escape_html};
