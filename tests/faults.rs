@@ -187,7 +187,7 @@ async fn a_listing_short_of_atlas_count_is_reread_then_named() {
     assert_eq!(gap.scope, format!("project:{project}"));
     assert_eq!(gap.endpoint, "listGroupDatabaseUsers");
     assert!(
-        gap.reason.contains("Atlas counted") && gap.reason.contains("twice"),
+        gap.reason.contains("Atlas counted") && gap.reason.contains("second read"),
         "{}",
         gap.reason
     );
@@ -200,4 +200,203 @@ async fn a_listing_short_of_atlas_count_is_reread_then_named() {
     let clean = snapshot_from_world(&demo_world());
     assert_eq!(snapshot.principals.len(), clean.principals.len());
     server.shutdown().await;
+}
+
+// One test per fault kind, each with what it must show beyond an unchanged snapshot. The
+// matrix in tests/faults_matrix.rs runs them all at 10%, alone and together.
+
+use atlas_audit::mock::MockStats;
+use common::faults::*;
+use std::time::Duration;
+
+/// Asserts the run is complete and equal to the demo world outside `meta`.
+fn assert_identical(run: &FaultRun) {
+    let snapshot = run.snapshot();
+    assert!(
+        snapshot.coverage.is_empty(),
+        "gaps: {:#?}\nserver: {:?}",
+        snapshot.coverage,
+        run.stats
+    );
+    assert_eq!(
+        estate_json(snapshot),
+        estate_json(&snapshot_from_world(&demo_world()))
+    );
+}
+
+fn statuses(stats: &MockStats, status: u16) -> u64 {
+    stats.by_status.get(&status).copied().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_storm_of_429_with_retry_after_is_waited_out_within_the_wait_cap() {
+    // Half of all requests refused with Retry-After: 1. Each refusal pauses every request,
+    // but never longer than backoff_max (50 ms here), so the storm costs well under a second
+    // per refusal.
+    let run = fault_run(
+        demo_world(),
+        faulty("429=0.5,seed=5"),
+        credentials(),
+        fault_options,
+    )
+    .await;
+    assert_identical(&run);
+    let refused = run.injected_of("429");
+    assert!(refused >= 50, "a storm: {refused} refusals");
+    assert!(
+        run.elapsed < Duration::from_millis(250 * refused),
+        "Retry-After capped: {refused} refusals took {:?}",
+        run.elapsed
+    );
+    let limited: u64 = run
+        .snapshot()
+        .meta
+        .endpoints
+        .values()
+        .map(|t| t.rate_limited)
+        .sum();
+    assert_eq!(limited, refused, "every 429 seen and counted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_storm_of_429_without_retry_after_falls_back_to_backoff() {
+    let run = fault_run(
+        demo_world(),
+        faulty("429-bare=0.5,seed=6"),
+        credentials(),
+        fault_options,
+    )
+    .await;
+    assert_identical(&run);
+    assert!(run.injected_of("429-bare") >= 50, "{:?}", run.stats);
+    assert_eq!(statuses(&run.stats, 429), run.injected_of("429-bare"));
+    assert!(run.retries() >= run.injected_of("429-bare"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_of_every_kind_are_retried() {
+    let run = fault_run(
+        demo_world(),
+        faulty("500=0.1,502=0.1,503=0.1,504=0.1,seed=8"),
+        credentials(),
+        fault_options,
+    )
+    .await;
+    assert_identical(&run);
+    for status in [500, 502, 503, 504] {
+        assert!(
+            statuses(&run.stats, status) > 0,
+            "{status} injected: {:?}",
+            run.stats
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_that_stall_past_the_timeout_are_abandoned_and_retried() {
+    // Headers and half the body arrive, then nothing for 1.5 s; the client's timeout is 0.5 s
+    // and covers the body, so each stall costs one timeout, not the full hang.
+    let run = fault_run(
+        demo_world(),
+        faulty("stall=0.2,slow-ms=1500,seed=9"),
+        credentials(),
+        fault_options,
+    )
+    .await;
+    assert_identical(&run);
+    let stalls = run.injected_of("stall");
+    assert!(stalls >= 10, "{:?}", run.stats);
+    assert!(run.retries() >= stalls);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn truncated_json_is_read_again() {
+    let run = fault_run(
+        demo_world(),
+        faulty("truncated=0.3,seed=10"),
+        credentials(),
+        fault_options,
+    )
+    .await;
+    assert_identical(&run);
+    let truncated = run.injected_of("truncated");
+    assert!(truncated >= 20, "{:?}", run.stats);
+    assert!(run.retries() >= truncated);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_that_move_while_a_listing_is_read_are_deduplicated_or_reread() {
+    // Every listing longer than a page shifts on its first pass: by an insertion (the item
+    // before the page comes again, and is dropped by its id) or by a removal (an item is
+    // skipped, the count disagrees, and the listing is read again).
+    let options = |url| atlas_audit::atlas::ClientOptions {
+        page_size: 2,
+        ..fault_options(url)
+    };
+    let run = fault_run(
+        demo_world(),
+        faulty("shift=1,seed=3"),
+        credentials(),
+        options,
+    )
+    .await;
+    assert_identical(&run);
+    let shifted = run.injected_of("shift");
+    assert!(shifted >= 10, "{:?}", run.stats);
+    // Both directions happened: an insertion leaves a repeat to drop, a removal a re-read.
+    let clean = fault_run(demo_world(), faulty(""), credentials(), options).await;
+    let pages = |r: &FaultRun, e: &str| r.snapshot().meta.endpoints.get(e).map_or(0, |t| t.pages);
+    let reread: Vec<&String> = clean
+        .snapshot()
+        .meta
+        .endpoints
+        .keys()
+        .filter(|e| pages(&run, e) > pages(&clean, e))
+        .collect();
+    assert!(
+        !reread.is_empty(),
+        "a removal made some listing be read again"
+    );
+    let served: u64 = run.stats.by_route.values().sum();
+    let kept: u64 = run
+        .snapshot()
+        .meta
+        .endpoints
+        .values()
+        .map(|t| t.items)
+        .sum();
+    assert!(served > 0 && kept > 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_account_token_that_expires_mid_run_is_renewed() {
+    let run = fault_run(
+        demo_world(),
+        faulty("expire=0.1,seed=7"),
+        service_account(),
+        fault_options,
+    )
+    .await;
+    assert_identical(&run);
+    let expired = run.injected_of("expire");
+    assert!(expired >= 5, "{:?}", run.stats);
+    assert!(
+        run.stats.tokens_issued > 1 && run.stats.tokens_issued <= expired + 1,
+        "a new token after each expiry, no more: {} tokens for {expired} expiries",
+        run.stats.tokens_issued
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_nonce_that_goes_stale_mid_run_is_answered_afresh() {
+    let run = fault_run(
+        demo_world(),
+        faulty("expire=0.1,seed=7"),
+        credentials(),
+        fault_options,
+    )
+    .await;
+    assert_identical(&run);
+    assert!(run.stats.stale_nonces >= 5, "{:?}", run.stats);
+    assert_eq!(run.stats.auth_failures, 0, "no answer was refused");
 }

@@ -126,7 +126,10 @@ async fn every_fault_kind_at_ten_percent_leaves_the_snapshot_unchanged_or_names_
     writeln!(table, "faults injected by kind: {by_kind:?}").unwrap();
     println!("{table}");
     // A complete-looking snapshot must be the whole estate.
-    assert!(wrong.is_empty(), "clean-looking but partial: {wrong:?}\n{table}");
+    assert!(
+        wrong.is_empty(),
+        "clean-looking but partial: {wrong:?}\n{table}"
+    );
 
     for o in &outcomes {
         let snapshot = o.run.snapshot();

@@ -82,7 +82,10 @@ impl DigestAuth {
     /// Forgets the nonce an `Authorization` header answered, so it and every request still
     /// carrying it are answered as stale.
     pub fn expire(&self, header: Option<&str>) {
-        let Some(params) = header.and_then(|h| strip_scheme(h, "Digest")).map(parse_params) else {
+        let Some(params) = header
+            .and_then(|h| strip_scheme(h, "Digest"))
+            .map(parse_params)
+        else {
             return;
         };
         if let Some((_, nonce)) = params.iter().find(|(k, _)| k.eq_ignore_ascii_case("nonce")) {

@@ -412,9 +412,16 @@ mod tests {
             "{err}"
         );
         for kind in Transient::all() {
-            assert!(err.contains(kind.key()), "{} missing from {err}", kind.key());
+            assert!(
+                err.contains(kind.key()),
+                "{} missing from {err}",
+                kind.key()
+            );
         }
-        let err = "429-bare=often".parse::<FaultSpec>().unwrap_err().to_string();
+        let err = "429-bare=often"
+            .parse::<FaultSpec>()
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("`429-bare`") && err.contains("probability"),
             "{err}"
@@ -473,7 +480,11 @@ mod tests {
         let (shift, started) = dice.shift(l, 2, true);
         assert!(shift.is_some() && started);
         assert_eq!(dice.shift(l, 3, false), (shift, false), "held for the pass");
-        assert_eq!(dice.shift(l, 3, true), (shift, false), "and not started twice");
+        assert_eq!(
+            dice.shift(l, 3, true),
+            (shift, false),
+            "and not started twice"
+        );
         // The re-read begins at page 1: settled from then on, whatever is drawn.
         assert_eq!(dice.shift(l, 1, true), (None, false));
         assert_eq!(dice.shift(l, 2, true), (None, false));
