@@ -400,3 +400,60 @@ async fn a_digest_nonce_that_goes_stale_mid_run_is_answered_afresh() {
     assert!(run.stats.stale_nonces >= 5, "{:?}", run.stats);
     assert_eq!(run.stats.auth_failures, 0, "no answer was refused");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_exits_3_naming_a_listing_that_stays_short_and_nothing_else() {
+    // A listing Atlas overcounts stays short on the re-read: the binary must name exactly that
+    // scope and exit 3, while truncated bodies and stale nonces elsewhere change nothing.
+    let project = project_ids()[2].clone();
+    let config = mock_config_with_faults(&format!(
+        "overcount=/groups/{project}/databaseUsers,truncated=0.03,expire=0.03,seed=12"
+    ));
+    let server = start(demo_world(), config).await;
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snapshot.json");
+    let mut cmd = atlas_audit_command();
+    cmd.args(["collect", "--as-of", "2027-01-15T12:00:00Z", "--out"])
+        .arg(&snap)
+        .env("MONGODB_ATLAS_BASE_URL", server.base_url())
+        .env("MONGODB_ATLAS_PUBLIC_API_KEY", PUBLIC_KEY)
+        .env("MONGODB_ATLAS_PRIVATE_API_KEY", PRIVATE_KEY);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("the binary runs"))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("INCOMPLETE: 1 scopes")
+            && stdout.contains(&format!("project:{project} (listGroupDatabaseUsers)")),
+        "{stdout}"
+    );
+    let stats = server.stats();
+    assert!(
+        stats.faults_injected.get("truncated").copied().unwrap_or(0) > 0,
+        "{stats:?}"
+    );
+    let snapshot = atlas_audit::model::load(&snap).unwrap();
+    let gaps: Vec<(&str, &str)> = snapshot
+        .coverage
+        .iter()
+        .map(|g| (g.scope.as_str(), g.endpoint.as_str()))
+        .collect();
+    assert_eq!(
+        gaps,
+        vec![(
+            format!("project:{project}").as_str(),
+            "listGroupDatabaseUsers"
+        )]
+    );
+    // Outside that one gap, the estate is the fault-free one.
+    let mut expected = snapshot_from_world(&demo_world());
+    expected.coverage = snapshot.coverage.clone();
+    assert_eq!(estate_json(&snapshot), estate_json(&expected));
+    server.shutdown().await;
+}

@@ -647,6 +647,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn broken_json_is_retried_but_the_wrong_shape_is_not() {
+        use super::super::endpoint as ep;
+        let decode_retry = |body: &[u8]| {
+            decode::<Vec<crate::atlas::types::Organization>>(&ep::LIST_ORGS, "u", body)
+                .err()
+                .map(|f| f.retry)
+        };
+        assert_eq!(decode_retry(br#"[{"id":"1","name":"a"}]"#), None);
+        assert_eq!(
+            decode_retry(br#"[{"id":"1","name":"a"},{"na"#),
+            Some(Retry::After(None))
+        );
+        assert_eq!(decode_retry(b"<html>"), Some(Retry::After(None)));
+        assert_eq!(decode_retry(br#"[{"id":"1"}]"#), Some(Retry::Never));
+    }
+
+    #[test]
+    fn a_listing_disagrees_with_its_count_either_way() {
+        let listing = |n: usize, total: Option<u64>| Listing {
+            items: vec![(); n],
+            total_count: total,
+            duplicates: 0,
+        };
+        assert!(!listing(3, Some(3)).disagrees());
+        assert!(!listing(3, None).disagrees());
+        assert!(listing(2, Some(3)).disagrees() && listing(2, Some(3)).is_short());
+        assert!(listing(4, Some(3)).disagrees() && !listing(4, Some(3)).is_short());
+    }
+
+    #[test]
     fn plain_http_only_for_loopback() {
         assert!(check_base_url("https://cloud.mongodb.com").is_ok());
         assert!(check_base_url("http://127.0.0.1:8080").is_ok());

@@ -267,7 +267,7 @@ impl FaultSpec {
 }
 
 /// How a shifted listing moved, for the rest of its first pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Shift {
     /// An item appeared before the current page: every later page starts one item earlier.
     Inserted,

@@ -546,3 +546,52 @@ fn overcount(body: Vec<u8>, stats: &super::stats::Recorder) -> Vec<u8> {
     page["totalCount"] = (total + 1).into();
     serde_json::to_vec(&page).unwrap_or(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(num: usize, size: usize) -> Page {
+        Page {
+            num,
+            size,
+            include_count: true,
+        }
+    }
+
+    /// Items 0..10 as one-item envelopes, the way `answer` gives a neighbour.
+    fn neighbour(i: usize) -> Option<Vec<u8>> {
+        (i < 10).then(|| format!(r#"{{"results":[{i}],"totalCount":10}}"#).into_bytes())
+    }
+
+    fn results(body: &[u8]) -> (Vec<u64>, Option<u64>) {
+        let v: Value = serde_json::from_slice(body).unwrap();
+        let items = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_u64().unwrap())
+            .collect();
+        (items, v["totalCount"].as_u64())
+    }
+
+    #[test]
+    fn a_shifted_page_moves_by_one_item() {
+        let body = br#"{"results":[3,4,5],"totalCount":10}"#.to_vec();
+        let inserted = shifted(body.clone(), Shift::Inserted, page(2, 3), neighbour);
+        assert_eq!(results(&inserted), (vec![2, 3, 4], Some(11)));
+        let removed = shifted(body, Shift::Removed, page(2, 3), neighbour);
+        assert_eq!(results(&removed), (vec![4, 5, 6], Some(9)));
+        // The last page: nothing after it to pull in.
+        let last = br#"{"results":[9]}"#.to_vec();
+        let removed = shifted(last.clone(), Shift::Removed, page(4, 3), neighbour);
+        assert_eq!(results(&removed), (vec![], None));
+        let inserted = shifted(last, Shift::Inserted, page(4, 3), neighbour);
+        assert_eq!(results(&inserted), (vec![8, 9], None));
+        // Not an envelope: left alone.
+        assert_eq!(
+            shifted(b"[1]".to_vec(), Shift::Removed, page(2, 1), neighbour),
+            b"[1]"
+        );
+    }
+}
