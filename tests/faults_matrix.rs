@@ -44,6 +44,9 @@ fn credentials_for(seed: u64) -> Credentials {
     }
 }
 
+/// A named mix of fault kinds, each with its share of requests.
+type Mix = (String, Vec<(Transient, f64)>);
+
 /// What one run of the matrix came to.
 struct Outcome {
     mix: String,
@@ -59,7 +62,7 @@ async fn every_fault_kind_at_ten_percent_leaves_the_snapshot_unchanged_or_names_
     assert_eq!(estate_json(clean.snapshot()), expected);
     let clean_requests = clean.stats.requests;
 
-    let mut mixes: Vec<(String, Vec<(Transient, f64)>)> = Transient::all()
+    let mut mixes: Vec<Mix> = Transient::all()
         .iter()
         .map(|k| (k.key().to_string(), vec![(*k, ALONE)]))
         .collect();
@@ -67,12 +70,12 @@ async fn every_fault_kind_at_ten_percent_leaves_the_snapshot_unchanged_or_names_
         "all".into(),
         Transient::all().iter().map(|k| (*k, TOGETHER)).collect(),
     ));
-    let jobs: Vec<(String, Vec<(Transient, f64)>, u64)> = mixes
+    let jobs: Vec<(Mix, u64)> = mixes
         .iter()
-        .flat_map(|(name, kinds)| SEEDS.map(|seed| (name.clone(), kinds.clone(), seed)))
+        .flat_map(|mix| SEEDS.map(|seed| (mix.clone(), seed)))
         .collect();
     let outcomes: Vec<Outcome> = futures::stream::iter(jobs)
-        .map(|(mix, kinds, seed)| async move {
+        .map(|((mix, kinds), seed)| async move {
             let run = fault_run(
                 demo_world(),
                 faulty(&spec(&kinds, seed)),
