@@ -1,7 +1,9 @@
 //! The one request path. Every request passes, in order: the concurrency permit, the learned
 //! throttle, authentication (digest answer or bearer token), the send with a timeout, learning
-//! from the response headers, and one retry decision ([`classify_status`]). Paging and decoding
-//! sit on top of that path, never beside it.
+//! from the response headers, and one retry decision ([`classify_status`] for a status; a body
+//! that is not JSON at all is retried like a 5xx). Decoding is the last step of that path, so a
+//! body cut short is sent for again; paging sits on top of it, never beside it, and drops any
+//! item a moving listing serves twice.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
