@@ -187,7 +187,7 @@ async fn a_listing_short_of_atlas_count_is_reread_then_named() {
     assert_eq!(gap.scope, format!("project:{project}"));
     assert_eq!(gap.endpoint, "listGroupDatabaseUsers");
     assert!(
-        gap.reason.contains("Atlas counted") && gap.reason.contains("twice"),
+        gap.reason.contains("Atlas counted") && gap.reason.contains("second read"),
         "{}",
         gap.reason
     );
@@ -199,5 +199,228 @@ async fn a_listing_short_of_atlas_count_is_reread_then_named() {
     // What was read is kept: the gap says it may not be all.
     let clean = snapshot_from_world(&demo_world());
     assert_eq!(snapshot.principals.len(), clean.principals.len());
+    server.shutdown().await;
+}
+
+// One test per fault kind, each with what it must show beyond an unchanged snapshot. The
+// matrix in tests/faults_matrix.rs runs them all at 10%, alone and together.
+
+use atlas_audit::mock::MockStats;
+use common::faults::*;
+use std::time::Duration;
+
+/// Asserts the run is complete and equal to the demo world outside `meta`.
+fn assert_identical(run: &FaultRun) {
+    let snapshot = run.snapshot();
+    assert!(
+        snapshot.coverage.is_empty(),
+        "gaps: {:#?}\nserver: {:?}",
+        snapshot.coverage,
+        run.stats
+    );
+    assert_eq!(
+        estate_json(snapshot),
+        estate_json(&snapshot_from_world(&demo_world()))
+    );
+}
+
+fn statuses(stats: &MockStats, status: u16) -> u64 {
+    stats.by_status.get(&status).copied().unwrap_or(0)
+}
+
+/// Collects the demo world under `spec`, asserts the snapshot unchanged and at least `least`
+/// faults of kind `key` injected.
+async fn survives_with(
+    spec: &str,
+    credentials: atlas_audit::atlas::Credentials,
+    options: impl FnOnce(String) -> atlas_audit::atlas::ClientOptions,
+    key: &str,
+    least: u64,
+) -> FaultRun {
+    let run = fault_run(demo_world(), faulty(spec), credentials, options).await;
+    assert_identical(&run);
+    assert!(run.injected_of(key) >= least, "{key}: {:?}", run.stats);
+    run
+}
+
+/// [`survives_with`] the API key and the fault options, each fault retried.
+async fn survives(spec: &str, key: &str, least: u64) -> FaultRun {
+    let run = survives_with(spec, credentials(), fault_options, key, least).await;
+    assert!(run.retries() >= run.injected_of(key), "every {key} retried");
+    run
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_storm_of_429_with_retry_after_is_waited_out_within_the_wait_cap() {
+    // Half of all requests refused with Retry-After: 1. Each refusal pauses every request,
+    // but never longer than backoff_max (50 ms here), so the storm costs well under a second
+    // per refusal.
+    let run = survives("429=0.5,seed=5", "429", 50).await;
+    let refused = run.injected_of("429");
+    assert!(
+        run.elapsed < Duration::from_millis(250 * refused),
+        "Retry-After capped: {refused} refusals took {:?}",
+        run.elapsed
+    );
+    let limited: u64 = run
+        .snapshot()
+        .meta
+        .endpoints
+        .values()
+        .map(|t| t.rate_limited)
+        .sum();
+    assert_eq!(limited, refused, "every 429 seen and counted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_storm_of_429_without_retry_after_falls_back_to_backoff() {
+    let run = survives("429-bare=0.5,seed=6", "429-bare", 50).await;
+    assert_eq!(statuses(&run.stats, 429), run.injected_of("429-bare"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_of_every_kind_are_retried() {
+    let run = survives("500=0.1,502=0.1,503=0.1,504=0.1,seed=8", "500", 1).await;
+    for status in [500, 502, 503, 504] {
+        assert!(
+            statuses(&run.stats, status) > 0,
+            "{status} injected: {:?}",
+            run.stats
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_that_stall_past_the_timeout_are_abandoned_and_retried() {
+    // Headers and half the body arrive, then nothing for 1.5 s; the client's timeout is 0.5 s
+    // and covers the body, so each stall costs one timeout, not the full hang.
+    let run = survives("stall=0.2,slow-ms=1500,seed=9", "stall", 10).await;
+    // Cut at the timeout: nowhere near the 1.5 s each stall would otherwise cost.
+    let stalls = run.injected_of("stall");
+    assert!(
+        run.elapsed < Duration::from_millis(1500) * stalls as u32,
+        "{stalls} stalls took {:?}",
+        run.elapsed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn truncated_json_is_read_again() {
+    survives("truncated=0.3,seed=10", "truncated", 20).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_that_move_while_a_listing_is_read_are_deduplicated_or_reread() {
+    // Every listing longer than a page shifts on its first pass: by an insertion (the item
+    // before the page comes again, and is dropped by its id) or by a removal (an item is
+    // skipped, the count disagrees, and the listing is read again).
+    let options = |url| atlas_audit::atlas::ClientOptions {
+        page_size: 2,
+        ..fault_options(url)
+    };
+    let run = survives_with("shift=1,seed=3", credentials(), options, "shift", 10).await;
+    // A removal made some listing be read again. (An insertion leaves only a repeat to drop,
+    // which the unchanged snapshot already shows was dropped.)
+    let clean = fault_run(demo_world(), faulty(""), credentials(), options).await;
+    let pages = |r: &FaultRun, e: &str| r.snapshot().meta.endpoints.get(e).map_or(0, |t| t.pages);
+    let reread: Vec<&String> = clean
+        .snapshot()
+        .meta
+        .endpoints
+        .keys()
+        .filter(|e| pages(&run, e) > pages(&clean, e))
+        .collect();
+    assert!(
+        !reread.is_empty(),
+        "a removal made some listing be read again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_account_token_that_expires_mid_run_is_renewed() {
+    let run = survives_with(
+        "expire=0.1,seed=7",
+        service_account(),
+        fault_options,
+        "expire",
+        5,
+    )
+    .await;
+    let expired = run.injected_of("expire");
+    assert!(
+        run.stats.tokens_issued > 1 && run.stats.tokens_issued <= expired + 1,
+        "a new token after each expiry, no more: {} tokens for {expired} expiries",
+        run.stats.tokens_issued
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_nonce_that_goes_stale_mid_run_is_answered_afresh() {
+    let run = survives_with(
+        "expire=0.1,seed=7",
+        credentials(),
+        fault_options,
+        "expire",
+        5,
+    )
+    .await;
+    assert!(run.stats.stale_nonces >= run.injected_of("expire"));
+    assert_eq!(run.stats.auth_failures, 0, "no answer was refused");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_exits_3_naming_a_listing_that_stays_short_and_nothing_else() {
+    // A listing Atlas overcounts stays short on the re-read: the binary must name exactly that
+    // scope and exit 3, while truncated bodies and stale nonces elsewhere change nothing.
+    let project = project_ids()[2].clone();
+    let config = mock_config_with_faults(&format!(
+        "overcount=/groups/{project}/databaseUsers,truncated=0.03,expire=0.03,seed=12"
+    ));
+    let server = start(demo_world(), config).await;
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("snapshot.json");
+    let mut cmd = atlas_audit_command();
+    cmd.args(["collect", "--as-of", "2027-01-15T12:00:00Z", "--out"])
+        .arg(&snap)
+        .env("MONGODB_ATLAS_BASE_URL", server.base_url())
+        .env("MONGODB_ATLAS_PUBLIC_API_KEY", PUBLIC_KEY)
+        .env("MONGODB_ATLAS_PRIVATE_API_KEY", PRIVATE_KEY);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("the binary runs"))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("INCOMPLETE: 1 scopes")
+            && stdout.contains(&format!("project:{project} (listGroupDatabaseUsers)")),
+        "{stdout}"
+    );
+    let stats = server.stats();
+    assert!(
+        stats.faults_injected.get("truncated").copied().unwrap_or(0) > 0,
+        "{stats:?}"
+    );
+    let snapshot = atlas_audit::model::load(&snap).unwrap();
+    let gaps: Vec<(&str, &str)> = snapshot
+        .coverage
+        .iter()
+        .map(|g| (g.scope.as_str(), g.endpoint.as_str()))
+        .collect();
+    assert_eq!(
+        gaps,
+        vec![(
+            format!("project:{project}").as_str(),
+            "listGroupDatabaseUsers"
+        )]
+    );
+    // Outside that one gap, the estate is the fault-free one.
+    let mut expected = snapshot_from_world(&demo_world());
+    expected.coverage = snapshot.coverage.clone();
+    assert_eq!(estate_json(&snapshot), estate_json(&expected));
     server.shutdown().await;
 }

@@ -201,9 +201,18 @@ impl Authenticator {
         Ok(Some(value))
     }
 
-    /// Forgets the cached token after Atlas refused it, so the next request fetches a new one.
-    pub async fn drop_token(&self) {
-        *self.token.lock().await = None;
+    /// Forgets the cached token after Atlas refused it, so the next request fetches a new one;
+    /// unless the cache already holds a newer token, fetched by a request refused before this
+    /// one (the refused token is the one to forget, not its replacement).
+    pub async fn drop_token(&self, refused: Option<&SecretString>) {
+        let mut guard = self.token.lock().await;
+        let replaced = match (guard.as_ref(), refused) {
+            (Some(held), Some(refused)) => held.value.expose_secret() != refused.expose_secret(),
+            _ => false,
+        };
+        if !replaced {
+            *guard = None;
+        }
     }
 }
 

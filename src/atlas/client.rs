@@ -1,9 +1,11 @@
 //! The one request path. Every request passes, in order: the concurrency permit, the learned
 //! throttle, authentication (digest answer or bearer token), the send with a timeout, learning
-//! from the response headers, and one retry decision ([`classify_status`]). Paging and decoding
-//! sit on top of that path, never beside it.
+//! from the response headers, and one retry decision ([`classify_status`] for a status; a body
+//! that is not JSON at all is retried like a 5xx). Decoding is the last step of that path, so a
+//! body cut short is sent for again; paging sits on top of it, never beside it, and drops any
+//! item a moving listing serves twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -20,7 +22,7 @@ use super::auth::{Authenticator, ChallengeOutcome, Credentials, without_url};
 use super::endpoint::{Endpoint, Shape};
 use super::error::{ApiErrorBody, AtlasError, Retry, classify_status};
 use super::throttle::{Throttle, bucket_from_parameters};
-use super::types::Page;
+use super::types::{ListingItem, Page};
 use crate::model::EndpointTally;
 
 /// The largest page Atlas serves.
@@ -86,15 +88,25 @@ pub enum ClientError {
 /// A listing read to its end.
 #[derive(Debug)]
 pub struct Listing<T> {
-    /// Every item, in the server's order.
+    /// Every distinct item, in the server's order (a repeat of an identity already read is
+    /// dropped: pages moved under the read).
     pub items: Vec<T>,
     /// Atlas's `totalCount` from the first page, when the endpoint gives one.
     pub total_count: Option<u64>,
+    /// Items served again on a later page and dropped.
+    pub duplicates: usize,
 }
 
 impl<T> Listing<T> {
-    /// Whether fewer items were read than Atlas counted. (More is no alarm: the spec calls
-    /// `totalCount` an estimate, and items may be added while paging.)
+    /// Whether the distinct items read disagree with Atlas's count. Pages that moved while the
+    /// listing was read show up here: an item removed before the current page makes the next
+    /// page skip one; an item inserted repeats one (dropped) and hides itself.
+    pub fn disagrees(&self) -> bool {
+        self.total_count
+            .is_some_and(|total| self.items.len() as u64 != total)
+    }
+
+    /// Whether fewer distinct items were read than Atlas counted.
     pub fn is_short(&self) -> bool {
         self.total_count
             .is_some_and(|total| (self.items.len() as u64) < total)
@@ -215,8 +227,7 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, AtlasError> {
-        let (url, body) = self.send(endpoint, path, query, false).await?;
-        let value = decode::<T>(endpoint, &url, &body)?;
+        let value: T = self.send(endpoint, path, query, false).await?;
         self.tally(endpoint, |t| {
             t.pages += 1;
             t.items += 1;
@@ -234,8 +245,7 @@ impl Client {
         path: &str,
     ) -> Result<Vec<T>, AtlasError> {
         debug_assert_eq!(endpoint.shape, Shape::BareArray);
-        let (url, body) = self.send(endpoint, path, &[], false).await?;
-        let items = decode::<Vec<T>>(endpoint, &url, &body)?;
+        let items: Vec<T> = self.send(endpoint, path, &[], false).await?;
         self.tally(endpoint, |t| {
             t.pages += 1;
             t.items += items.len() as u64;
@@ -246,10 +256,11 @@ impl Client {
     /// Reads a paginated listing to its end: `itemsPerPage` at the maximum, `pageNum` from 1
     /// until a short page. `totalCount` is asked for on the first page only (where the endpoint
     /// takes `includeCount`): it proves the population complete without making deep pages slow.
+    /// An item whose identity was already read is dropped (see [`Listing::disagrees`]).
     ///
     /// # Errors
     /// Any [`AtlasError`] on any page, after retries.
-    pub async fn get_all<T: DeserializeOwned>(
+    pub async fn get_all<T: DeserializeOwned + ListingItem>(
         &self,
         endpoint: &Endpoint,
         path: &str,
@@ -260,6 +271,8 @@ impl Client {
         };
         let page_size = self.options.page_size;
         let mut items = Vec::new();
+        let mut seen = HashSet::new();
+        let mut duplicates = 0;
         let mut total_count = None;
         // A listing keeps one permit from its first page to its last: the permit queue is
         // first-come first-served, and a continuation page sent to its back would wait behind
@@ -272,36 +285,57 @@ impl Client {
             if include_count {
                 q.push(("includeCount", (page_num == 1).to_string()));
             }
-            let (url, body) = self.send(endpoint, path, &q, true).await?;
-            let page: Page<T> = decode(endpoint, &url, &body)?;
+            let page: Page<T> = self.send(endpoint, path, &q, true).await?;
             if page_num == 1 {
                 total_count = page.total_count;
             }
             let n = page.results.len();
+            let before = items.len();
+            for item in page.results {
+                if item.identity().is_some_and(|id| !seen.insert(id)) {
+                    duplicates += 1;
+                } else {
+                    items.push(item);
+                }
+            }
+            let kept = items.len() - before;
             self.tally(endpoint, |t| {
                 t.pages += 1;
-                t.items += n as u64;
+                t.items += kept as u64;
                 if page_num == 1 {
                     t.total_count += page.total_count.unwrap_or(0);
                 }
             });
-            items.extend(page.results);
             if n < page_size {
                 break;
             }
         }
-        Ok(Listing { items, total_count })
+        if duplicates > 0 {
+            tracing::debug!(
+                endpoint = endpoint.name,
+                path,
+                duplicates,
+                "items served twice while paging were dropped"
+            );
+        }
+        Ok(Listing {
+            items,
+            total_count,
+            duplicates,
+        })
     }
 
-    /// Sends one logical GET through every gate, retrying what is worth retrying. `holds_permit`
-    /// says the caller already holds a concurrency permit for it.
-    async fn send(
+    /// Sends one logical GET through every gate and decodes its body, retrying what is worth
+    /// retrying: a body that is not JSON at all (cut short in transit) is retried like a 5xx;
+    /// JSON of the wrong shape is not, as the same request will get the same answer.
+    /// `holds_permit` says the caller already holds a concurrency permit for it.
+    async fn send<T: DeserializeOwned>(
         &self,
         endpoint: &Endpoint,
         path: &str,
         query: &[(&str, String)],
         holds_permit: bool,
-    ) -> Result<(String, Bytes), AtlasError> {
+    ) -> Result<T, AtlasError> {
         let mut url = self.base.clone();
         url.set_path(&format!(
             "{}/api/atlas/v2{path}",
@@ -329,17 +363,31 @@ impl Client {
                 self.throttle.acquire().await;
                 self.attempt(endpoint, &url, &uri, &shown).await
             };
-            let failure = match outcome {
-                Ok(body) => return Ok((shown, body)),
+            let failure = match outcome.and_then(|body| decode(endpoint, &shown, &body)) {
+                Ok(value) => return Ok(value),
                 Err(f) => f,
             };
             let wait = match failure.retry {
-                // A first challenge, a stale nonce or an expired token: a few rounds at most.
-                Retry::Reauthenticate if auth_rounds < 3 => {
+                // A first challenge, a stale nonce or an expired token. Each round answers a
+                // new nonce or carries a new token, and a refused fresh answer or a refused
+                // token request ends at once (`Never`); so the rounds are bounded like retries
+                // (a token can expire under every request that carries it, not only this one).
+                Retry::Reauthenticate if auth_rounds < self.options.max_retries + 3 => {
                     auth_rounds += 1;
                     continue;
                 }
-                Retry::Reauthenticate | Retry::Never => {
+                Retry::Reauthenticate => {
+                    self.tally(endpoint, |t| t.failures += 1);
+                    // Not a missing role: the credential itself kept being refused.
+                    return Err(AtlasError::Auth {
+                        endpoint: endpoint.name,
+                        url: shown,
+                        detail: format!(
+                            "the server kept answering 401 after {auth_rounds} fresh nonces or tokens"
+                        ),
+                    });
+                }
+                Retry::Never => {
                     self.tally(endpoint, |t| t.failures += 1);
                     return Err(failure.error);
                 }
@@ -399,6 +447,7 @@ impl Client {
             .header(ACCEPT, endpoint.accept())
             .timeout(self.options.timeout);
         let mut nonce_sent = None;
+        let mut bearer_sent = None;
         match self.auth.credentials() {
             Credentials::ApiKey { .. } => {
                 if let Some(header) = self.auth.digest_header(uri) {
@@ -409,7 +458,10 @@ impl Client {
             Credentials::ServiceAccount { .. } => {
                 let token_url = format!("{}/api/oauth/token", self.base_url());
                 match self.auth.bearer(&self.http, &token_url).await {
-                    Ok(Some(token)) => request = request.bearer_auth(token.expose_secret()),
+                    Ok(Some(token)) => {
+                        request = request.bearer_auth(token.expose_secret());
+                        bearer_sent = Some(token);
+                    }
                     Ok(None) => {}
                     Err(detail) => {
                         return Err(Failure {
@@ -474,7 +526,14 @@ impl Client {
         };
         if status == StatusCode::UNAUTHORIZED {
             return Err(self
-                .on_unauthorized(endpoint, shown, &headers, nonce_sent, status_error)
+                .on_unauthorized(
+                    endpoint,
+                    shown,
+                    &headers,
+                    nonce_sent,
+                    bearer_sent,
+                    status_error,
+                )
                 .await);
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
@@ -482,7 +541,9 @@ impl Client {
             let bucket = api_error
                 .as_ref()
                 .and_then(|b| bucket_from_parameters(&b.parameters));
-            self.throttle.observe_limited(retry_after, bucket);
+            // The pause holds every request back: it is capped like any single wait.
+            let pause = retry_after.map(|w| w.min(self.options.backoff_max));
+            self.throttle.observe_limited(pause, bucket);
         }
         Err(Failure {
             retry: classify_status(status.as_u16(), retry_after),
@@ -496,6 +557,7 @@ impl Client {
         shown: &str,
         headers: &HeaderMap,
         nonce_sent: Option<String>,
+        bearer_sent: Option<secrecy::SecretString>,
         status_error: AtlasError,
     ) -> Failure {
         let challenge = headers
@@ -523,7 +585,7 @@ impl Client {
             }
             (Credentials::ServiceAccount { .. }, _) => {
                 // The token may have expired early or been revoked: fetch a new one once.
-                self.auth.drop_token().await;
+                self.auth.drop_token(bearer_sent.as_ref()).await;
                 Failure {
                     error: status_error,
                     retry: Retry::Reauthenticate,
@@ -565,21 +627,56 @@ fn describe_transport(e: &reqwest::Error, timeout: Duration) -> String {
     }
 }
 
-fn decode<T: DeserializeOwned>(
-    endpoint: &Endpoint,
-    url: &str,
-    body: &[u8],
-) -> Result<T, AtlasError> {
-    serde_json::from_slice(body).map_err(|e| AtlasError::Decode {
-        endpoint: endpoint.name,
-        url: url.into(),
-        detail: e.to_string(),
+/// Decodes a body. Broken JSON (a syntax error or a premature end) is worth another request;
+/// JSON that does not fit the type is not.
+fn decode<T: DeserializeOwned>(endpoint: &Endpoint, url: &str, body: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body).map_err(|e| Failure {
+        retry: if e.is_data() {
+            Retry::Never
+        } else {
+            Retry::After(None)
+        },
+        error: AtlasError::Decode {
+            endpoint: endpoint.name,
+            url: url.into(),
+            detail: e.to_string(),
+        },
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broken_json_is_retried_but_the_wrong_shape_is_not() {
+        use super::super::endpoint as ep;
+        let decode_retry = |body: &[u8]| {
+            decode::<Vec<crate::atlas::types::Organization>>(&ep::LIST_ORGS, "u", body)
+                .err()
+                .map(|f| f.retry)
+        };
+        assert_eq!(decode_retry(br#"[{"id":"1","name":"a"}]"#), None);
+        assert_eq!(
+            decode_retry(br#"[{"id":"1","name":"a"},{"na"#),
+            Some(Retry::After(None))
+        );
+        assert_eq!(decode_retry(b"<html>"), Some(Retry::After(None)));
+        assert_eq!(decode_retry(br#"[{"id":"1"}]"#), Some(Retry::Never));
+    }
+
+    #[test]
+    fn a_listing_disagrees_with_its_count_either_way() {
+        let listing = |n: usize, total: Option<u64>| Listing {
+            items: vec![(); n],
+            total_count: total,
+            duplicates: 0,
+        };
+        assert!(!listing(3, Some(3)).disagrees());
+        assert!(!listing(3, None).disagrees());
+        assert!(listing(2, Some(3)).disagrees() && listing(2, Some(3)).is_short());
+        assert!(listing(4, Some(3)).disagrees() && !listing(4, Some(3)).is_short());
+    }
 
     #[test]
     fn plain_http_only_for_loopback() {

@@ -26,6 +26,7 @@ pub use progress::{LogLine, LogWriter};
 use raw::{RawAccessLog, RawApiKey, RawEstate, RawOrg, RawProject, RawServiceAccount, Window};
 
 use crate::atlas::endpoint::{self as ep, Endpoint};
+use crate::atlas::types::ListingItem;
 use crate::atlas::{AtlasError, Client, types};
 use crate::model::{CoverageGap, Meta, RequestedScope, Snapshot};
 
@@ -168,33 +169,40 @@ impl Walk<'_> {
         result.map_err(|e| self.gap(scope.into(), &e)).ok()
     }
 
-    async fn all<T: DeserializeOwned>(
+    /// A listing read to its end and checked against Atlas's count. When the distinct items
+    /// disagree with `totalCount`, pages moved while it was read: it is read once more. A
+    /// re-read still short of the count is a gap of `scope`; one still over it is a gap only
+    /// when the two reads disagree with each other too (the count is an estimate, but a
+    /// listing that keeps changing under the read may hide a skipped item).
+    async fn all<T: DeserializeOwned + ListingItem>(
         &self,
         scope: &str,
         endpoint: &Endpoint,
         path: String,
         query: &[(&str, String)],
     ) -> Option<Vec<T>> {
-        let mut listing = self.read(scope, self.client.get_all(endpoint, &path, query).await)?;
-        if listing.is_short() {
-            // An item may have moved between pages while Atlas changed the listing: read it
-            // once more; if it is still short of Atlas's own count, the report must say so.
-            listing = self.read(scope, self.client.get_all(endpoint, &path, query).await)?;
-            if listing.is_short() {
-                self.record(CoverageGap {
-                    scope: scope.into(),
-                    endpoint: endpoint.name.into(),
-                    status: None,
-                    error_code: None,
-                    reason: format!(
-                        "incomplete listing: Atlas counted {} items but {} were read, twice",
-                        listing.total_count.unwrap_or_default(),
-                        listing.items.len()
-                    ),
-                });
-            }
+        let first = self.read(scope, self.client.get_all(endpoint, &path, query).await)?;
+        if !first.disagrees() {
+            return Some(first.items);
         }
-        Some(listing.items)
+        let again = self.read(scope, self.client.get_all(endpoint, &path, query).await)?;
+        let unsettled = again.items.len() != first.items.len();
+        if again.is_short() || (again.disagrees() && unsettled) {
+            self.record(CoverageGap {
+                scope: scope.into(),
+                endpoint: endpoint.name.into(),
+                status: None,
+                error_code: None,
+                reason: format!(
+                    "incomplete listing: Atlas counted {} items but {} distinct were read, \
+                     then {} on a second read",
+                    again.total_count.unwrap_or_default(),
+                    first.items.len(),
+                    again.items.len()
+                ),
+            });
+        }
+        Some(again.items)
     }
 
     async fn object<T: DeserializeOwned>(

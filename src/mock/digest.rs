@@ -79,6 +79,21 @@ impl DigestAuth {
         )
     }
 
+    /// Forgets the nonce an `Authorization` header answered, so it and every request still
+    /// carrying it are answered as stale.
+    pub fn expire(&self, header: Option<&str>) {
+        let Some(params) = header
+            .and_then(|h| strip_scheme(h, "Digest"))
+            .map(parse_params)
+        else {
+            return;
+        };
+        if let Some((_, nonce)) = params.iter().find(|(k, _)| k.eq_ignore_ascii_case("nonce")) {
+            let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+            nonces.by_value.remove(nonce);
+        }
+    }
+
     /// Checks an `Authorization` header for a request; `uri` is the request's path and query.
     pub fn verify(&self, header: Option<&str>, method: &str, uri: &str) -> Result<(), Refusal> {
         let params = header
@@ -257,6 +272,19 @@ pub(crate) mod tests {
         let forged = c.replace("nonce=\"", "nonce=\"ff");
         let h = respond(&forged, "pub", "priv", "GET", uri, 1);
         assert_eq!(d.verify(Some(&h), "GET", uri), Err(Refusal::Stale));
+    }
+
+    #[test]
+    fn an_expired_nonce_is_stale() {
+        let d = auth(None);
+        let c = d.challenge(false);
+        let first = respond(&c, "pub", "priv", "GET", "/x", 1);
+        assert_eq!(d.verify(Some(&first), "GET", "/x"), Ok(()));
+        d.expire(Some(&first));
+        let next = respond(&c, "pub", "priv", "GET", "/x", 2);
+        assert_eq!(d.verify(Some(&next), "GET", "/x"), Err(Refusal::Stale));
+        d.expire(None);
+        d.expire(Some("Bearer abc"));
     }
 
     #[test]

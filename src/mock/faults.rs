@@ -1,6 +1,7 @@
 //! Injected faults: transient ones drawn per request from a seeded deterministic generator
-//! (429, 5xx, slow answers, dropped connections) and permanent ones tied to path prefixes
-//! (403, 401, malformed bodies).
+//! (429 with and without `Retry-After`, 5xx, slow answers, stalled or dropped or truncated
+//! bodies, listings that shift while they are paged, expired credentials) and permanent ones
+//! tied to path prefixes (403, 401, malformed bodies, overcounted listings).
 //!
 //! The draw for a request depends only on the seed, the request line and how many times that
 //! same request line was seen before, not on arrival order: a run with concurrent requests
@@ -29,10 +30,26 @@ pub enum Transient {
     Slow,
     /// 200 headers and half the body, then the connection is cut.
     Drop,
+    /// 429 `RATE_LIMITED` with no `Retry-After` and no bucket in the body: the client must
+    /// choose its own wait.
+    TooManyRequestsBare,
+    /// 200 whose JSON body is cut in half, sent whole with a matching `Content-Length`: the
+    /// transfer is clean, the JSON is not.
+    Truncated,
+    /// 200 headers and half the body, then nothing for `slow-ms`, then the cut: a body that
+    /// stalls past the client's timeout.
+    Stall,
+    /// On a page after the first, the listing moves by one item for the rest of that pass: an
+    /// item inserted before the page (its predecessor is served again) or one removed (an item
+    /// is skipped). Only a listing's first pass is ever shifted; a re-read sees it whole.
+    Shift,
+    /// The credential expires under the request: the bearer token is revoked (401
+    /// `INVALID_TOKEN`) or the digest nonce goes stale (401 with `stale=true`).
+    Expire,
 }
 
 impl Transient {
-    const ALL: [Transient; 7] = [
+    const ALL: [Transient; 12] = [
         Transient::TooManyRequests,
         Transient::Internal,
         Transient::BadGateway,
@@ -40,7 +57,17 @@ impl Transient {
         Transient::GatewayTimeout,
         Transient::Slow,
         Transient::Drop,
+        Transient::TooManyRequestsBare,
+        Transient::Truncated,
+        Transient::Stall,
+        Transient::Shift,
+        Transient::Expire,
     ];
+
+    /// Every transient kind, in draw order.
+    pub fn all() -> &'static [Transient] {
+        &Self::ALL
+    }
 
     /// The key in a fault spec and in `MockStats::faults_injected`.
     pub fn key(self) -> &'static str {
@@ -52,6 +79,11 @@ impl Transient {
             Transient::GatewayTimeout => "504",
             Transient::Slow => "slow",
             Transient::Drop => "drop",
+            Transient::TooManyRequestsBare => "429-bare",
+            Transient::Truncated => "truncated",
+            Transient::Stall => "stall",
+            Transient::Shift => "shift",
+            Transient::Expire => "expire",
         }
     }
 }
@@ -82,16 +114,17 @@ impl Permanent {
     }
 }
 
-const VALID_KEYS: &str = "429, 500, 502, 503, 504, slow, drop (probabilities 0..1), slow-ms, seed, deny, unauth, malformed, overcount (path prefixes)";
+const VALID_KEYS: &str = "429, 429-bare, 500, 502, 503, 504, slow, stall, drop, truncated, shift, expire (probabilities 0..1), slow-ms, seed, deny, unauth, malformed, overcount (path prefixes)";
 
 /// Which faults to inject. Parsed from `key=value,...`, e.g.
 /// `500=0.05,429=0.02,slow=0.01,slow-ms=3000,seed=7,deny=/groups/X,malformed=/orgs/Y/teams`.
+/// `slow-ms` is how long a `slow` answer waits and a `stall`ed body hangs.
 /// The default injects nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultSpec {
     /// Probability of each transient kind per request; together at most 1.
     pub rates: Vec<(Transient, f64)>,
-    /// How long a `slow` answer waits.
+    /// How long a `slow` answer waits, and a `stall`ed body hangs before the cut.
     pub slow: Duration,
     /// Seed of the deterministic draws.
     pub seed: u64,
@@ -233,12 +266,32 @@ impl FaultSpec {
     }
 }
 
+/// How a shifted listing moved, for the rest of its first pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Shift {
+    /// An item appeared before the current page: every later page starts one item earlier.
+    Inserted,
+    /// An item before the current page went away: every later page starts one item later.
+    Removed,
+}
+
+/// Where a listing is in its passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// The first pass, shifted from some page on.
+    Shifted(Shift),
+    /// A later pass: never shifted again.
+    Settled,
+}
+
 /// Draws transient faults for requests.
 #[derive(Debug)]
 pub(crate) struct FaultDice {
     spec: FaultSpec,
     /// How many times each request line was seen.
     attempts: Mutex<HashMap<String, u64>>,
+    /// Listings (path and query without paging) whose first pass was shifted.
+    passes: Mutex<HashMap<String, Pass>>,
 }
 
 impl FaultDice {
@@ -247,6 +300,32 @@ impl FaultDice {
         FaultDice {
             spec,
             attempts: Mutex::new(HashMap::new()),
+            passes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The shift in force for page `page_num` of `listing`, and whether it starts here. Page 1
+    /// begins a pass: after a shifted pass, the listing is settled for good. A later page keeps
+    /// its pass's shift, or starts one when `drawn` and the listing was never shifted. Which
+    /// way it moves depends on the seed and the listing only.
+    pub fn shift(&self, listing: &str, page_num: usize, drawn: bool) -> (Option<Shift>, bool) {
+        let mut passes = self.passes.lock().unwrap_or_else(|e| e.into_inner());
+        match (passes.get(listing).copied(), page_num) {
+            (Some(Pass::Shifted(_)), 1) => {
+                passes.insert(listing.to_owned(), Pass::Settled);
+                (None, false)
+            }
+            (Some(Pass::Shifted(shift)), _) => (Some(shift), false),
+            (None, 2..) if drawn => {
+                let shift = if unit(self.spec.seed, listing, 0) < 0.5 {
+                    Shift::Inserted
+                } else {
+                    Shift::Removed
+                };
+                passes.insert(listing.to_owned(), Pass::Shifted(shift));
+                (Some(shift), true)
+            }
+            _ => (None, false),
         }
     }
 
@@ -300,11 +379,17 @@ mod tests {
     #[test]
     fn parses_the_full_grammar() {
         let spec: FaultSpec = "500=0.05, 503=0.05,429=0.02,502=0.01,504=0.01,slow=0.02,drop=0.02,\
+                               429-bare=0.02,truncated=0.01,stall=0.01,shift=0.01,expire=0.01,\
                                slow-ms=10,seed=7,deny=/groups/g1,unauth=/orgs/o1/settings,\
                                malformed=/api/atlas/v2/groups/g2/databaseUsers"
             .parse()
             .unwrap();
-        assert_eq!(spec.rates.len(), 7);
+        assert_eq!(spec.rates.len(), 12);
+        assert_eq!(
+            spec.rates.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            Transient::all(),
+            "every kind parsed, in draw order"
+        );
         assert_eq!(spec.slow, Duration::from_millis(10));
         assert_eq!(spec.seed, 7);
         assert_eq!(spec.permanent("/groups/g1/events"), Some(Permanent::Deny));
@@ -326,6 +411,23 @@ mod tests {
             err.contains("`501`") && err.contains("slow-ms") && err.contains("malformed"),
             "{err}"
         );
+        for kind in Transient::all() {
+            assert!(
+                err.contains(kind.key()),
+                "{} missing from {err}",
+                kind.key()
+            );
+        }
+        let err = "429-bare=often"
+            .parse::<FaultSpec>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`429-bare`") && err.contains("probability"),
+            "{err}"
+        );
+        let err = "429_bare=0.1".parse::<FaultSpec>().unwrap_err().to_string();
+        assert!(err.contains("unknown fault `429_bare`"), "{err}");
         let err = "500=lots".parse::<FaultSpec>().unwrap_err().to_string();
         assert!(
             err.contains("`500`") && err.contains("probability"),
@@ -368,5 +470,29 @@ mod tests {
         let dice = FaultDice::new("500=0.5,seed=1".parse().unwrap());
         let draws: Vec<_> = (0..64).map(|_| dice.draw("GET /same")).collect();
         assert!(draws.iter().any(Option::is_some) && draws.iter().any(Option::is_none));
+    }
+
+    #[test]
+    fn a_listing_shifts_in_its_first_pass_only() {
+        let dice = FaultDice::new("shift=1,seed=5".parse().unwrap());
+        let l = "/orgs/o/users?itemsPerPage=2";
+        assert_eq!(dice.shift(l, 1, true), (None, false), "page 1 never shifts");
+        let (shift, started) = dice.shift(l, 2, true);
+        assert!(shift.is_some() && started);
+        assert_eq!(dice.shift(l, 3, false), (shift, false), "held for the pass");
+        assert_eq!(
+            dice.shift(l, 3, true),
+            (shift, false),
+            "and not started twice"
+        );
+        // The re-read begins at page 1: settled from then on, whatever is drawn.
+        assert_eq!(dice.shift(l, 1, true), (None, false));
+        assert_eq!(dice.shift(l, 2, true), (None, false));
+        assert_eq!(dice.shift(l, 3, true), (None, false));
+        // Both directions occur across listings.
+        let kinds: std::collections::HashSet<_> = (0..32)
+            .filter_map(|i| dice.shift(&format!("/l{i}"), 2, true).0)
+            .collect();
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
     }
 }

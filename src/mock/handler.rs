@@ -13,9 +13,9 @@ use serde_json::Value;
 use super::api::{accepts, answer, media_type, resolve, wrong_accept};
 use super::api_error::ApiError;
 use super::digest::{DigestAuth, Refusal, strip_scheme};
-use super::faults::{FaultDice, Permanent, Transient};
+use super::faults::{FaultDice, Permanent, Shift, Transient};
 use super::oauth::OAuth;
-use super::paging::Query;
+use super::paging::{Page, Query};
 use super::ratelimit::{Limiter, Take};
 use super::stats::Recorder;
 use super::world::World;
@@ -150,13 +150,21 @@ async fn api(
     } else {
         shared.faults.draw(&format!("GET {uri}"))
     };
-    if let Some(kind) = transient {
+    if let Some(kind) = transient.filter(|k| *k != Transient::Shift) {
         shared.stats.fault(kind.key());
         if let Some(response) = transient_error(kind, api_path, shared.limiter.as_ref()) {
             return (response, None);
         }
-        if kind == Transient::Slow {
-            tokio::time::sleep(shared.faults.spec().slow).await;
+        match kind {
+            Transient::Slow => tokio::time::sleep(shared.faults.spec().slow).await,
+            Transient::Expire => {
+                expire(shared, headers);
+                if let Err(refused) = authenticate(shared, headers, request.method().as_str(), uri)
+                {
+                    return (*refused, None);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -178,6 +186,17 @@ async fn api(
         Ok(body) => body,
         Err(error) => return (error.into_response(), None),
     };
+    let body = match shift(shared, transient, api_path, &query) {
+        Some((shift, page)) => {
+            let neighbour = |index: usize| {
+                let one = Query::parse(Some(&query.with("itemsPerPage", "1")));
+                let at = Query::parse(Some(&one.with("pageNum", &(index + 1).to_string())));
+                answer(&shared.world, &matched, api_path, &at, &link_url).ok()
+            };
+            shifted(body, shift, page, neighbour)
+        }
+        None => body,
+    };
 
     let body = if permanent == Some(Permanent::Overcount) {
         overcount(body, &shared.stats)
@@ -190,19 +209,17 @@ async fn api(
         counted = None;
         // Half of a JSON object or array never closes it: not valid JSON.
         Body::from(Bytes::from(body[..body.len() / 2].to_vec()))
+    } else if transient == Some(Transient::Truncated) {
+        counted = None;
+        // A complete transfer (the length matches) of JSON that stops halfway.
+        Body::from(Bytes::from(body[..body.len() / 2].to_vec()))
     } else if transient == Some(Transient::Drop) {
         counted = None;
-        let half = Bytes::from(body[..body.len().div_ceil(2)].to_vec());
-        let cut = std::io::Error::new(
-            std::io::ErrorKind::ConnectionAborted,
-            "simulated Atlas: connection dropped (injected fault)",
-        );
         // The pause lets the head and the first half reach the client before the cut.
-        let cut = futures::stream::once(async move {
-            tokio::time::sleep(DROP_PAUSE).await;
-            Err(cut)
-        });
-        Body::from_stream(futures::stream::iter([Ok(half)]).chain(cut))
+        half_then_cut(&body, DROP_PAUSE)
+    } else if transient == Some(Transient::Stall) {
+        counted = None;
+        half_then_cut(&body, shared.faults.spec().slow)
     } else {
         Body::from(body)
     };
@@ -352,8 +369,109 @@ fn unauthorized_role() -> ApiError {
     )
 }
 
-/// The response of a transient fault that replaces the answer, or `None` for `slow` and
-/// `drop`, which change how the real answer is sent.
+/// The first half of `body`, then nothing for `pause`, then the connection is cut.
+fn half_then_cut(body: &[u8], pause: std::time::Duration) -> Body {
+    let half = Bytes::from(body[..body.len().div_ceil(2)].to_vec());
+    let cut = std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "simulated Atlas: connection dropped (injected fault)",
+    );
+    let cut = futures::stream::once(async move {
+        tokio::time::sleep(pause).await;
+        Err(cut)
+    });
+    Body::from_stream(futures::stream::iter([Ok(half)]).chain(cut))
+}
+
+/// Ends the life of the credential a request carries: its bearer token is revoked, or the
+/// digest nonce it answered goes stale.
+fn expire(shared: &Shared, headers: &HeaderMap) {
+    let authorization = header_str(headers, header::AUTHORIZATION);
+    match authorization.and_then(|h| strip_scheme(h, "Bearer")) {
+        Some(token) => {
+            if let Some(oauth) = &shared.oauth {
+                oauth.revoke(token);
+            }
+        }
+        None => shared.digest.expire(authorization),
+    }
+}
+
+/// The shift in force for this request's page of a listing, if any (see [`Transient::Shift`]).
+fn shift(
+    shared: &Shared,
+    transient: Option<Transient>,
+    api_path: &str,
+    query: &Query,
+) -> Option<(Shift, Page)> {
+    if !shared
+        .faults
+        .spec()
+        .rates
+        .iter()
+        .any(|(k, p)| *k == Transient::Shift && *p > 0.0)
+    {
+        return None;
+    }
+    // Only listings are paged; a request without `pageNum` is an object or a bare array.
+    query.get("pageNum")?;
+    let page = Page::from_query(query, false).ok()?;
+    let listing = format!(
+        "{api_path}?{}",
+        Query::parse(Some(&query.with("pageNum", "1"))).with("includeCount", "-")
+    );
+    let drawn = transient == Some(Transient::Shift);
+    let (shift, started) = shared.faults.shift(&listing, page.num, drawn);
+    if started {
+        shared.stats.fault(Transient::Shift.key());
+    }
+    shift.map(|s| (s, page))
+}
+
+/// A page of a shifted listing: one item earlier (the item before the page comes first, the
+/// last drops off) or one later (the first drops off, the item after the page comes last).
+/// `neighbour(i)` answers the one-item page holding item `i`. `totalCount` moves with it.
+fn shifted(
+    body: Vec<u8>,
+    shift: Shift,
+    page: Page,
+    neighbour: impl Fn(usize) -> Option<Vec<u8>>,
+) -> Vec<u8> {
+    let Ok(mut envelope) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    let one = |index: usize| -> Option<Value> {
+        let body = neighbour(index)?;
+        let mut page: Value = serde_json::from_slice(&body).ok()?;
+        page.get_mut("results")?.as_array_mut()?.drain(..).next()
+    };
+    let Some(results) = envelope.get_mut("results").and_then(Value::as_array_mut) else {
+        return body;
+    };
+    let delta: i64 = match shift {
+        Shift::Inserted => {
+            if let Some(before) = page.start().checked_sub(1).and_then(one) {
+                results.insert(0, before);
+                results.truncate(page.size);
+            }
+            1
+        }
+        Shift::Removed => {
+            if !results.is_empty() {
+                results.remove(0);
+            }
+            results.extend(one(page.start() + page.size));
+            -1
+        }
+    };
+    if let Some(total) = envelope.get("totalCount").and_then(Value::as_i64) {
+        envelope["totalCount"] = (total + delta).max(0).into();
+    }
+    serde_json::to_vec(&envelope).unwrap_or(body)
+}
+
+/// The response of a transient fault that replaces the answer, or `None` for the kinds that
+/// change how the real answer is sent (or, for `expire`, whether it is sent at all).
 fn transient_error(kind: Transient, api_path: &str, limiter: Option<&Limiter>) -> Option<Response> {
     let response = match kind {
         // Shaped like the real thing, with the configured bucket if there is one.
@@ -386,7 +504,19 @@ fn transient_error(kind: Transient, api_path: &str, limiter: Option<&Limiter>) -
         // The load balancer answers these, with its own HTML, not an ApiError.
         Transient::BadGateway => gateway_page(StatusCode::BAD_GATEWAY),
         Transient::GatewayTimeout => gateway_page(StatusCode::GATEWAY_TIMEOUT),
-        Transient::Slow | Transient::Drop => return None,
+        // No `Retry-After` and no bucket: the client has only its own backoff to go by.
+        Transient::TooManyRequestsBare => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "Too many requests.",
+        )
+        .into_response(),
+        Transient::Slow
+        | Transient::Drop
+        | Transient::Truncated
+        | Transient::Stall
+        | Transient::Shift
+        | Transient::Expire => return None,
     };
     Some(response)
 }
@@ -415,4 +545,53 @@ fn overcount(body: Vec<u8>, stats: &super::stats::Recorder) -> Vec<u8> {
     stats.fault("overcount");
     page["totalCount"] = (total + 1).into();
     serde_json::to_vec(&page).unwrap_or(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(num: usize, size: usize) -> Page {
+        Page {
+            num,
+            size,
+            include_count: true,
+        }
+    }
+
+    /// Items 0..10 as one-item envelopes, the way `answer` gives a neighbour.
+    fn neighbour(i: usize) -> Option<Vec<u8>> {
+        (i < 10).then(|| format!(r#"{{"results":[{i}],"totalCount":10}}"#).into_bytes())
+    }
+
+    fn results(body: &[u8]) -> (Vec<u64>, Option<u64>) {
+        let v: Value = serde_json::from_slice(body).unwrap();
+        let items = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_u64().unwrap())
+            .collect();
+        (items, v["totalCount"].as_u64())
+    }
+
+    #[test]
+    fn a_shifted_page_moves_by_one_item() {
+        let body = br#"{"results":[3,4,5],"totalCount":10}"#.to_vec();
+        let inserted = shifted(body.clone(), Shift::Inserted, page(2, 3), neighbour);
+        assert_eq!(results(&inserted), (vec![2, 3, 4], Some(11)));
+        let removed = shifted(body, Shift::Removed, page(2, 3), neighbour);
+        assert_eq!(results(&removed), (vec![4, 5, 6], Some(9)));
+        // The last page: nothing after it to pull in.
+        let last = br#"{"results":[9]}"#.to_vec();
+        let removed = shifted(last.clone(), Shift::Removed, page(4, 3), neighbour);
+        assert_eq!(results(&removed), (vec![], None));
+        let inserted = shifted(last, Shift::Inserted, page(4, 3), neighbour);
+        assert_eq!(results(&inserted), (vec![8, 9], None));
+        // Not an envelope: left alone.
+        assert_eq!(
+            shifted(b"[1]".to_vec(), Shift::Removed, page(2, 1), neighbour),
+            b"[1]"
+        );
+    }
 }

@@ -96,6 +96,13 @@ impl OAuth {
         ))
     }
 
+    /// Ends a token's life early, as Atlas does when a token is revoked or expires under a
+    /// request: later requests carrying it get 401.
+    pub fn revoke(&self, token: &str) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        tokens.remove(token);
+    }
+
     /// The client id a bearer token was issued to, if it is known and unexpired.
     pub fn check(&self, token: &str) -> Option<String> {
         let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
@@ -132,6 +139,8 @@ mod tests {
         let token = v["access_token"].as_str().unwrap();
         assert_eq!(o.check(token).as_deref(), Some("mdb_sa_id_1"));
         assert_eq!(o.check("nope"), None);
+        o.revoke(token);
+        assert_eq!(o.check(token), None, "revoked");
         assert_eq!(
             o.issue(
                 Some(&basic("mdb_sa_id_1", "bad")),

@@ -11,13 +11,15 @@ use serde::Serialize;
 pub struct MockStats {
     /// Every HTTP request received, whatever its path or outcome.
     pub requests: u64,
-    /// Responses by HTTP status. A dropped connection counts under the 200 it started with.
+    /// Responses by HTTP status. A dropped, stalled or truncated answer counts under the 200 it
+    /// started with.
     pub by_status: BTreeMap<u16, u64>,
     /// Complete 2xx answers of API routes, by route template
     /// (`"GET /orgs/{orgId}/users"`); dropped and malformed answers are not counted.
     pub by_route: BTreeMap<String, u64>,
-    /// Injected faults by kind: `"429"`, `"500"`, `"502"`, `"503"`, `"504"`, `"slow"`,
-    /// `"drop"`, `"deny"`, `"unauth"`, `"malformed"`.
+    /// Injected faults by kind: `"429"`, `"429-bare"`, `"500"`, `"502"`, `"503"`, `"504"`,
+    /// `"slow"`, `"stall"`, `"drop"`, `"truncated"`, `"expire"`, `"shift"` (once per shifted
+    /// pass), `"deny"`, `"unauth"`, `"malformed"`, `"overcount"`.
     pub faults_injected: BTreeMap<String, u64>,
     /// Digest challenges sent (401 with `WWW-Authenticate: Digest`), stale ones included.
     pub digest_challenges: u64,

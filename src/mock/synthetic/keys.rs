@@ -134,6 +134,7 @@ fn key_access_list(
     clock: &Clock,
     rng: &mut Rng,
 ) -> Vec<RawItem> {
+    let mut cidrs = std::collections::HashSet::new();
     (0..1 + rng.below(3))
         .map(|_| {
             let (cidr, ip) = if rng.chance(0.06) {
@@ -169,6 +170,8 @@ fn key_access_list(
                 cidr_block: cidr,
             }
         })
+        // Atlas keys an access-list entry by its address: a second draw of one is no new entry.
+        .filter(|entry| cidrs.insert(entry.cidr_block.clone()))
         .map(|entry| raw(&entry))
         .collect()
 }
