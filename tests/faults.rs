@@ -396,7 +396,7 @@ async fn the_binary_exits_3_naming_a_listing_that_stays_short_and_nothing_else()
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("INCOMPLETE: 1 scopes")
+        stdout.contains("INCOMPLETE: 1 scope could not be read")
             && stdout.contains(&format!("project:{project} (listGroupDatabaseUsers)")),
         "{stdout}"
     );
