@@ -5,6 +5,8 @@
 mod completions;
 mod demo;
 mod email;
+mod interrupt;
+mod output;
 mod report;
 mod summary;
 mod table;
@@ -20,7 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 use secrecy::SecretString;
 
 use crate::atlas::{Client, ClientOptions, Credentials};
-use crate::cli::{Cli, Command, ConnectionArgs, LiveArgs, ServeMockArgs};
+use crate::cli::{Cli, CollectArgs, Command, ConnectionArgs, LiveArgs, ServeMockArgs};
 use crate::collect::{self, CollectOptions};
 use crate::mock::{FaultSpec, MockConfig, MockServer, RateLimit, SyntheticSize, World};
 use crate::model;
@@ -33,6 +35,20 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 /// Done, but some scope could not be read.
 pub const EXIT_INCOMPLETE: u8 = 3;
+
+/// An error and its causes as one message, each cause that the message before it does not
+/// already tell added after a colon.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
 
 /// Sets up `tracing` on stderr. Our own crate logs at the chosen level; libraries stay at warn,
 /// so nothing they print at trace level (headers, bodies) reaches a log.
@@ -64,46 +80,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         .context("starting the async runtime")?;
     let quiet = cli.quiet;
     runtime.block_on(async move {
+        // The commands that write files stop cleanly on SIGINT and SIGTERM; the others keep
+        // the default (serve-mock stops on Ctrl-C by itself).
+        if matches!(
+            cli.command,
+            Command::Collect(_) | Command::Report(_) | Command::Demo(_) | Command::Init(_)
+        ) {
+            interrupt::listen()?;
+        }
         match cli.command {
-            Command::Collect(args) => {
-                let snapshot = collect_live(&args.live, quiet).await?;
-                let written = std::time::Instant::now();
-                model::save(&snapshot, &args.out)?;
-                tracing::info!(
-                    ms = written.elapsed().as_millis() as u64,
-                    "snapshot written"
-                );
-                // The store is opened before the run is recorded, and the run is recorded from
-                // the file as written, so its digest is the file's.
-                let recorded = match &args.store.path {
-                    Some(path) => {
-                        let bytes = std::fs::read(&args.out)
-                            .with_context(|| format!("reading back {}", args.out.display()))?;
-                        let mut store = crate::store::Store::open(path)?;
-                        Some((
-                            path,
-                            store.record(&crate::store::Record {
-                                kind: "collect",
-                                snapshot: &snapshot,
-                                snapshot_json: &bytes,
-                                findings: None,
-                                manifest: None,
-                            })?,
-                        ))
-                    }
-                    None => None,
-                };
-                if !quiet {
-                    let mut out = summary::render(&snapshot);
-                    table::text(&mut out, "snapshot", &args.out.display().to_string());
-                    if let Some((path, run)) = recorded {
-                        let at = format!("run {run} in {}", path.display());
-                        table::text(&mut out, "evidence store", &at);
-                    }
-                    print!("{out}");
-                }
-                Ok(exit_for(&snapshot))
-            }
+            Command::Collect(args) => collect_command(&args, quiet).await,
             Command::Report(args) => report::run(*args, quiet).await,
             Command::Diff(args) => report::diff(&args),
             Command::Rules(args) => report::catalogue(&args),
@@ -120,6 +106,58 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Completions(args) => completions::print(args.shell),
         }
     })
+}
+
+/// `collect`: the output and the store are checked before the collection, which may be long;
+/// the snapshot is written atomically, then recorded in the store from the file as written, so
+/// the store's digest is the file's.
+async fn collect_command(args: &CollectArgs, quiet: bool) -> Result<ExitCode> {
+    let file = output::snapshot_file(&args.out, args.force)?;
+    let mut store = match &args.store.path {
+        Some(path) => Some((path, crate::store::Store::open(path)?)),
+        None => None,
+    };
+    let shown = args.out.display();
+    interrupt::leaves(if args.out.exists() {
+        format!("{shown} is as it was")
+    } else {
+        format!("{shown} was not written")
+    });
+    let snapshot = collect_live(&args.live, quiet).await?;
+    let written = std::time::Instant::now();
+    model::save_into(&snapshot, file)?;
+    interrupt::leaves(format!("the snapshot {shown} is complete"));
+    tracing::info!(
+        ms = written.elapsed().as_millis() as u64,
+        "snapshot written"
+    );
+    let recorded = match &mut store {
+        Some((path, store)) => {
+            let bytes =
+                std::fs::read(&args.out).with_context(|| format!("reading back {shown}"))?;
+            Some((
+                *path,
+                store.record(&crate::store::Record {
+                    kind: "collect",
+                    snapshot: &snapshot,
+                    snapshot_json: &bytes,
+                    findings: None,
+                    manifest: None,
+                })?,
+            ))
+        }
+        None => None,
+    };
+    if !quiet {
+        let mut out = summary::render(&snapshot);
+        table::text(&mut out, "snapshot", &shown.to_string());
+        if let Some((path, run)) = recorded {
+            let at = format!("run {run} in {}", path.display());
+            table::text(&mut out, "evidence store", &at);
+        }
+        print!("{out}");
+    }
+    Ok(exit_for(&snapshot))
 }
 
 /// Collects the estate the flags name, from now (or `--as-of`).
@@ -320,6 +358,16 @@ async fn serve_mock(args: ServeMockArgs) -> Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cause_already_told_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let told = anyhow::Error::new(io).context("cannot read x.toml: no such file");
+        assert_eq!(error_text(&told), "cannot read x.toml: no such file");
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let untold = anyhow::Error::new(io).context("reading x.toml");
+        assert_eq!(error_text(&untold), "reading x.toml: no such file");
+    }
 
     #[test]
     fn ages() {

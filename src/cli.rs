@@ -139,9 +139,13 @@ pub struct CollectArgs {
     /// What to read.
     #[command(flatten)]
     pub live: LiveArgs,
-    /// Where to write the snapshot (written atomically).
+    /// Where to write the snapshot (written atomically; an existing file is replaced only
+    /// with --force).
     #[arg(long, value_name = "FILE", default_value = "snapshot.json")]
     pub out: PathBuf,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
     /// Record the run in an evidence store.
     #[command(flatten)]
     pub store: StoreArg,
@@ -153,9 +157,14 @@ pub struct ReportArgs {
     /// A snapshot written by `collect`; without one, the estate is collected live first.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
-    /// Folder for the reports (created if missing; each file written atomically).
+    /// Folder for the reports: new or empty, or holding an earlier report with --force. The
+    /// folder appears, or is replaced, only once every file is written.
     #[arg(long, value_name = "DIR", default_value = "atlas-audit-report")]
     pub out: PathBuf,
+    /// Replace the report already in --out: the whole folder is replaced, so no file of the
+    /// earlier report remains. A folder holding other files is never replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Which files to write, comma-separated: csv (findings, grants, principals), xlsx (the
     /// reviewer workbook), html (report.html, email.html, email.txt), json (findings.json).
     /// manifest.json is always written.
@@ -299,7 +308,7 @@ pub struct DiffArgs {
 /// `demo`
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Folder for the demo's snapshot and reports.
+    /// Folder for the demo's snapshot and reports (an earlier demo there is replaced).
     #[arg(long, value_name = "DIR", default_value = "atlas-audit-demo")]
     pub out: PathBuf,
 }
