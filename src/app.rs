@@ -114,7 +114,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 async fn collect_command(args: &CollectArgs, quiet: bool) -> Result<ExitCode> {
     let file = output::snapshot_file(&args.out, args.force)?;
     let mut store = match &args.store.path {
-        Some(path) => Some((path, crate::store::Store::open(path)?)),
+        Some(path) => Some((path, open_store(path)?)),
         None => None,
     };
     let shown = args.out.display();
@@ -160,13 +160,46 @@ async fn collect_command(args: &CollectArgs, quiet: bool) -> Result<ExitCode> {
     Ok(exit_for(&snapshot))
 }
 
+/// Opens the evidence store `--store` names; a new one needs a folder that exists.
+///
+/// # Errors
+/// The path is a folder or its folder is missing, or the file is not a store; the message
+/// says what to give instead.
+pub fn open_store(path: &std::path::Path) -> Result<crate::store::Store> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => bail!(
+            "--store {shown} is a folder; name the store file, e.g. --store {}",
+            path.join(crate::store::DEFAULT_STORE).display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            if !parent.is_dir() {
+                bail!(output::explain("--store", path, &e));
+            }
+        }
+        _ => {}
+    }
+    crate::store::Store::open(path).map_err(|e| match e {
+        crate::store::StoreError::Sql { .. } => anyhow::anyhow!(
+            "{e}; --store must name an evidence store written by atlas-audit, or a new file"
+        ),
+        other => other.into(),
+    })
+}
+
 /// Collects the estate the flags name, from now (or `--as-of`).
 ///
 /// # Errors
 /// Bad credentials or flags, or nothing readable at all.
 pub async fn collect_live(live: &LiveArgs, quiet: bool) -> Result<model::Snapshot> {
     let (client, profile) = client_from(&live.connection)?;
-    let (orgs, projects) = profile::scope(&live.orgs, &live.projects, profile.as_ref());
+    let orgs = ids_or_env(&live.orgs, "MONGODB_ATLAS_ORG_ID")?;
+    let projects = ids_or_env(&live.projects, "MONGODB_ATLAS_PROJECT_ID")?;
+    let (orgs, projects) = profile::scope(&orgs, &projects, profile.as_ref());
     let opts = CollectOptions {
         orgs,
         projects,
@@ -220,6 +253,24 @@ pub fn parse_age(s: &str) -> Result<SignedDuration, String> {
         ));
     }
     Ok(SignedDuration::from_hours(hours))
+}
+
+/// The ids given by flag, or else by the variable `var` (comma-separated; unset or blank means
+/// none, as for the credential variables).
+///
+/// # Errors
+/// The variable holds something that is not an id; the message names the variable.
+fn ids_or_env(flags: &[String], var: &str) -> Result<Vec<String>> {
+    if !flags.is_empty() {
+        return Ok(flags.to_vec());
+    }
+    let Some(value) = env_first(&[var]) else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(|id| crate::cli::parse_atlas_id(id).map_err(|e| anyhow::anyhow!("{var}: {e}")))
+        .collect()
 }
 
 fn env_first(names: &[&str]) -> Option<String> {
@@ -286,12 +337,22 @@ pub fn client_from(args: &ConnectionArgs) -> Result<(Client, Option<profile::Pro
         },
     };
     let profile = lookup.into_profile();
-    let base_url = args
-        .base_url
-        .clone()
-        .or_else(|| env_first(&["MONGODB_ATLAS_BASE_URL"]))
-        .or_else(|| profile.as_ref().and_then(|p| p.base_url.clone()))
-        .unwrap_or_else(|| ClientOptions::default().base_url);
+    // The message for a bad URL names where it came from.
+    let (base_url, from) = match (
+        args.base_url.clone(),
+        env_first(&["MONGODB_ATLAS_BASE_URL"]),
+        profile
+            .as_ref()
+            .and_then(|p| Some((p.base_url.clone()?, &p.name))),
+    ) {
+        (Some(url), _, _) => (url, "--base-url".to_string()),
+        (None, Some(url), _) => (url, "MONGODB_ATLAS_BASE_URL".to_string()),
+        (None, None, Some((url, name))) => {
+            (url, format!("the base URL of Atlas CLI profile {name}"))
+        }
+        (None, None, None) => (ClientOptions::default().base_url, "the default".to_string()),
+    };
+    crate::atlas::check_base_url(&base_url).map_err(|e| anyhow::anyhow!("{from}: {e}"))?;
     let options = ClientOptions {
         base_url,
         concurrency: usize::from(args.concurrency),
@@ -309,6 +370,10 @@ pub fn random_key(len: usize) -> String {
 async fn serve_mock(args: ServeMockArgs) -> Result<ExitCode> {
     let now = args.as_of.unwrap_or_else(now);
     let world = match (&args.world, &args.synthetic) {
+        (Some(dir), _) if !dir.is_dir() => bail!(
+            "--world {}: no such folder; give a world folder (Atlas response shapes, see fixtures/README.md) such as fixtures/demo, or --synthetic SIZE",
+            dir.display()
+        ),
         (Some(dir), _) => World::load(dir, now)?,
         (None, Some(size)) => {
             let size: SyntheticSize = size

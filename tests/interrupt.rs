@@ -89,11 +89,7 @@ fn live(server: &MockServer, dir: &Path, args: &[&str]) -> Command {
 
 /// A simulated Atlas whose every answer takes two seconds.
 async fn slow_server() -> MockServer {
-    start(
-        demo_world(),
-        mock_config_with_faults("slow=1,slow-ms=2000"),
-    )
-    .await
+    start(demo_world(), mock_config_with_faults("slow=1,slow-ms=2000")).await
 }
 
 /// Starts `cmd`, waits until the server has been asked something (the run is collecting,

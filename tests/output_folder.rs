@@ -183,7 +183,11 @@ fn force_replaces_the_whole_folder_so_no_file_of_the_earlier_run_survives() {
         "principals.csv",
     ]);
     assert_eq!(names(&out), expected, "only this run's files");
-    assert_eq!(manifest_files(&out), expected, "the manifest lists them all");
+    assert_eq!(
+        manifest_files(&out),
+        expected,
+        "the manifest lists them all"
+    );
     assert_eq!(
         names(dir.path()),
         set(&["old.json", "q4", "snapshot.json"]),
@@ -205,9 +209,17 @@ fn a_folder_holding_other_files_is_never_replaced_even_with_force() {
         }
         let err = refused(
             &run(dir.path(), &args),
-            &["q4", "notes/", "reviewed-by-alice.xlsx", "choose another --out"],
+            &[
+                "q4",
+                "notes/",
+                "reviewed-by-alice.xlsx",
+                "choose another --out",
+            ],
         );
-        assert!(!err.contains("findings.csv"), "a report file is not named: {err}");
+        assert!(
+            !err.contains("findings.csv"),
+            "a report file is not named: {err}"
+        );
         assert_eq!(
             names(&out),
             set(&["findings.csv", "notes", "reviewed-by-alice.xlsx"])
@@ -216,7 +228,11 @@ fn a_folder_holding_other_files_is_never_replaced_even_with_force() {
     // The input snapshot inside the folder would be lost with the folder: refused too.
     let inside = dir.path().join("with-input");
     std::fs::create_dir(&inside).unwrap();
-    std::fs::copy(dir.path().join("snapshot.json"), inside.join("snapshot.json")).unwrap();
+    std::fs::copy(
+        dir.path().join("snapshot.json"),
+        inside.join("snapshot.json"),
+    )
+    .unwrap();
     refused(
         &run(
             dir.path(),
@@ -267,7 +283,13 @@ fn the_current_folder_is_never_the_report_folder() {
     let snapshot = dir.path().join("snapshot.json");
     let out = run(
         &empty,
-        &["report", "--snapshot", snapshot.to_str().unwrap(), "--out", "."],
+        &[
+            "report",
+            "--snapshot",
+            snapshot.to_str().unwrap(),
+            "--out",
+            ".",
+        ],
     );
     refused(&out, &["--out .", "current folder", "e.g. --out"]);
     assert!(empty.is_dir(), "the folder is still there");
@@ -295,7 +317,10 @@ fn demo_replaces_its_own_folder_every_time() {
         &run(dir.path(), &["demo", "-q"]),
         &["atlas-audit-demo", "mine.txt", "the demo does not write"],
     );
-    assert_eq!(std::fs::read_to_string(out.join("mine.txt")).unwrap(), "keep");
+    assert_eq!(
+        std::fs::read_to_string(out.join("mine.txt")).unwrap(),
+        "keep"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -167,9 +167,12 @@ impl Folder {
             );
         }
         let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
-            bail!("--out {shown} names no folder; give a folder path, e.g. --out atlas-audit-report");
+            bail!(
+                "--out {shown} names no folder; give a folder path, e.g. --out atlas-audit-report"
+            );
         };
-        let created = create_parents(parent).map_err(|(at, e)| anyhow!(explain("--out", &at, &e)))?;
+        let created =
+            create_parents(parent).map_err(|(at, e)| anyhow!(explain("--out", &at, &e)))?;
         let mut folder = Folder {
             shown: dir.to_path_buf(),
             target: target.clone(),
@@ -212,7 +215,11 @@ impl Folder {
                 // The new folder keeps the permissions of the one it replaces.
                 let _ = fs::set_permissions(&staging_path, meta.permissions());
             }
-            let name = self.target.file_name().unwrap_or_default().to_string_lossy();
+            let name = self
+                .target
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy();
             let aside = self
                 .target
                 .with_file_name(format!(".{name}.{}.old", std::process::id()));

@@ -100,7 +100,7 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     // With a store, the store opens first (a bad one is an error before any work), and the
     // snapshot's bytes are kept as read or collected.
     let mut store = match &args.store.path {
-        Some(path) => Some(crate::store::Store::open(path)?),
+        Some(path) => Some(super::open_store(path)?),
         None => None,
     };
     let mut snapshot = match &args.snapshot {
@@ -527,7 +527,7 @@ fn load_named(name: &str, store: Option<&store::Store>) -> Result<(Snapshot, Str
 pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
     let loaded = load_policy(args.policy.as_deref())?;
     let store = match &args.store.path {
-        Some(path) => Some(store::Store::open(path)?),
+        Some(path) => Some(super::open_store(path)?),
         None => None,
     };
     let (new, _) = load_named(&args.new, store.as_ref())?;

@@ -74,7 +74,9 @@ fn describe(err: &serde_json::Error, at: Option<&str>) -> String {
         .map(|p| format!("field `{p}`: "))
         .unwrap_or_default();
     let hint = match err.classify() {
-        Category::Eof => "; the file ends too early: it was cut short (truncated), collect again or restore a whole copy",
+        Category::Eof => {
+            "; the file ends too early: it was cut short (truncated), collect again or restore a whole copy"
+        }
         Category::Syntax => "; the file is not valid JSON",
         Category::Data => "; the file was changed, or written by another program",
         Category::Io => "",

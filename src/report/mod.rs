@@ -125,7 +125,11 @@ const CHANGES_CSV: &str = "changes.csv";
 /// Every file [`write`] can put in a report folder: each format's files, `changes.csv` and the
 /// manifest.
 pub fn file_names() -> Vec<&'static str> {
-    let mut names: Vec<&str> = Format::ALL.iter().flat_map(|f| f.files()).copied().collect();
+    let mut names: Vec<&str> = Format::ALL
+        .iter()
+        .flat_map(|f| f.files())
+        .copied()
+        .collect();
     names.extend([CHANGES_CSV, MANIFEST]);
     names
 }
