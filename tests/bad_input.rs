@@ -69,6 +69,13 @@ fn refused_in_one_line(dir: &Path, args: &[&str], env: &[(&str, &str)], needles:
     assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line: {err}");
 }
 
+/// A command line, its environment, and what the refusal must say.
+type Case = (
+    Vec<&'static str>,
+    Vec<(&'static str, &'static str)>,
+    Vec<&'static str>,
+);
+
 /// The demo snapshot as JSON, changed by `edit`.
 fn edited(edit: impl FnOnce(&mut Value)) -> Vec<u8> {
     let mut value = serde_json::to_value(demo_snapshot()).unwrap();
@@ -283,7 +290,7 @@ fn bad_report_flags_name_the_flag_and_the_accepted_forms() {
         "review@example.test",
         "--email-dry-run",
     ];
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             with(&["--format", "csv,pdf"]),
             vec![],
@@ -375,7 +382,7 @@ fn bad_connection_flags_and_variables_name_where_the_value_came_from() {
         key.iter().chain(extra).copied().collect()
     };
     let collect = ["collect", "--out", "s.json"];
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             collect.to_vec(),
             with_key(&[("MONGODB_ATLAS_BASE_URL", "not a url")]),
