@@ -66,9 +66,8 @@ impl Drop for Scratch {
 }
 
 /// Removes every registered temporary (files, and folders with their contents), then runs
-/// `then` with the registry still locked, so that no temporary can be created or renamed
-/// into place afterwards. For a signal handler: `then` ends the process. Returns how many
-/// temporaries were removed to `then`.
+/// `then` with how many were removed, the registry still locked so that no temporary can be
+/// created or renamed into place afterwards. For a signal handler: `then` ends the process.
 pub fn remove_all_then(then: impl FnOnce(usize) -> std::convert::Infallible) -> ! {
     let registry = lock();
     let mut removed = 0;
