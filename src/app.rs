@@ -5,6 +5,8 @@
 mod completions;
 mod demo;
 mod email;
+mod interrupt;
+mod output;
 mod report;
 mod summary;
 mod table;
@@ -20,7 +22,7 @@ use jiff::{SignedDuration, Timestamp};
 use secrecy::SecretString;
 
 use crate::atlas::{Client, ClientOptions, Credentials};
-use crate::cli::{Cli, Command, ConnectionArgs, LiveArgs, ServeMockArgs};
+use crate::cli::{Cli, CollectArgs, Command, ConnectionArgs, LiveArgs, ServeMockArgs};
 use crate::collect::{self, CollectOptions};
 use crate::mock::{FaultSpec, MockConfig, MockServer, RateLimit, SyntheticSize, World};
 use crate::model;
@@ -33,6 +35,20 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 /// Done, but some scope could not be read.
 pub const EXIT_INCOMPLETE: u8 = 3;
+
+/// An error and its causes as one message, each cause that the message before it does not
+/// already tell added after a colon.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
 
 /// Sets up `tracing` on stderr. Our own crate logs at the chosen level; libraries stay at warn,
 /// so nothing they print at trace level (headers, bodies) reaches a log.
@@ -64,46 +80,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         .context("starting the async runtime")?;
     let quiet = cli.quiet;
     runtime.block_on(async move {
+        // The commands that write files stop cleanly on SIGINT and SIGTERM; the others keep
+        // the default (serve-mock stops on Ctrl-C by itself).
+        if matches!(
+            cli.command,
+            Command::Collect(_) | Command::Report(_) | Command::Demo(_) | Command::Init(_)
+        ) {
+            interrupt::listen()?;
+        }
         match cli.command {
-            Command::Collect(args) => {
-                let snapshot = collect_live(&args.live, quiet).await?;
-                let written = std::time::Instant::now();
-                model::save(&snapshot, &args.out)?;
-                tracing::info!(
-                    ms = written.elapsed().as_millis() as u64,
-                    "snapshot written"
-                );
-                // The store is opened before the run is recorded, and the run is recorded from
-                // the file as written, so its digest is the file's.
-                let recorded = match &args.store.path {
-                    Some(path) => {
-                        let bytes = std::fs::read(&args.out)
-                            .with_context(|| format!("reading back {}", args.out.display()))?;
-                        let mut store = crate::store::Store::open(path)?;
-                        Some((
-                            path,
-                            store.record(&crate::store::Record {
-                                kind: "collect",
-                                snapshot: &snapshot,
-                                snapshot_json: &bytes,
-                                findings: None,
-                                manifest: None,
-                            })?,
-                        ))
-                    }
-                    None => None,
-                };
-                if !quiet {
-                    let mut out = summary::render(&snapshot);
-                    table::text(&mut out, "snapshot", &args.out.display().to_string());
-                    if let Some((path, run)) = recorded {
-                        let at = format!("run {run} in {}", path.display());
-                        table::text(&mut out, "evidence store", &at);
-                    }
-                    print!("{out}");
-                }
-                Ok(exit_for(&snapshot))
-            }
+            Command::Collect(args) => collect_command(&args, quiet).await,
             Command::Report(args) => report::run(*args, quiet).await,
             Command::Diff(args) => report::diff(&args),
             Command::Rules(args) => report::catalogue(&args),
@@ -122,13 +108,98 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     })
 }
 
+/// `collect`: the output and the store are checked before the collection, which may be long;
+/// the snapshot is written atomically, then recorded in the store from the file as written, so
+/// the store's digest is the file's.
+async fn collect_command(args: &CollectArgs, quiet: bool) -> Result<ExitCode> {
+    let file = output::snapshot_file(&args.out, args.force)?;
+    let mut store = match &args.store.path {
+        Some(path) => Some((path, open_store(path)?)),
+        None => None,
+    };
+    let shown = args.out.display();
+    interrupt::leaves(if args.out.exists() {
+        format!("{shown} is as it was")
+    } else {
+        format!("{shown} was not written")
+    });
+    let snapshot = collect_live(&args.live, quiet).await?;
+    let written = std::time::Instant::now();
+    model::save_into(&snapshot, file)?;
+    interrupt::leaves(format!("the snapshot {shown} is complete"));
+    tracing::info!(
+        ms = written.elapsed().as_millis() as u64,
+        "snapshot written"
+    );
+    let recorded = match &mut store {
+        Some((path, store)) => {
+            let bytes =
+                std::fs::read(&args.out).with_context(|| format!("reading back {shown}"))?;
+            Some((
+                *path,
+                store.record(&crate::store::Record {
+                    kind: "collect",
+                    snapshot: &snapshot,
+                    snapshot_json: &bytes,
+                    findings: None,
+                    manifest: None,
+                })?,
+            ))
+        }
+        None => None,
+    };
+    if !quiet {
+        let mut out = summary::render(&snapshot);
+        table::text(&mut out, "snapshot", &shown.to_string());
+        if let Some((path, run)) = recorded {
+            let at = format!("run {run} in {}", path.display());
+            table::text(&mut out, "evidence store", &at);
+        }
+        print!("{out}");
+    }
+    Ok(exit_for(&snapshot))
+}
+
+/// Opens the evidence store `--store` names; a new one needs a folder that exists.
+///
+/// # Errors
+/// The path is a folder or its folder is missing, or the file is not a store; the message
+/// says what to give instead.
+pub fn open_store(path: &std::path::Path) -> Result<crate::store::Store> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => bail!(
+            "--store {shown} is a folder; name the store file, e.g. --store {}",
+            path.join(crate::store::DEFAULT_STORE).display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            if !parent.is_dir() {
+                bail!(output::explain("--store", path, &e));
+            }
+        }
+        _ => {}
+    }
+    crate::store::Store::open(path).map_err(|e| match e {
+        crate::store::StoreError::Sql { .. } => anyhow::anyhow!(
+            "{e}; --store must name an evidence store written by atlas-audit, or a new file"
+        ),
+        other => other.into(),
+    })
+}
+
 /// Collects the estate the flags name, from now (or `--as-of`).
 ///
 /// # Errors
 /// Bad credentials or flags, or nothing readable at all.
 pub async fn collect_live(live: &LiveArgs, quiet: bool) -> Result<model::Snapshot> {
     let (client, profile) = client_from(&live.connection)?;
-    let (orgs, projects) = profile::scope(&live.orgs, &live.projects, profile.as_ref());
+    let orgs = ids_or_env(&live.orgs, "MONGODB_ATLAS_ORG_ID")?;
+    let projects = ids_or_env(&live.projects, "MONGODB_ATLAS_PROJECT_ID")?;
+    let (orgs, projects) = profile::scope(&orgs, &projects, profile.as_ref());
     let opts = CollectOptions {
         orgs,
         projects,
@@ -182,6 +253,24 @@ pub fn parse_age(s: &str) -> Result<SignedDuration, String> {
         ));
     }
     Ok(SignedDuration::from_hours(hours))
+}
+
+/// The ids given by flag, or else by the variable `var` (comma-separated; unset or blank means
+/// none, as for the credential variables).
+///
+/// # Errors
+/// The variable holds something that is not an id; the message names the variable.
+fn ids_or_env(flags: &[String], var: &str) -> Result<Vec<String>> {
+    if !flags.is_empty() {
+        return Ok(flags.to_vec());
+    }
+    let Some(value) = env_first(&[var]) else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .map(|id| crate::cli::parse_atlas_id(id).map_err(|e| anyhow::anyhow!("{var}: {e}")))
+        .collect()
 }
 
 fn env_first(names: &[&str]) -> Option<String> {
@@ -248,12 +337,22 @@ pub fn client_from(args: &ConnectionArgs) -> Result<(Client, Option<profile::Pro
         },
     };
     let profile = lookup.into_profile();
-    let base_url = args
-        .base_url
-        .clone()
-        .or_else(|| env_first(&["MONGODB_ATLAS_BASE_URL"]))
-        .or_else(|| profile.as_ref().and_then(|p| p.base_url.clone()))
-        .unwrap_or_else(|| ClientOptions::default().base_url);
+    // The message for a bad URL names where it came from.
+    let (base_url, from) = match (
+        args.base_url.clone(),
+        env_first(&["MONGODB_ATLAS_BASE_URL"]),
+        profile
+            .as_ref()
+            .and_then(|p| Some((p.base_url.clone()?, &p.name))),
+    ) {
+        (Some(url), _, _) => (url, "--base-url".to_string()),
+        (None, Some(url), _) => (url, "MONGODB_ATLAS_BASE_URL".to_string()),
+        (None, None, Some((url, name))) => {
+            (url, format!("the base URL of Atlas CLI profile {name}"))
+        }
+        (None, None, None) => (ClientOptions::default().base_url, "the default".to_string()),
+    };
+    crate::atlas::check_base_url(&base_url).map_err(|e| anyhow::anyhow!("{from}: {e}"))?;
     let options = ClientOptions {
         base_url,
         concurrency: usize::from(args.concurrency),
@@ -271,6 +370,10 @@ pub fn random_key(len: usize) -> String {
 async fn serve_mock(args: ServeMockArgs) -> Result<ExitCode> {
     let now = args.as_of.unwrap_or_else(now);
     let world = match (&args.world, &args.synthetic) {
+        (Some(dir), _) if !dir.is_dir() => bail!(
+            "--world {}: no such folder; give a world folder (Atlas response shapes, see fixtures/README.md) such as fixtures/demo, or --synthetic SIZE",
+            dir.display()
+        ),
         (Some(dir), _) => World::load(dir, now)?,
         (None, Some(size)) => {
             let size: SyntheticSize = size
@@ -320,6 +423,16 @@ async fn serve_mock(args: ServeMockArgs) -> Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cause_already_told_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let told = anyhow::Error::new(io).context("cannot read x.toml: no such file");
+        assert_eq!(error_text(&told), "cannot read x.toml: no such file");
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let untold = anyhow::Error::new(io).context("reading x.toml");
+        assert_eq!(error_text(&untold), "reading x.toml: no such file");
+    }
 
     #[test]
     fn ages() {

@@ -104,20 +104,21 @@ impl std::fmt::Debug for ConnectionArgs {
 /// What to read from Atlas, and how: shared by `collect` and a live `report`.
 #[derive(Debug, Args, Clone)]
 pub struct LiveArgs {
-    /// Only this organization (repeatable; default: every org the credential can read).
+    /// Only this organization (repeatable; default: every org the credential can read)
+    /// [env: MONGODB_ATLAS_ORG_ID]
     #[arg(
         long = "org",
         value_name = "ID",
-        env = "MONGODB_ATLAS_ORG_ID",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = parse_atlas_id
     )]
     pub orgs: Vec<String>,
-    /// Only this project (repeatable).
+    /// Only this project (repeatable) [env: MONGODB_ATLAS_PROJECT_ID]
     #[arg(
         long = "project",
         value_name = "ID",
-        env = "MONGODB_ATLAS_PROJECT_ID",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = parse_atlas_id
     )]
     pub projects: Vec<String>,
     /// How far back to read events (and access logs, where Atlas keeps more than one answer):
@@ -139,9 +140,13 @@ pub struct CollectArgs {
     /// What to read.
     #[command(flatten)]
     pub live: LiveArgs,
-    /// Where to write the snapshot (written atomically).
+    /// Where to write the snapshot (written atomically; an existing file is replaced only
+    /// with --force).
     #[arg(long, value_name = "FILE", default_value = "snapshot.json")]
     pub out: PathBuf,
+    /// Replace the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
     /// Record the run in an evidence store.
     #[command(flatten)]
     pub store: StoreArg,
@@ -153,9 +158,14 @@ pub struct ReportArgs {
     /// A snapshot written by `collect`; without one, the estate is collected live first.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
-    /// Folder for the reports (created if missing; each file written atomically).
+    /// Folder for the reports: new or empty, or holding an earlier report with --force. The
+    /// folder appears, or is replaced, only once every file is written.
     #[arg(long, value_name = "DIR", default_value = "atlas-audit-report")]
     pub out: PathBuf,
+    /// Replace the report already in --out: the whole folder is replaced, so no file of the
+    /// earlier report remains. A folder holding other files is never replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Which files to write, comma-separated: csv (findings, grants, principals), xlsx (the
     /// reviewer workbook), html (report.html, email.html, email.txt), json (findings.json).
     /// manifest.json is always written.
@@ -207,11 +217,11 @@ pub struct EmailArgs {
         value_parser = crate::deliver::parse_mailbox
     )]
     pub email_to: Vec<lettre::message::Mailbox>,
-    /// The sender [default: ATLAS_AUDIT_SMTP_USER when it is an email address]
+    /// The sender [env: ATLAS_AUDIT_EMAIL_FROM] [default: ATLAS_AUDIT_SMTP_USER when it is an
+    /// email address]
     #[arg(
         long,
         value_name = "ADDR",
-        env = "ATLAS_AUDIT_EMAIL_FROM",
         value_parser = crate::deliver::parse_mailbox
     )]
     pub email_from: Option<lettre::message::Mailbox>,
@@ -232,6 +242,25 @@ pub struct EmailArgs {
     /// Write the message to email.eml in the report folder instead of sending it.
     #[arg(long, requires = "email_to")]
     pub email_dry_run: bool,
+}
+
+/// An organization or project id: Atlas's are 24 hexadecimal digits. Anything that would change
+/// the request's path (empty, a slash, a space) is refused here rather than sent.
+///
+/// # Errors
+/// A sentence with the expected form.
+pub fn parse_atlas_id(s: &str) -> Result<String, String> {
+    let id = s.trim();
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "{s:?} is not an Atlas id; give the 24 hexadecimal digits shown in Atlas (organization or project settings), e.g. 5f1d7f3a2b4c5d6e7f8a9b0c, several separated by commas"
+        ));
+    }
+    Ok(id.to_string())
 }
 
 fn parse_severity(s: &str) -> Result<crate::rules::Severity, String> {
@@ -299,7 +328,7 @@ pub struct DiffArgs {
 /// `demo`
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Folder for the demo's snapshot and reports.
+    /// Folder for the demo's snapshot and reports (an earlier demo there is replaced).
     #[arg(long, value_name = "DIR", default_value = "atlas-audit-demo")]
     pub out: PathBuf,
 }
@@ -363,6 +392,18 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+
+    #[test]
+    fn atlas_ids_that_would_change_a_request_path_are_refused() {
+        assert_eq!(
+            parse_atlas_id(" 5f1d7f3a2b4c5d6e7f8a9b0c ").unwrap(),
+            "5f1d7f3a2b4c5d6e7f8a9b0c"
+        );
+        for bad in ["", "  ", "a/b", "a b", "a?x", "../x"] {
+            let err = parse_atlas_id(bad).unwrap_err();
+            assert!(err.contains("24 hexadecimal digits"), "{bad:?}: {err}");
+        }
+    }
 
     #[test]
     fn debug_output_of_the_command_line_redacts_secrets() {

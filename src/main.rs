@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     match atlas_audit::app::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", atlas_audit::app::error_text(&err));
             ExitCode::from(atlas_audit::app::EXIT_ERROR)
         }
     }

@@ -29,8 +29,16 @@ fn with_snapshot(snapshot: &Snapshot) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// Runs `report` into `dir/out`, replacing the report an earlier call left there.
 fn report(dir: &Path, extra: &[&str]) -> (Output, Findings) {
-    let mut args = vec!["report", "--snapshot", "snapshot.json", "--out", "out"];
+    let mut args = vec![
+        "report",
+        "--snapshot",
+        "snapshot.json",
+        "--out",
+        "out",
+        "--force",
+    ];
     args.extend_from_slice(extra);
     let out = run(&args, dir);
     let findings = std::fs::read(dir.join("out/findings.json"))

@@ -257,6 +257,7 @@ fn a_run_killed_while_writing_leaves_the_store_as_it_was() {
             .arg(&snap)
             .arg("--out")
             .arg(dir.path().join("report"))
+            .arg("--force")
             .arg("--store")
             .arg(&db);
         if let Some(ms) = pause {

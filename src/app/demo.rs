@@ -1,7 +1,8 @@
 //! `demo`: the whole pipeline against the built-in simulated Atlas. The demo world is compiled
 //! into the binary, served on an ephemeral loopback port with throwaway digest credentials, and
 //! collected over real HTTP; the rules run with the default policy and the findings are
-//! written beside the snapshot.
+//! written beside the snapshot. The folder is the demo's own: an earlier demo there is
+//! replaced whole.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -12,7 +13,8 @@ use include_dir::{Dir, include_dir};
 use jiff::SignedDuration;
 use secrecy::SecretString;
 
-use super::{exit_for, now, random_key, report, summary, table};
+use super::output::{DEMO_SNAPSHOT, Folder, Owner};
+use super::{exit_for, interrupt, now, random_key, report, summary, table};
 use crate::atlas::{Client, ClientOptions, Credentials};
 use crate::collect::{self, CollectOptions};
 use crate::mock::{MockConfig, MockServer, World};
@@ -35,6 +37,12 @@ pub fn demo_world(now: jiff::Timestamp) -> Result<World> {
 }
 
 pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
+    let folder = Folder::prepare(out, Owner::Demo)?;
+    interrupt::leaves(if out.exists() {
+        format!("{}/ is as it was", out.display())
+    } else {
+        format!("{}/ was not written", out.display())
+    });
     let now = now();
     let world = demo_world(now)?;
     let public_key = random_key(8);
@@ -64,19 +72,20 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
     };
     let snapshot = collect::collect(&client, &opts).await?;
     server.shutdown().await;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let path = out.join("snapshot.json");
-    model::save(&snapshot, &path)?;
+    model::save(&snapshot, &folder.path().join(DEMO_SNAPSHOT))?;
     let loaded = report::LoadedPolicy::defaults();
     let findings = rules::evaluate(&snapshot, &loaded.policy)?;
-    let written = report::write_report(
-        out,
+    let mut written = report::write_report(
+        folder.path(),
         &snapshot,
         &findings,
         &loaded,
         &crate::report::Options::default(),
         None,
     )?;
+    folder.commit(&mut written)?;
+    interrupt::leaves(format!("the demo in {}/ is complete", out.display()));
+    let path = out.join(DEMO_SNAPSHOT);
     if !quiet {
         // One table: the estate with its coverage, the snapshot, the findings, the files.
         let mut text = summary::render(&snapshot);

@@ -20,6 +20,8 @@ use crate::rules::Findings;
 pub const ENV_SMTP_USER: &str = "ATLAS_AUDIT_SMTP_USER";
 /// The SMTP password.
 pub const ENV_SMTP_PASSWORD: &str = "ATLAS_AUDIT_SMTP_PASSWORD";
+/// The sender, when `--email-from` is not given.
+pub const ENV_EMAIL_FROM: &str = "ATLAS_AUDIT_EMAIL_FROM";
 
 /// The email settings, or `None` without `--email-to`.
 ///
@@ -72,20 +74,31 @@ pub(super) fn settings(args: &EmailArgs, formats: &[Format]) -> Result<Option<Em
             None
         }
     };
-    let from = match (&args.email_from, &user) {
-        (Some(from), _) => Some(from.clone()),
-        (None, Some(user)) => match user.trim().parse::<Address>() {
-            Ok(address) => Some(Mailbox::new(None, address)),
-            Err(_) => {
+    // The flag, else the variable (named when its value is not an address), else the SMTP
+    // user when it is an address.
+    let from = match (&args.email_from, env_first(&[ENV_EMAIL_FROM]), &user) {
+        (Some(from), _, _) => Some(from.clone()),
+        (None, Some(value), _) => match deliver::parse_mailbox(&value) {
+            Ok(mailbox) => Some(mailbox),
+            Err(e) => {
                 problems.push(format!(
-                    "no sender: {ENV_SMTP_USER} is not an email address; pass --email-from ADDR (or set ATLAS_AUDIT_EMAIL_FROM)"
+                    "{ENV_EMAIL_FROM}={value:?}: {e}, or unset it and pass --email-from ADDR"
                 ));
                 None
             }
         },
-        (None, None) => {
+        (None, None, Some(user)) => match user.trim().parse::<Address>() {
+            Ok(address) => Some(Mailbox::new(None, address)),
+            Err(_) => {
+                problems.push(format!(
+                    "no sender: {ENV_SMTP_USER} is not an email address; pass --email-from ADDR (or set {ENV_EMAIL_FROM})"
+                ));
+                None
+            }
+        },
+        (None, None, None) => {
             problems.push(format!(
-                "no sender: pass --email-from ADDR (or set ATLAS_AUDIT_EMAIL_FROM, or {ENV_SMTP_USER} to an email address)"
+                "no sender: pass --email-from ADDR (or set {ENV_EMAIL_FROM}, or {ENV_SMTP_USER} to an email address)"
             ));
             None
         }

@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use super::{EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, collect_live, table};
+use super::output::{Folder, Owner};
+use super::{EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, collect_live, interrupt, table};
 use crate::changes::{self, Changes};
 use crate::cli::{DiffArgs, InitArgs, ReportArgs, RulesArgs};
 use crate::model::{self, Snapshot};
@@ -32,7 +33,14 @@ pub fn load_policy(explicit: Option<&Path>) -> Result<LoadedPolicy> {
         None if Path::new(DEFAULT_POLICY).is_file() => Path::new(DEFAULT_POLICY),
         None => return Ok(LoadedPolicy::defaults()),
     };
-    let policy = Policy::load(path)?;
+    let policy = Policy::load(path).map_err(|e| match e {
+        rules::policy::PolicyError::Read { path, source } => anyhow::anyhow!(
+            "cannot read the policy file {} ({source}); check --policy, or write a starter policy with `atlas-audit init --out {}`",
+            path.display(),
+            path.display()
+        ),
+        invalid => invalid.into(),
+    })?;
     let digest =
         report::sha256_file(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(LoadedPolicy {
@@ -68,16 +76,31 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     let email = super::email::settings(&args.email, &formats)?;
     let loaded = load_policy(args.policy.as_deref())?;
     // Broken templates are reported before anything is collected.
+    if let Some(dir) = args.templates.as_deref().filter(|d| !d.is_dir()) {
+        bail!(
+            "--templates {}: no such folder; give a folder holding any of {} (copies of the built-in ones in the project's templates/ folder to edit)",
+            dir.display(),
+            report::TEMPLATE_NAMES.join(", ")
+        );
+    }
     let templates = if formats.contains(&Format::Html) {
         Some(report::Templates::load(args.templates.as_deref())?)
     } else {
         None
     };
+    // The output folder is checked, and its hidden stand-in created, before any work.
+    let folder = Folder::prepare(&args.out, Owner::Report { force: args.force })?;
+    let shown = args.out.display();
+    interrupt::leaves(if args.out.exists() {
+        format!("{shown}/ is as it was")
+    } else {
+        format!("{shown}/ was not written")
+    });
     let started = Instant::now();
     // With a store, the store opens first (a bad one is an error before any work), and the
     // snapshot's bytes are kept as read or collected.
     let mut store = match &args.store.path {
-        Some(path) => Some(crate::store::Store::open(path)?),
+        Some(path) => Some(super::open_store(path)?),
         None => None,
     };
     let mut snapshot = match &args.snapshot {
@@ -131,8 +154,8 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         templates,
         snapshot_file: args.snapshot.clone(),
     };
-    let written = write_report(
-        &args.out,
+    let mut written = write_report(
+        folder.path(),
         &snapshot,
         &findings,
         &loaded,
@@ -142,6 +165,8 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
             changes,
         }),
     )?;
+    folder.commit(&mut written)?;
+    interrupt::leaves(format!("the report in {shown}/ is complete"));
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,
         peak_mib = super::summary::peak_memory_mib().unwrap_or(0),
@@ -387,7 +412,7 @@ pub(super) fn init(args: &InitArgs, quiet: bool) -> Result<ExitCode> {
     }
     let text = rules::policy::starter();
     model::write_atomic(&args.out, |w| std::io::Write::write_all(w, text.as_bytes()))
-        .with_context(|| format!("writing {}", args.out.display()))?;
+        .map_err(|e| anyhow::anyhow!(super::output::explain("--out", &args.out, &e)))?;
     if !quiet {
         println!(
             "wrote {}: every key with its default; edit it and pass it with --policy",
@@ -492,7 +517,7 @@ fn load_named(name: &str, store: Option<&store::Store>) -> Result<(Snapshot, Str
 pub fn diff(args: &DiffArgs) -> Result<ExitCode> {
     let loaded = load_policy(args.policy.as_deref())?;
     let store = match &args.store.path {
-        Some(path) => Some(store::Store::open(path)?),
+        Some(path) => Some(super::open_store(path)?),
         None => None,
     };
     let (new, _) = load_named(&args.new, store.as_ref())?;

@@ -8,26 +8,34 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use super::scratch::Scratch;
 use super::{SCHEMA_VERSION, Snapshot};
 
 /// Why a snapshot file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    /// The file could not be opened, read or written.
-    #[error("cannot read or write {}: {source}", path.display())]
+    /// The file could not be opened or read.
+    #[error("cannot read {}: {}", path.display(), read_advice(path, cause))]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause, told in the message.
+        cause: std::io::Error,
+    },
+    /// The file could not be written.
+    #[error("cannot write {}: {cause}; check that its folder exists and can be written, or choose another path", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause, told in the message.
+        cause: std::io::Error,
     },
     /// The file is not a snapshot.
     #[error("{}: not an atlas-audit snapshot ({detail}); give a file written by `atlas-audit collect`", path.display())]
     Format {
         /// The file.
         path: PathBuf,
-        /// serde's message with line and column.
+        /// What is wrong: the field, serde's message with line and column, and a hint.
         detail: String,
     },
     /// Written by a newer atlas-audit.
@@ -38,6 +46,42 @@ pub enum SnapshotError {
         /// Its version.
         found: u32,
     },
+}
+
+/// Why a file could not be read, and what to do.
+fn read_advice(path: &Path, err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            "no such file; check the path, or write one with `atlas-audit collect`".into()
+        }
+        std::io::ErrorKind::IsADirectory => format!(
+            "it is a folder; give the snapshot file itself, e.g. {}",
+            path.join("snapshot.json").display()
+        ),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("permission denied ({err}); make the file readable, or give another one")
+        }
+        _ => format!("{err}; check the path and that the file is readable"),
+    }
+}
+
+/// serde's message with what it means for a snapshot file: cut short, not JSON, or a field
+/// with the wrong type or missing.
+fn describe(err: &serde_json::Error, at: Option<&str>) -> String {
+    use serde_json::error::Category;
+    let field = at
+        .filter(|p| !p.is_empty() && *p != ".")
+        .map(|p| format!("field `{p}`: "))
+        .unwrap_or_default();
+    let hint = match err.classify() {
+        Category::Eof => {
+            "; the file ends too early: it was cut short (truncated), collect again or restore a whole copy"
+        }
+        Category::Syntax => "; the file is not valid JSON",
+        Category::Data => "; the file was changed, or written by another program",
+        Category::Io => "",
+    };
+    format!("{field}{err}{hint}")
 }
 
 /// The snapshot's top level, each part left as raw JSON so that the big parts can be parsed
@@ -73,15 +117,34 @@ struct Parts<'a> {
 /// # Errors
 /// When the file cannot be read, is not a snapshot, or is from a newer version.
 pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-    let bytes = fs::read(path).map_err(|source| SnapshotError::Io {
+    let bytes = fs::read(path).map_err(|cause| SnapshotError::Io {
         path: path.into(),
-        source,
+        cause,
     })?;
     let format = |detail: String| SnapshotError::Format {
         path: path.into(),
         detail,
     };
-    let parts: Parts<'_> = serde_json::from_slice(&bytes).map_err(|e| format(e.to_string()))?;
+    let parts: Parts<'_> = match serde_json::from_slice(&bytes) {
+        Ok(parts) => parts,
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            let kind = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(serde_json::Value::Object(_)) | Err(_) => None,
+                Ok(serde_json::Value::Array(_)) => Some("an array"),
+                Ok(serde_json::Value::String(_)) => Some("a string"),
+                Ok(serde_json::Value::Number(_)) => Some("a number"),
+                Ok(serde_json::Value::Bool(_)) => Some("true or false"),
+                Ok(serde_json::Value::Null) => Some("null"),
+            };
+            return Err(format(match kind {
+                Some(kind) => format!(
+                    "the file holds {kind}; a snapshot is a JSON object with `schema_version`, `meta`, `orgs`, ..."
+                ),
+                None => full_parse_error(&bytes),
+            }));
+        }
+        Err(e) => return Err(format(describe(&e, None))),
+    };
     match parts.schema_version {
         None => return Err(format("no `schema_version` field".into())),
         Some(found) if found > SCHEMA_VERSION => {
@@ -90,16 +153,30 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
                 found,
             });
         }
+        Some(0) => {
+            return Err(format(
+                "`schema_version` is 0, which no atlas-audit writes".into(),
+            ));
+        }
         Some(_) => {}
     }
     match from_parts(&parts) {
         Some(snapshot) => Ok(snapshot),
-        // A part is missing or malformed: parse the whole file once more for serde's message
-        // with the line and column in the file.
+        // A part is missing or malformed: parse the whole file once more for the field, and
+        // serde's line and column in the file.
         None => match serde_json::from_slice::<Snapshot>(&bytes) {
-            Err(e) => Err(format(e.to_string())),
+            Err(_) => Err(format(full_parse_error(&bytes))),
             Ok(snapshot) => Ok(snapshot),
         },
+    }
+}
+
+/// The first problem in a file that is not a snapshot, with the path of the field.
+fn full_parse_error(bytes: &[u8]) -> String {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, Snapshot>(&mut de) {
+        Err(e) => describe(e.inner(), Some(&e.path().to_string())),
+        Ok(_) => "the file could not be read as a whole".into(),
     }
 }
 
@@ -148,14 +225,28 @@ fn from_parts(p: &Parts<'_>) -> Option<Snapshot> {
 /// # Errors
 /// When the folder cannot be written.
 pub fn save(snapshot: &Snapshot, path: &Path) -> Result<(), SnapshotError> {
-    write_atomic(path, |out| {
+    let file = AtomicFile::create(path).map_err(|cause| SnapshotError::Write {
+        path: path.into(),
+        cause,
+    })?;
+    save_into(snapshot, file)
+}
+
+/// Writes a snapshot into an [`AtomicFile`] opened earlier (to learn before a long collection
+/// that the folder can be written), and puts it in place.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn save_into(snapshot: &Snapshot, mut file: AtomicFile) -> Result<(), SnapshotError> {
+    let path = file.path().to_path_buf();
+    let written = (|| {
+        let out = file.writer();
         serde_json::to_writer(&mut *out, snapshot).map_err(std::io::Error::other)?;
         out.write_all(b"\n")
-    })
-    .map_err(|source| SnapshotError::Io {
-        path: path.into(),
-        source,
-    })
+    })();
+    written
+        .and_then(|()| file.commit())
+        .map_err(|cause| SnapshotError::Write { path, cause })
 }
 
 /// Writes a file atomically: to a temporary file beside the target, synced, then renamed over
@@ -174,15 +265,18 @@ pub fn write_atomic(
 
 /// A file being written atomically (see [`write_atomic`]), for writers that hand the final
 /// sync and rename to another thread. Dropped without [`AtomicFile::commit`], it removes its
-/// temporary file and leaves the target as it was.
+/// temporary file and leaves the target as it was; an interrupted run removes it too (see
+/// [`Scratch`]).
 pub struct AtomicFile {
     path: PathBuf,
-    tmp: PathBuf,
+    /// `None` once committed.
+    tmp: Option<Scratch>,
     out: Option<BufWriter<File>>,
 }
 
 impl AtomicFile {
-    /// Creates the temporary file beside `path`.
+    /// Creates the temporary file beside `path`: `.NAME.PID.tmp`, hidden and plainly not the
+    /// file itself.
     ///
     /// # Errors
     /// When the folder cannot be written.
@@ -195,13 +289,18 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let out = BufWriter::new(File::create(&tmp)?);
+        let tmp = Scratch::register(dir.join(format!(".{name}.{}.tmp", std::process::id())));
+        let out = BufWriter::new(File::create(tmp.path())?);
         Ok(AtomicFile {
             path: path.to_path_buf(),
-            tmp,
+            tmp: Some(tmp),
             out: Some(out),
         })
+    }
+
+    /// The file it becomes.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Where the bytes go.
@@ -215,12 +314,15 @@ impl AtomicFile {
     /// When the flush, sync or rename fails; the temporary file is then removed.
     pub fn commit(mut self) -> std::io::Result<()> {
         let out = self.out.take().expect("the writer lives until commit");
-        let result = (|| {
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            fs::rename(&self.tmp, &self.path)
-        })();
+        let tmp = self.tmp.take().expect("the temporary lives until commit");
+        let tmp_path = tmp.path().to_path_buf();
+        let result = out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .and_then(|()| tmp.persist(|tmp| fs::rename(tmp, &self.path)));
         if result.is_err() {
-            let _ = fs::remove_file(&self.tmp);
+            let _ = fs::remove_file(&tmp_path);
         }
         result
     }
@@ -228,8 +330,9 @@ impl AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.out.take().is_some() {
-            let _ = fs::remove_file(&self.tmp);
+        self.out.take();
+        if let Some(tmp) = self.tmp.take() {
+            let _ = fs::remove_file(tmp.path());
         }
     }
 }

@@ -122,6 +122,18 @@ impl Format {
 /// What changed since the baseline, with `--baseline`.
 const CHANGES_CSV: &str = "changes.csv";
 
+/// Every file [`write`] can put in a report folder: each format's files, `changes.csv` and the
+/// manifest.
+pub fn file_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = Format::ALL
+        .iter()
+        .flat_map(|f| f.files())
+        .copied()
+        .collect();
+    names.extend([CHANGES_CSV, MANIFEST]);
+    names
+}
+
 /// Every file, the slowest to render first.
 const COST_ORDER: &[&str] = &[
     "access-review.xlsx",
@@ -230,6 +242,7 @@ pub fn write(
     })?;
     let mut written = written;
     written.sort_by(|a, b| a.name.cmp(&b.name));
+    pause_for_tests();
     let manifest = Manifest::new(&review, &written, snapshot_sha256);
     let bytes = manifest.to_json();
     // Last, once every other file is in place.
@@ -404,6 +417,17 @@ impl<W: Write> Write for Hashing<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// Tests that interrupt a run while it renders set `ATLAS_AUDIT_TEST_RENDER_PAUSE_MS` to hold
+/// it once every file but the manifest is written; it does nothing otherwise.
+fn pause_for_tests() {
+    if let Some(ms) = std::env::var("ATLAS_AUDIT_TEST_RENDER_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
 
