@@ -77,11 +77,20 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         path: path.into(),
         source,
     })?;
+    from_slice(&bytes, path)
+}
+
+/// Reads a snapshot from the bytes of a file, as [`load`] does once it has read them; `path`
+/// names the file in errors.
+///
+/// # Errors
+/// When the bytes are not a snapshot, or are from a newer version.
+pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotError> {
     let format = |detail: String| SnapshotError::Format {
         path: path.into(),
         detail,
     };
-    let parts: Parts<'_> = serde_json::from_slice(&bytes).map_err(|e| format(e.to_string()))?;
+    let parts: Parts<'_> = serde_json::from_slice(bytes).map_err(|e| format(e.to_string()))?;
     match parts.schema_version {
         None => return Err(format("no `schema_version` field".into())),
         Some(found) if found > SCHEMA_VERSION => {
@@ -96,7 +105,7 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         Some(snapshot) => Ok(snapshot),
         // A part is missing or malformed: parse the whole file once more for serde's message
         // with the line and column in the file.
-        None => match serde_json::from_slice::<Snapshot>(&bytes) {
+        None => match serde_json::from_slice::<Snapshot>(bytes) {
             Err(e) => Err(format(e.to_string())),
             Ok(snapshot) => Ok(snapshot),
         },
