@@ -164,9 +164,7 @@ impl ApiResponse {
             ["orgs", _, "apiKeys.json"] => ApiResponse::ApiKeys,
             ["orgs", _, "apiKeys", _, "accessList.json"] => ApiResponse::ApiKeyAccessList,
             ["orgs", _, "serviceAccounts.json"] => ApiResponse::ServiceAccounts,
-            ["orgs", _, "serviceAccounts", _, "groups.json"] => {
-                ApiResponse::ServiceAccountProjects
-            }
+            ["orgs", _, "serviceAccounts", _, "groups.json"] => ApiResponse::ServiceAccountProjects,
             ["orgs", _, "serviceAccounts", _, "accessList.json"] => {
                 ApiResponse::ServiceAccountAccessList
             }
@@ -363,7 +361,10 @@ pub fn check_snapshot(bytes: &[u8]) -> bool {
             true
         }
         Err(e) => {
-            assert!(e.to_string().contains(ORIGIN), "the error names the file: {e}");
+            assert!(
+                e.to_string().contains(ORIGIN),
+                "the error names the file: {e}"
+            );
             false
         }
     }
