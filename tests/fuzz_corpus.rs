@@ -50,6 +50,20 @@ fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         .collect()
 }
 
+/// Runs `check` over every seed of `target`. A seed named `valid_*` must be accepted, one named
+/// `invalid_*` refused; any other (a crash regression, say) only must not panic.
+fn replay(target: &str, check: impl Fn(&[u8]) -> bool) {
+    for (path, bytes) in seeds(target) {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let accepted = check(&bytes);
+        if name.starts_with("valid_") {
+            assert!(accepted, "{} is accepted", path.display());
+        } else if name.starts_with("invalid_") {
+            assert!(!accepted, "{} is refused", path.display());
+        }
+    }
+}
+
 /// Every API response in the demo world, as the fuzz input that reads it: the kind's byte, then
 /// the body as Atlas sends it (listings in the page envelope).
 fn api_inputs() -> Vec<(PathBuf, Vec<u8>)> {
@@ -119,14 +133,10 @@ fn policy_errors_name_the_input_and_a_position() {
 
 #[test]
 fn policy_seeds() {
-    for (path, bytes) in seeds("policy") {
-        // The fuzz target skips input that is not UTF-8; so does the replay.
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            fuzzing::check_policy(text);
-        } else {
-            eprintln!("{}: not UTF-8, skipped", path.display());
-        }
-    }
+    // The fuzz target skips input that is not UTF-8; so does the replay.
+    replay("policy", |bytes| {
+        std::str::from_utf8(bytes).is_ok_and(fuzzing::check_policy)
+    });
 }
 
 #[test]
@@ -201,9 +211,7 @@ fn api_kinds_round_trip_through_their_byte() {
 
 #[test]
 fn api_seeds() {
-    for (_, bytes) in seeds("api") {
-        fuzzing::check_api(&bytes);
-    }
+    replay("api", fuzzing::check_api);
 }
 
 #[test]
@@ -252,9 +260,7 @@ fn snapshots_assembled_from_each_api_response_load() {
 
 #[test]
 fn snapshot_seeds() {
-    for (_, bytes) in seeds("snapshot") {
-        fuzzing::check_snapshot(&bytes);
-    }
+    replay("snapshot", fuzzing::check_snapshot);
 }
 
 #[test]
