@@ -121,14 +121,23 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         path: path.into(),
         cause,
     })?;
+    from_slice(&bytes, path)
+}
+
+/// Reads a snapshot from the bytes of a file, as [`load`] does once it has read them; `path`
+/// names the file in errors.
+///
+/// # Errors
+/// When the bytes are not a snapshot, or are from a newer version.
+pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotError> {
     let format = |detail: String| SnapshotError::Format {
         path: path.into(),
         detail,
     };
-    let parts: Parts<'_> = match serde_json::from_slice(&bytes) {
+    let parts: Parts<'_> = match serde_json::from_slice(bytes) {
         Ok(parts) => parts,
         Err(e) if e.classify() == serde_json::error::Category::Data => {
-            let kind = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            let kind = match serde_json::from_slice::<serde_json::Value>(bytes) {
                 Ok(serde_json::Value::Object(_)) | Err(_) => None,
                 Ok(serde_json::Value::Array(_)) => Some("an array"),
                 Ok(serde_json::Value::String(_)) => Some("a string"),
@@ -140,7 +149,7 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
                 Some(kind) => format!(
                     "the file holds {kind}; a snapshot is a JSON object with `schema_version`, `meta`, `orgs`, ..."
                 ),
-                None => full_parse_error(&bytes),
+                None => full_parse_error(bytes),
             }));
         }
         Err(e) => return Err(format(describe(&e, None))),
@@ -164,8 +173,8 @@ pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         Some(snapshot) => Ok(snapshot),
         // A part is missing or malformed: parse the whole file once more for the field, and
         // serde's line and column in the file.
-        None => match serde_json::from_slice::<Snapshot>(&bytes) {
-            Err(_) => Err(format(full_parse_error(&bytes))),
+        None => match serde_json::from_slice::<Snapshot>(bytes) {
+            Err(_) => Err(format(full_parse_error(bytes))),
             Ok(snapshot) => Ok(snapshot),
         },
     }

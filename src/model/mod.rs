@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use estate::*;
-pub use file::{AtomicFile, SnapshotError, load, save, save_into, write_atomic};
+pub use file::{AtomicFile, SnapshotError, from_slice, load, save, save_into, write_atomic};
 pub use principal::*;
 
 /// The snapshot format version. A reader refuses snapshots with a higher number.

@@ -294,9 +294,12 @@ impl<'a> Context<'a> {
         self.age(t) > SignedDuration::from_hours(i64::from(days) * 24)
     }
 
-    /// The as-of moment minus `days` days.
+    /// The as-of moment minus `days` days, or the earliest representable moment when that is
+    /// before it (an as-of time near year -9999 in a damaged snapshot).
     pub fn days_before(&self, days: u32) -> Timestamp {
-        self.as_of - SignedDuration::from_hours(i64::from(days) * 24)
+        self.as_of
+            .checked_sub(SignedDuration::from_hours(i64::from(days) * 24))
+            .unwrap_or(Timestamp::MIN)
     }
 }
 
