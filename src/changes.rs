@@ -337,7 +337,7 @@ pub fn compare(
     }
 
     // Exemptions that end before the next review.
-    let today = utc_day(new_findings.as_of);
+    let today = crate::model::utc_day(new_findings.as_of);
     let horizon = today
         .checked_add(NEXT_REVIEW_DAYS.days())
         .unwrap_or(jiff::civil::Date::MAX);
@@ -370,10 +370,6 @@ pub fn compare(
         as_of: new_findings.as_of,
         changes,
     }
-}
-
-fn utc_day(as_of: Timestamp) -> jiff::civil::Date {
-    as_of.to_zoned(jiff::tz::TimeZone::UTC).date()
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::model::Snapshot;
+use crate::model::{Snapshot, utc_day};
 use crate::report::hex;
 use crate::rules::Findings;
 use crate::rules::history::{History, LogRead, PastLogin};
@@ -573,8 +573,7 @@ fn stamp(t: Timestamp) -> String {
 
 /// The UTC days from `start` to `end`, both included.
 fn days(start: Timestamp, end: Timestamp) -> Vec<Date> {
-    let utc = |t: Timestamp| t.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let (mut day, last) = (utc(start), utc(end));
+    let (mut day, last) = (utc_day(start), utc_day(end));
     let mut out = Vec::new();
     while day <= last {
         out.push(day);

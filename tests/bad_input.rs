@@ -13,10 +13,6 @@ use std::process::Output;
 use common::*;
 use serde_json::{Value, json};
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// Every name under `dir`, hidden ones too, as paths relative to it.
 fn tree(dir: &Path) -> BTreeSet<String> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {

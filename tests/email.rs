@@ -49,10 +49,6 @@ fn report_to(smtp: &TestSmtp, extra: &[&str], env: &[(&str, &str)]) -> (tempfile
     report(&args, env)
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 const LOGIN: &[(&str, &str)] = &[
     ("ATLAS_AUDIT_SMTP_USER", SMTP_USER),
     ("ATLAS_AUDIT_SMTP_PASSWORD", SMTP_PASSWORD),

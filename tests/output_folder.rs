@@ -11,10 +11,6 @@ use std::process::Output;
 
 use common::*;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// Runs the binary in `dir` with `args`.
 fn run(dir: &Path, args: &[&str]) -> Output {
     atlas_audit_command()
@@ -32,18 +28,6 @@ fn workspace() -> tempfile::TempDir {
     old.grants.truncate(old.grants.len() / 2);
     atlas_audit::model::save(&old, &dir.path().join("old.json")).unwrap();
     dir
-}
-
-/// The names in a folder, sorted.
-fn names(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|n| n.to_string()).collect()
 }
 
 /// The files the manifest lists, and the manifest itself.

@@ -15,10 +15,6 @@ use common::*;
 const SA_ID: &str = "mdb_sa_id_profiletest";
 const SA_SECRET: &str = "mdb_sa_sk_PROFILE-SECRET-SENTINEL";
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// The simulated demo Atlas, accepting the test API key and a service account.
 async fn server() -> MockServer {
     let config = mock_config()

@@ -17,10 +17,6 @@ fn run(args: &[&str], cwd: &Path) -> Output {
     cmd.output().expect("the binary runs")
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// A folder holding the demo snapshot; returns it and the snapshot's path.
 fn with_snapshot(snapshot: &Snapshot) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();

@@ -63,6 +63,12 @@ impl Snapshot {
     }
 }
 
+/// The UTC calendar day of a moment: the day every date in the snapshot, the store and the
+/// reports is counted in.
+pub fn utc_day(t: Timestamp) -> jiff::civil::Date {
+    t.to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
 /// How the snapshot was made. Volatile by nature.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {

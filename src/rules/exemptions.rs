@@ -5,7 +5,6 @@
 
 use globset::{Glob, GlobMatcher};
 use jiff::Timestamp;
-use jiff::civil::Date;
 
 use super::finding::{ExemptionNote, ExemptionWarning, Finding, Status};
 use super::policy::Exemption;
@@ -45,11 +44,6 @@ impl Compiled<'_> {
     }
 }
 
-/// The UTC calendar day of the as-of moment.
-fn as_of_day(as_of: Timestamp) -> Date {
-    as_of.to_zoned(jiff::tz::TimeZone::UTC).date()
-}
-
 /// Marks the findings that current exemptions accept, notes expired ones, and returns the
 /// warnings: exemptions that matched nothing, and exemptions that have expired.
 pub fn apply(
@@ -57,7 +51,7 @@ pub fn apply(
     exemptions: &[Exemption],
     as_of: Timestamp,
 ) -> Vec<ExemptionWarning> {
-    let today = as_of_day(as_of);
+    let today = crate::model::utc_day(as_of);
     let mut compiled: Vec<Compiled<'_>> = exemptions
         .iter()
         .map(|e| Compiled {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use jiff::{Span, Timestamp};
 
-use crate::model::AccessLogWindow;
+use crate::model::{AccessLogWindow, utc_day};
 
 /// Atlas keeps about this many days of database access history. Two reads of a cluster's
 /// access log at most this many days apart leave no day unread between them; reads further
@@ -153,10 +153,6 @@ pub struct Continuity {
     pub reads: usize,
     /// Where an older read was too far away to join the run.
     pub broken: Option<Break>,
-}
-
-fn utc_day(t: Timestamp) -> Date {
-    t.to_zoned(jiff::tz::TimeZone::UTC).date()
 }
 
 /// The earliest day a read leaves no doubt about: its oldest entry's day, or the day Atlas's

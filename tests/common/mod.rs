@@ -291,6 +291,24 @@ pub fn atlas_audit_command() -> std::process::Command {
     cmd
 }
 
+/// A process's output as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The names in a folder, sorted; hidden ones too.
+pub fn names(dir: &std::path::Path) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// A set of names, to compare with [`names`].
+pub fn set(names: &[&str]) -> std::collections::BTreeSet<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
 /// Runs the binary with `args` and `env` (in `dir` when given) off the async runtime, so a
 /// simulated Atlas on the same runtime keeps answering.
 pub async fn run_binary(
