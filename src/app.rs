@@ -389,7 +389,11 @@ async fn serve_mock(args: ServeMockArgs) -> Result<ExitCode> {
     config.client_id = args.client_id.clone();
     config.client_secret = args.client_secret.map(SecretString::from);
     config.strict_accept = args.strict_accept;
-    config.nonce_max_uses = args.nonce_max_uses;
+    config.nonce_reuse = match (args.nonce_single_use, args.nonce_max_uses) {
+        (true, _) => crate::mock::NonceReuse::Once,
+        (false, Some(n)) => crate::mock::NonceReuse::StaleAfter(n),
+        (false, None) => crate::mock::NonceReuse::Unlimited,
+    };
     if let Some(rate) = &args.rate_limit {
         config.rate_limit = Some(
             rate.parse::<RateLimit>()

@@ -374,9 +374,13 @@ pub struct ServeMockArgs {
     /// Serve the world as of this RFC 3339 time instead of now.
     #[arg(long, value_name = "TIME", hide = true)]
     pub as_of: Option<jiff::Timestamp>,
-    /// A digest nonce goes stale after this many uses.
-    #[arg(long, value_name = "N")]
+    /// A digest nonce goes stale after this many uses (answered 401 with stale=true).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub nonce_max_uses: Option<u64>,
+    /// A digest nonce is good for one request; a reuse is answered 401 with stale=false, as a
+    /// server may that expects a fresh challenge for every request.
+    #[arg(long, conflicts_with = "nonce_max_uses")]
+    pub nonce_single_use: bool,
 }
 
 /// `completions`

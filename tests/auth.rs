@@ -4,6 +4,7 @@ mod common;
 
 use atlas_audit::atlas::{AtlasError, Client, Credentials};
 use atlas_audit::collect::{self, CollectError};
+use atlas_audit::mock::NonceReuse;
 use common::*;
 use pretty_assertions::assert_eq;
 use secrecy::SecretString;
@@ -81,17 +82,88 @@ async fn wrong_private_key_is_an_authentication_error() {
         .await
         .expect_err("must fail");
     match &err {
-        CollectError::Root(AtlasError::Auth { .. }) => {}
-        other => panic!("expected an auth error, got {other:?}"),
+        CollectError::Refused(AtlasError::CredentialRefused { .. }) => {}
+        other => panic!("expected a refused key, got {other:?}"),
     }
-    assert!(err.to_string().contains("authentication failed"), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("Atlas refused API key testpubk") && text.contains("access list"),
+        "{text}"
+    );
+    // One bare request and one fresh answer: nothing else was sent.
+    assert_eq!(server.stats().requests, 2, "{:?}", server.stats());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn single_use_nonces_switch_the_client_to_a_challenge_per_request() {
+    let mut config = mock_config();
+    config.nonce_reuse = NonceReuse::Once;
+    let server = start(demo_world(), config).await;
+    let client = Client::new(credentials(), fast_options(server.base_url())).unwrap();
+    let snapshot = collect::collect(&client, &collect_options())
+        .await
+        .expect("collects");
+    assert!(
+        snapshot.coverage.is_empty(),
+        "gaps: {:#?}",
+        snapshot.coverage
+    );
+    assert!(client.digest_challenge_per_request());
+    let stats = server.stats();
+    // Two nonces refused on reuse, plus the reuses already in flight then (each request in
+    // flight holds at most one; 4 at once, and each may have published a nonce of its own);
+    // after that every request asks for its own challenge: one 401 per answer.
+    assert!((2..=16).contains(&stats.reused_nonces_refused), "{stats:?}");
+    let ok = stats.by_status[&200];
+    assert!(
+        stats.digest_challenges <= ok + stats.reused_nonces_refused,
+        "{stats:?}"
+    );
+    assert_eq!(stats.auth_failures, 0, "{stats:?}");
+    assert_eq!(
+        estate_json(&snapshot),
+        estate_json(&snapshot_from_world(&demo_world()))
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_key_ends_the_run_at_once_with_exit_2_and_one_line() {
+    let mut config = mock_config();
+    config.nonce_reuse = NonceReuse::Once;
+    let server = start(demo_world(), config).await;
+    let env = vec![
+        ("MONGODB_ATLAS_BASE_URL".to_string(), server.base_url()),
+        ("MONGODB_ATLAS_PUBLIC_API_KEY".into(), PUBLIC_KEY.into()),
+        ("MONGODB_ATLAS_PRIVATE_API_KEY".into(), "not-the-key".into()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.json").display().to_string();
+    let output = run_binary(
+        vec!["collect".into(), "--out".into(), out.clone()],
+        env,
+        None,
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("Atlas refused API key testpubk")
+            && stderr.contains("access list")
+            && !stderr.contains("not-the-key"),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new(&out).exists(), "no snapshot written");
+    assert_eq!(server.stats().requests, 2, "{:?}", server.stats());
     server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stale_nonces_are_answered_with_a_fresh_challenge() {
     let mut config = mock_config();
-    config.nonce_max_uses = Some(7);
+    config.nonce_reuse = atlas_audit::mock::NonceReuse::StaleAfter(7);
     let (snapshot, server) = collect_from(demo_world(), config, credentials(), fast_options).await;
     assert!(
         snapshot.coverage.is_empty(),

@@ -2,29 +2,36 @@
 
 mod common;
 
-use atlas_audit::atlas::MAX_PAGE_SIZE;
-use atlas_audit::mock::{SyntheticSize, World};
+use atlas_audit::atlas::{Client, MAX_PAGE_SIZE};
+use atlas_audit::collect;
+use atlas_audit::mock::{MockServer, NonceReuse, SyntheticSize, World};
 use common::*;
 use pretty_assertions::assert_eq;
 
+/// The server's two ways with digest nonces: reusable with a rising count, or good for one
+/// request (a reuse refused with `stale=false`). Collections must not depend on which.
+const NONCE_MODES: [NonceReuse; 2] = [NonceReuse::Unlimited, NonceReuse::Once];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_round_trip_equals_the_world_files() {
-    let (snapshot, server) =
-        collect_from(demo_world(), mock_config(), credentials(), fast_options).await;
-    assert!(
-        snapshot.coverage.is_empty(),
-        "gaps: {:#?}",
-        snapshot.coverage
-    );
-    assert!(
-        snapshot.principals.len() > 20,
-        "the demo world is not trivial"
-    );
-    assert_eq!(
-        estate_json(&snapshot),
-        estate_json(&snapshot_from_world(&demo_world()))
-    );
-    server.shutdown().await;
+    let expected = estate_json(&snapshot_from_world(&demo_world()));
+    for mode in NONCE_MODES {
+        let mut config = mock_config();
+        config.nonce_reuse = mode;
+        let (snapshot, server) =
+            collect_from(demo_world(), config, credentials(), fast_options).await;
+        assert!(
+            snapshot.coverage.is_empty(),
+            "{mode:?} gaps: {:#?}",
+            snapshot.coverage
+        );
+        assert!(
+            snapshot.principals.len() > 20,
+            "the demo world is not trivial"
+        );
+        assert_eq!(estate_json(&snapshot), expected, "{mode:?}");
+        server.shutdown().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -34,15 +41,24 @@ async fn synthetic_round_trip_with_paging() {
         world.listings_longer_than(MAX_PAGE_SIZE) > 0,
         "medium must exercise paging"
     );
-    let direct = snapshot_from_world(&world);
-    let (snapshot, server) = collect_from(world, mock_config(), credentials(), fast_options).await;
-    assert!(
-        snapshot.coverage.is_empty(),
-        "gaps: {:#?}",
-        snapshot.coverage
-    );
-    assert_eq!(estate_json(&snapshot), estate_json(&direct));
-    server.shutdown().await;
+    let direct = estate_json(&snapshot_from_world(&world));
+    let world = std::sync::Arc::new(world);
+    for mode in NONCE_MODES {
+        let mut config = mock_config();
+        config.nonce_reuse = mode;
+        let server = MockServer::start(world.clone(), config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let client = Client::new(credentials(), fast_options(server.base_url())).unwrap();
+        let snapshot = collect::collect(&client, &collect_options()).await.unwrap();
+        assert!(
+            snapshot.coverage.is_empty(),
+            "{mode:?} gaps: {:#?}",
+            snapshot.coverage
+        );
+        assert_eq!(estate_json(&snapshot), direct, "{mode:?}");
+        server.shutdown().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -38,6 +38,16 @@ impl Credentials {
         }
     }
 
+    /// `API key <publicKey>` or `service account <clientId>`, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Credentials::ApiKey { public_key, .. } => format!("API key {public_key}"),
+            Credentials::ServiceAccount { client_id, .. } => {
+                format!("service account {client_id}")
+            }
+        }
+    }
+
     /// `api_key` or `service_account`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -75,27 +85,58 @@ pub(crate) struct TokenResponse {
 }
 
 /// Holds the state that authentication carries between requests: the digest challenge (reused
-/// with a rising nonce count) or the OAuth token (reused until shortly before it expires).
+/// with a rising nonce count, or asked for afresh by every request once the server has shown it
+/// takes each nonce only once) or the OAuth token (reused until shortly before it expires).
 pub(crate) struct Authenticator {
     credentials: Credentials,
-    challenge: Mutex<Option<WwwAuthenticateHeader>>,
+    digest: Mutex<DigestState>,
     token: tokio::sync::Mutex<Option<Token>>,
+}
+
+/// Digest state shared by every request of a client.
+#[derive(Default)]
+struct DigestState {
+    /// The challenge answered with a rising nonce count, once a request has been accepted with it.
+    shared: Option<WwwAuthenticateHeader>,
+    /// Every request fetches its own challenge: the server refused reused nonces twice in a row.
+    fresh_per_request: bool,
+    /// Different nonces refused on reuse since the last accepted reuse.
+    reuse_refused: u32,
+    /// The last nonce refused on reuse (requests in flight with one nonce count once).
+    last_refused: Option<String>,
+}
+
+/// What a request's `Authorization` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DigestSent {
+    /// Nothing: the request goes out bare to be challenged.
+    Nothing,
+    /// The shared challenge's nonce, reused (it was answered before, by this or another request).
+    Reused(String),
+    /// A challenge this request received itself, answered for the first time.
+    Fresh,
 }
 
 /// What a 401 with a digest challenge means for the request that got it.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ChallengeOutcome {
-    /// First challenge, or the nonce went stale: answer it and send again.
+    /// Answer the new challenge (held by the request) and send again.
     Answer,
-    /// The server refused a fresh answer: the key or its access list is wrong.
+    /// The server refused an answer to a fresh challenge: the key or its access list is wrong.
     Refused,
+}
+
+/// One logical request's own digest challenge: the one it was sent, answered by it first.
+#[derive(Default)]
+pub(crate) struct DigestRound {
+    own: Option<WwwAuthenticateHeader>,
 }
 
 impl Authenticator {
     pub fn new(credentials: Credentials) -> Self {
         Authenticator {
             credentials,
-            challenge: Mutex::new(None),
+            digest: Mutex::new(DigestState::default()),
             token: tokio::sync::Mutex::new(None),
         }
     }
@@ -104,48 +145,118 @@ impl Authenticator {
         &self.credentials
     }
 
-    /// The `Authorization` value for a digest request to `uri` (path and query), if a challenge
-    /// is known. Each call takes the next nonce count.
-    pub fn digest_header(&self, uri: &str) -> Option<String> {
+    fn state(&self) -> std::sync::MutexGuard<'_, DigestState> {
+        self.digest.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The `Authorization` value for a digest request to `uri` (path and query), and what it
+    /// answers: the request's own challenge when it holds one, else the shared challenge with
+    /// the next nonce count (unless every request now asks for its own), else nothing.
+    pub fn digest_header(
+        &self,
+        round: &mut DigestRound,
+        uri: &str,
+    ) -> (Option<String>, DigestSent) {
         let Credentials::ApiKey {
             public_key,
             private_key,
         } = &self.credentials
         else {
-            return None;
+            return (None, DigestSent::Nothing);
         };
-        let mut guard = self.challenge.lock().unwrap_or_else(|p| p.into_inner());
-        let prompt = guard.as_mut()?;
         let ctx = AuthContext::new(public_key.as_str(), private_key.expose_secret(), uri);
-        prompt.respond(&ctx).ok().map(|h| h.to_header_string())
+        if let Some(own) = round.own.as_mut() {
+            // Answered before (the request is being retried after a 5xx, say): a reuse now.
+            let sent = if own.nc == 0 {
+                DigestSent::Fresh
+            } else {
+                DigestSent::Reused(own.nonce.clone())
+            };
+            let header = own.respond(&ctx).ok().map(|h| h.to_header_string());
+            return (header, sent);
+        }
+        let mut state = self.state();
+        if state.fresh_per_request {
+            return (None, DigestSent::Nothing);
+        }
+        match state.shared.as_mut() {
+            Some(prompt) => {
+                let nonce = prompt.nonce.clone();
+                let header = prompt.respond(&ctx).ok().map(|h| h.to_header_string());
+                (header, DigestSent::Reused(nonce))
+            }
+            None => (None, DigestSent::Nothing),
+        }
     }
 
-    /// Records a digest challenge from a 401. `had_auth` says whether the refused request
-    /// carried an answer, and `nonce_sent` which nonce it answered.
-    pub fn on_challenge(&self, header: &str, nonce_sent: Option<&str>) -> ChallengeOutcome {
+    /// Reads a 401's digest challenge for a request that sent `sent`. A bare request, or one
+    /// whose reused nonce was refused (whatever the `stale` flag says), answers the new
+    /// challenge itself; so does a fresh answer the server calls stale. Only a fresh answer
+    /// refused with `stale=false` means the key is refused.
+    pub fn on_challenge(
+        &self,
+        round: &mut DigestRound,
+        header: &str,
+        sent: &DigestSent,
+    ) -> ChallengeOutcome {
         let Ok(prompt) = WwwAuthenticateHeader::parse(header) else {
             return ChallengeOutcome::Refused;
         };
-        let mut guard = self.challenge.lock().unwrap_or_else(|p| p.into_inner());
-        let outcome = match nonce_sent {
-            None => ChallengeOutcome::Answer,
-            Some(_) if prompt.stale => ChallengeOutcome::Answer,
-            // Another request already replaced the nonce this one answered: try the new one.
-            Some(sent) if guard.as_ref().is_some_and(|p| p.nonce != sent) => {
-                return ChallengeOutcome::Answer;
-            }
-            Some(_) => ChallengeOutcome::Refused,
-        };
-        if outcome == ChallengeOutcome::Answer {
-            *guard = Some(prompt);
+        match sent {
+            DigestSent::Fresh if !prompt.stale => return ChallengeOutcome::Refused,
+            DigestSent::Reused(nonce) => self.reuse_refused(nonce),
+            DigestSent::Fresh | DigestSent::Nothing => {}
         }
-        outcome
+        round.own = Some(prompt);
+        ChallengeOutcome::Answer
     }
 
-    /// The nonce the next digest answer will use.
-    pub fn current_nonce(&self) -> Option<String> {
-        let guard = self.challenge.lock().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().map(|p| p.nonce.clone())
+    /// Counts a refused reuse; two different nonces refused on reuse with no accepted reuse
+    /// between them switch the client to a fresh challenge per request.
+    fn reuse_refused(&self, nonce: &str) {
+        let mut state = self.state();
+        if state.last_refused.as_deref() == Some(nonce) {
+            return;
+        }
+        state.last_refused = Some(nonce.to_owned());
+        state.reuse_refused += 1;
+        if state.reuse_refused >= 2 && !state.fresh_per_request {
+            state.fresh_per_request = true;
+            state.shared = None;
+            tracing::info!(
+                "Atlas refused reused digest nonces twice in a row; every request asks for a fresh challenge from now on (two requests each)"
+            );
+        }
+    }
+
+    /// Records that a request's answer was accepted: a fresh challenge becomes the shared one
+    /// (its nonce count goes on rising), and an accepted reuse clears the refusals.
+    pub fn accepted(&self, round: &mut DigestRound, sent: &DigestSent) {
+        let mut state = self.state();
+        match sent {
+            DigestSent::Fresh => {
+                if let Some(own) = round.own.take()
+                    && !state.fresh_per_request
+                {
+                    state.shared = Some(own);
+                }
+            }
+            DigestSent::Reused(_) => {
+                state.reuse_refused = 0;
+                state.last_refused = None;
+                if let Some(own) = round.own.take()
+                    && !state.fresh_per_request
+                {
+                    state.shared = Some(own);
+                }
+            }
+            DigestSent::Nothing => {}
+        }
+    }
+
+    /// Whether every request now fetches its own challenge.
+    pub fn fresh_per_request(&self) -> bool {
+        self.state().fresh_per_request
     }
 
     /// The bearer token for a service account, fetching or renewing it when needed.
@@ -251,14 +362,36 @@ mod tests {
         assert!(text.contains("pubkey"));
     }
 
+    const CHALLENGE: &str = r#"Digest realm="MMS Public API", domain="", nonce="abc", algorithm=MD5, qop="auth", stale=false"#;
+
+    fn challenge(nonce: &str, stale: bool) -> String {
+        format!(
+            r#"Digest realm="MMS Public API", nonce="{nonce}", algorithm=MD5, qop="auth", stale={stale}"#
+        )
+    }
+
     #[test]
     fn digest_reuses_the_nonce_with_rising_count() {
         let auth = Authenticator::new(key());
-        assert!(auth.digest_header("/a").is_none(), "no challenge yet");
-        let challenge = r#"Digest realm="MMS Public API", domain="", nonce="abc", algorithm=MD5, qop="auth", stale=false"#;
-        assert_eq!(auth.on_challenge(challenge, None), ChallengeOutcome::Answer);
-        let first = auth.digest_header("/api/atlas/v2/orgs").unwrap();
-        let second = auth.digest_header("/api/atlas/v2/orgs").unwrap();
+        let mut round = DigestRound::default();
+        assert_eq!(
+            auth.digest_header(&mut round, "/a"),
+            (None, DigestSent::Nothing),
+            "no challenge yet"
+        );
+        let sent = DigestSent::Nothing;
+        assert_eq!(
+            auth.on_challenge(&mut round, CHALLENGE, &sent),
+            ChallengeOutcome::Answer
+        );
+        let (first, sent) = auth.digest_header(&mut round, "/api/atlas/v2/orgs");
+        let first = first.unwrap();
+        assert_eq!(sent, DigestSent::Fresh);
+        auth.accepted(&mut round, &sent);
+        let mut next = DigestRound::default();
+        let (second, sent) = auth.digest_header(&mut next, "/api/atlas/v2/orgs");
+        let second = second.unwrap();
+        assert_eq!(sent, DigestSent::Reused("abc".into()));
         assert!(first.contains("nc=00000001"), "{first}");
         assert!(second.contains("nc=00000002"), "{second}");
         assert!(first.contains(r#"nonce="abc""#));
@@ -266,21 +399,60 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_fresh_answer_is_an_auth_failure_but_stale_is_answered() {
+    fn only_a_refused_fresh_answer_refuses_the_key() {
         let auth = Authenticator::new(key());
-        let fresh =
-            r#"Digest realm="MMS Public API", nonce="n1", algorithm=MD5, qop="auth", stale=false"#;
-        auth.on_challenge(fresh, None);
+        let mut round = DigestRound::default();
+        // A reused nonce refused, stale or not, is answered with the new challenge.
+        for (nonce, stale) in [("n1", false), ("n2", true)] {
+            let sent = DigestSent::Reused("old".into());
+            assert_eq!(
+                auth.on_challenge(&mut round, &challenge(nonce, stale), &sent),
+                ChallengeOutcome::Answer
+            );
+        }
+        // A fresh answer called stale gets one more fresh challenge.
+        let fresh = DigestSent::Fresh;
         assert_eq!(
-            auth.on_challenge(fresh, Some("n1")),
-            ChallengeOutcome::Refused
-        );
-        let stale =
-            r#"Digest realm="MMS Public API", nonce="n2", algorithm=MD5, qop="auth", stale=true"#;
-        assert_eq!(
-            auth.on_challenge(stale, Some("n1")),
+            auth.on_challenge(&mut round, &challenge("n3", true), &fresh),
             ChallengeOutcome::Answer
         );
-        assert_eq!(auth.current_nonce().as_deref(), Some("n2"));
+        assert_eq!(
+            auth.on_challenge(&mut round, &challenge("n4", false), &fresh),
+            ChallengeOutcome::Refused
+        );
+    }
+
+    #[test]
+    fn a_retried_request_reuses_its_own_challenge() {
+        let auth = Authenticator::new(key());
+        let mut round = DigestRound::default();
+        auth.on_challenge(&mut round, CHALLENGE, &DigestSent::Nothing);
+        assert_eq!(auth.digest_header(&mut round, "/x").1, DigestSent::Fresh);
+        // The answer went through but the request failed (a 5xx): the next answer reuses it.
+        assert_eq!(
+            auth.digest_header(&mut round, "/x").1,
+            DigestSent::Reused("abc".into())
+        );
+    }
+
+    #[test]
+    fn reuse_refused_twice_in_a_row_switches_to_a_challenge_per_request() {
+        let auth = Authenticator::new(key());
+        let refuse = |nonce: &str| {
+            let mut round = DigestRound::default();
+            let sent = DigestSent::Reused(nonce.into());
+            auth.on_challenge(&mut round, &challenge("new", false), &sent);
+        };
+        refuse("a");
+        refuse("a"); // a second request in flight with the same nonce counts once
+        assert!(!auth.fresh_per_request());
+        // An accepted reuse in between clears the count.
+        auth.accepted(&mut DigestRound::default(), &DigestSent::Reused("b".into()));
+        refuse("c");
+        assert!(!auth.fresh_per_request());
+        refuse("d");
+        assert!(auth.fresh_per_request());
+        let (header, sent) = auth.digest_header(&mut DigestRound::default(), "/x");
+        assert_eq!((header, sent), (None, DigestSent::Nothing));
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,7 +18,9 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::auth::{Authenticator, ChallengeOutcome, Credentials, without_url};
+use super::auth::{
+    Authenticator, ChallengeOutcome, Credentials, DigestRound, DigestSent, without_url,
+};
 use super::endpoint::{Endpoint, Shape};
 use super::error::{ApiErrorBody, AtlasError, Retry, classify_status};
 use super::throttle::{Throttle, bucket_from_parameters};
@@ -122,6 +124,8 @@ pub struct Client {
     permits: Semaphore,
     options: ClientOptions,
     tallies: Mutex<BTreeMap<&'static str, EndpointTally>>,
+    /// Set when Atlas refused the credential itself: every later request fails at once with it.
+    refused: OnceLock<String>,
 }
 
 /// Checks a base URL: it must parse, and plain HTTP is for loopback only.
@@ -186,6 +190,7 @@ impl Client {
                 ..options
             },
             tallies: Mutex::new(BTreeMap::new()),
+            refused: OnceLock::new(),
         })
     }
 
@@ -197,6 +202,29 @@ impl Client {
     /// The base URL, as used.
     pub fn base_url(&self) -> &str {
         self.base.as_str().trim_end_matches('/')
+    }
+
+    /// Why Atlas refused the credential itself, if it did (a fresh digest answer rejected):
+    /// once refused, every request fails at once with this error and nothing more is sent.
+    pub fn refusal(&self, endpoint: &Endpoint, url: &str) -> Option<AtlasError> {
+        self.refused
+            .get()
+            .map(|detail| self.refused_error(endpoint, url, detail))
+    }
+
+    fn refused_error(&self, endpoint: &Endpoint, url: &str, detail: &str) -> AtlasError {
+        AtlasError::CredentialRefused {
+            endpoint: endpoint.name,
+            url: url.into(),
+            credential: self.auth.credentials().describe(),
+            detail: detail.into(),
+        }
+    }
+
+    /// Whether every request now asks for its own digest challenge (the server refused reused
+    /// nonces twice in a row).
+    pub fn digest_challenge_per_request(&self) -> bool {
+        self.auth.fresh_per_request()
     }
 
     /// Per-endpoint tallies so far.
@@ -350,6 +378,10 @@ impl Client {
             None => url.path().to_string(),
         };
         let shown = url.to_string();
+        if let Some(refused) = self.refusal(endpoint, &shown) {
+            return Err(refused);
+        }
+        let mut round = DigestRound::default();
         let mut attempt = 0u32;
         let mut auth_rounds = 0u32;
         let mut rate_limited = 0u32;
@@ -361,7 +393,7 @@ impl Client {
                     self.permits.acquire().await.ok()
                 };
                 self.throttle.acquire().await;
-                self.attempt(endpoint, &url, &uri, &shown).await
+                self.attempt(endpoint, &url, &uri, &shown, &mut round).await
             };
             let failure = match outcome.and_then(|body| decode(endpoint, &shown, &body)) {
                 Ok(value) => return Ok(value),
@@ -440,20 +472,22 @@ impl Client {
         url: &Url,
         uri: &str,
         shown: &str,
+        round: &mut DigestRound,
     ) -> Result<Bytes, Failure> {
         let mut request = self
             .http
             .get(url.clone())
             .header(ACCEPT, endpoint.accept())
             .timeout(self.options.timeout);
-        let mut nonce_sent = None;
+        let mut digest_sent = DigestSent::Nothing;
         let mut bearer_sent = None;
         match self.auth.credentials() {
             Credentials::ApiKey { .. } => {
-                if let Some(header) = self.auth.digest_header(uri) {
-                    nonce_sent = self.auth.current_nonce();
+                let (header, sent) = self.auth.digest_header(round, uri);
+                if let Some(header) = header {
                     request = request.header(AUTHORIZATION, header);
                 }
+                digest_sent = sent;
             }
             Credentials::ServiceAccount { .. } => {
                 let token_url = format!("{}/api/oauth/token", self.base_url());
@@ -508,6 +542,7 @@ impl Client {
             "response"
         );
         if status.is_success() {
+            self.auth.accepted(round, &digest_sent);
             self.throttle
                 .observe_remaining(header_u64(&headers, "ratelimit-remaining"));
             return response
@@ -530,7 +565,7 @@ impl Client {
                     endpoint,
                     shown,
                     &headers,
-                    nonce_sent,
+                    (round, &digest_sent),
                     bearer_sent,
                     status_error,
                 )
@@ -556,7 +591,7 @@ impl Client {
         endpoint: &Endpoint,
         shown: &str,
         headers: &HeaderMap,
-        nonce_sent: Option<String>,
+        (round, digest_sent): (&mut DigestRound, &DigestSent),
         bearer_sent: Option<secrecy::SecretString>,
         status_error: AtlasError,
     ) -> Failure {
@@ -568,19 +603,25 @@ impl Client {
         match (self.auth.credentials(), challenge) {
             (Credentials::ApiKey { .. }, Some(challenge)) => {
                 self.tally(endpoint, |t| t.challenges += 1);
-                match self.auth.on_challenge(challenge, nonce_sent.as_deref()) {
+                match self.auth.on_challenge(round, challenge, digest_sent) {
                     ChallengeOutcome::Answer => Failure {
                         error: status_error,
                         retry: Retry::Reauthenticate,
                     },
-                    ChallengeOutcome::Refused => Failure {
-                        error: AtlasError::Auth {
-                            endpoint: endpoint.name,
-                            url: shown.into(),
-                            detail: "the API key's digest answer was refused".into(),
-                        },
-                        retry: Retry::Never,
-                    },
+                    ChallengeOutcome::Refused => {
+                        let detail = self
+                            .refused
+                            .get_or_init(|| {
+                                "its digest answer to a fresh challenge was rejected with HTTP 401"
+                                    .into()
+                            })
+                            .clone();
+                        tracing::debug!(endpoint = endpoint.name, "the API key was refused");
+                        Failure {
+                            error: self.refused_error(endpoint, shown, &detail),
+                            retry: Retry::Never,
+                        }
+                    }
                 }
             }
             (Credentials::ServiceAccount { .. }, _) => {

@@ -68,6 +68,20 @@ pub enum AtlasError {
         /// serde's message, with line and column.
         detail: String,
     },
+    /// Atlas refused the credential itself (a fresh digest answer): nothing can be read with it.
+    #[error(
+        "{endpoint} {url}: Atlas refused {credential}: {detail}. Check that the private key is the one issued with this public key, that the key still exists in Atlas, and that this machine's public IP address is on the key's API access list"
+    )]
+    CredentialRefused {
+        /// The endpoint's operation id.
+        endpoint: &'static str,
+        /// The URL requested.
+        url: String,
+        /// Which credential, by its public identity (`API key abcdefgh`).
+        credential: String,
+        /// What the server did.
+        detail: String,
+    },
     /// The credentials were refused.
     #[error(
         "{endpoint} {url}: authentication failed ({detail}); check the API key or service account and that this machine's IP address is on its access list"
@@ -94,7 +108,7 @@ impl AtlasError {
     pub fn status(&self) -> Option<u16> {
         match self {
             AtlasError::Status { status, .. } => Some(*status),
-            AtlasError::Auth { .. } => Some(401),
+            AtlasError::Auth { .. } | AtlasError::CredentialRefused { .. } => Some(401),
             _ => None,
         }
     }
@@ -113,7 +127,8 @@ impl AtlasError {
             AtlasError::Status { endpoint, .. }
             | AtlasError::Transport { endpoint, .. }
             | AtlasError::Decode { endpoint, .. }
-            | AtlasError::Auth { endpoint, .. } => endpoint,
+            | AtlasError::Auth { endpoint, .. }
+            | AtlasError::CredentialRefused { endpoint, .. } => endpoint,
         }
     }
 }

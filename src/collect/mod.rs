@@ -57,6 +57,9 @@ pub enum CollectError {
     /// The first listing failed: nothing can be read with these credentials or this URL.
     #[error("could not read the list of organizations: {0}")]
     Root(#[source] AtlasError),
+    /// Atlas refused the credential itself: the run stops at once.
+    #[error("{0}")]
+    Refused(#[source] AtlasError),
     /// The credential reads no org at all.
     #[error(
         "the credential can read no organization; for a project-scoped key, name the projects with --project"
@@ -93,6 +96,10 @@ pub async fn collect(client: &Client, opts: &CollectOptions) -> Result<Snapshot,
         )
         .await;
     walk.progress.finish();
+    // A credential refused halfway (revoked while the walk ran) leaves nothing worth keeping.
+    if let Some(refused) = client.refusal(&ep::LIST_ORGS, client.base_url()) {
+        return Err(CollectError::Refused(refused));
+    }
     let window = Window {
         now: Some(opts.now),
         events_since: Some(opts.now - opts.events_since),
@@ -127,6 +134,14 @@ pub async fn collect(client: &Client, opts: &CollectOptions) -> Result<Snapshot,
         meta,
         gaps,
     ))
+}
+
+/// The error for a failed first read: a refused credential says so by itself.
+fn root_error(e: AtlasError) -> CollectError {
+    match e {
+        AtlasError::CredentialRefused { .. } => CollectError::Refused(e),
+        other => CollectError::Root(other),
+    }
 }
 
 /// A path segment, percent-encoded (cluster names and ids are plain, but never trust that).
@@ -221,7 +236,7 @@ impl Walk<'_> {
             let orgs: Vec<types::Organization> = client
                 .get_all(&ep::LIST_ORGS, "/orgs", &[])
                 .await
-                .map_err(CollectError::Root)?
+                .map_err(root_error)?
                 .items;
             if orgs.is_empty() {
                 return Err(CollectError::NothingVisible);
@@ -243,7 +258,9 @@ impl Walk<'_> {
                     org_ids.insert(p.org_id.clone());
                     only.insert(p.id);
                 }
-                Err(e @ AtlasError::Auth { .. }) => return Err(CollectError::Root(e)),
+                Err(e @ (AtlasError::Auth { .. } | AtlasError::CredentialRefused { .. })) => {
+                    return Err(root_error(e));
+                }
                 Err(e) => self.gap(format!("project:{id}"), &e),
             }
         }
@@ -258,7 +275,9 @@ impl Walk<'_> {
                 .await
             {
                 Ok(o) => orgs.push(o),
-                Err(e @ AtlasError::Auth { .. }) => return Err(CollectError::Root(e)),
+                Err(e @ (AtlasError::Auth { .. } | AtlasError::CredentialRefused { .. })) => {
+                    return Err(root_error(e));
+                }
                 Err(e) => self.gap(format!("org:{id}"), &e),
             }
         }

@@ -1,5 +1,9 @@
 //! HTTP Digest authentication as Atlas does it for programmatic API keys: RFC 2617 MD5 with
-//! `qop="auth"`, realm `MMS Public API`, nonces reusable with a rising `nc`.
+//! `qop="auth"`, realm `MMS Public API`. Whether a nonce may be used again is configurable,
+//! because servers differ: reusable with a rising `nc` (the kind case), stale after a number of
+//! uses (answered with `stale=true`), or good for one request only, a reuse answered with a
+//! fresh challenge and `stale=false` (MongoDB's own Go clients fetch a challenge per request, so
+//! nothing in Atlas promises more).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -22,6 +26,9 @@ pub(crate) enum Refusal {
     Credentials,
     /// Right credentials but a nonce that is unknown or used up: `stale=true`.
     Stale,
+    /// Right credentials, but a single-use nonce used again: `stale=false`, as if the answer
+    /// were wrong.
+    Reused,
     /// A `nc` already seen for this nonce: a replay.
     Replay,
 }
@@ -38,13 +45,25 @@ struct Nonces {
     order: VecDeque<String>,
 }
 
+/// How often a nonce may be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NonceReuse {
+    /// Any number of times, each with a new `nc`.
+    #[default]
+    Unlimited,
+    /// This many times; after that it is stale (`stale=true`).
+    StaleAfter(u64),
+    /// Once; a second use is refused with `stale=false`.
+    Once,
+}
+
 /// Digest verifier for one API key.
 #[derive(Debug)]
 pub(crate) struct DigestAuth {
     username: String,
     /// MD5(username:realm:password), so the password itself is not kept around.
     ha1: String,
-    max_uses: Option<u64>,
+    reuse: NonceReuse,
     nonces: Mutex<Nonces>,
 }
 
@@ -54,11 +73,11 @@ fn md5_hex(data: &str) -> String {
 
 impl DigestAuth {
     /// A verifier for `username` (the public key) and `password` (the private key).
-    pub fn new(username: &str, password: &SecretString, max_uses: Option<u64>) -> Self {
+    pub fn new(username: &str, password: &SecretString, reuse: NonceReuse) -> Self {
         DigestAuth {
             username: username.to_owned(),
             ha1: md5_hex(&format!("{username}:{REALM}:{}", password.expose_secret())),
-            max_uses,
+            reuse,
             nonces: Mutex::new(Nonces::default()),
         }
     }
@@ -136,8 +155,10 @@ impl DigestAuth {
         let Some(state) = nonces.by_value.get_mut(nonce) else {
             return Err(Refusal::Stale);
         };
-        if self.max_uses.is_some_and(|max| state.uses >= max) {
-            return Err(Refusal::Stale);
+        match self.reuse {
+            NonceReuse::StaleAfter(max) if state.uses >= max => return Err(Refusal::Stale),
+            NonceReuse::Once if state.uses >= 1 => return Err(Refusal::Reused),
+            _ => {}
         }
         if !state.seen.insert(count) {
             return Err(Refusal::Replay);
@@ -225,13 +246,13 @@ pub(crate) mod tests {
         )
     }
 
-    fn auth(max: Option<u64>) -> DigestAuth {
-        DigestAuth::new("pub", &SecretString::from("priv"), max)
+    fn auth(reuse: NonceReuse) -> DigestAuth {
+        DigestAuth::new("pub", &SecretString::from("priv"), reuse)
     }
 
     #[test]
     fn accepts_a_correct_answer_and_rejects_the_rest() {
-        let d = auth(None);
+        let d = auth(NonceReuse::Unlimited);
         let c = d.challenge(false);
         assert!(c.contains("stale=false") && c.contains("qop=\"auth\""));
         let uri = "/api/atlas/v2/orgs?pageNum=1";
@@ -260,7 +281,7 @@ pub(crate) mod tests {
 
     #[test]
     fn unknown_or_used_up_nonces_are_stale() {
-        let d = auth(Some(2));
+        let d = auth(NonceReuse::StaleAfter(2));
         let c = d.challenge(false);
         let uri = "/x";
         for nc in 1..=2 {
@@ -275,8 +296,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_single_use_nonce_used_again_is_refused_as_not_stale() {
+        let d = auth(NonceReuse::Once);
+        let c = d.challenge(false);
+        let first = respond(&c, "pub", "priv", "GET", "/x", 1);
+        assert_eq!(d.verify(Some(&first), "GET", "/x"), Ok(()));
+        let again = respond(&c, "pub", "priv", "GET", "/x", 2);
+        assert_eq!(d.verify(Some(&again), "GET", "/x"), Err(Refusal::Reused));
+    }
+
+    #[test]
     fn an_expired_nonce_is_stale() {
-        let d = auth(None);
+        let d = auth(NonceReuse::Unlimited);
         let c = d.challenge(false);
         let first = respond(&c, "pub", "priv", "GET", "/x", 1);
         assert_eq!(d.verify(Some(&first), "GET", "/x"), Ok(()));

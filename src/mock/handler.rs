@@ -26,6 +26,9 @@ pub(crate) const API_PREFIX: &str = "/api/atlas/v2";
 pub(crate) const TOKEN_PATH: &str = "/api/oauth/token";
 /// How long a dropped answer stalls between its first half and the cut.
 const DROP_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+/// The body Atlas sends with a digest challenge, as recorded (2026): pretty-printed with
+/// `" : "`, `errorCode` `UNEXPECTED_ERROR` and no `parameters`.
+const DIGEST_CHALLENGE_BODY: &str = "{\n  \"error\" : 401,\n  \"reason\" : \"Unauthorized\",\n  \"detail\" : \"You are not authorized for this resource.\",\n  \"errorCode\" : \"UNEXPECTED_ERROR\"\n}";
 /// Largest token-request body read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
@@ -267,15 +270,12 @@ fn authenticate(
             shared.stats.update(|s| {
                 s.digest_challenges += 1;
                 s.stale_nonces += u64::from(stale);
+                s.reused_nonces_refused += u64::from(refusal == Refusal::Reused);
                 s.auth_failures +=
                     u64::from(matches!(refusal, Refusal::Credentials | Refusal::Replay));
             });
-            let mut response = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "You are not authorized for this resource.",
-            )
-            .into_response();
+            // Atlas's own challenge body: pretty-printed, no parameters (recorded).
+            let mut response = json(StatusCode::UNAUTHORIZED, DIGEST_CHALLENGE_BODY);
             if let Ok(value) = HeaderValue::from_str(&shared.digest.challenge(stale)) {
                 response
                     .headers_mut()

@@ -31,6 +31,7 @@ mod stats;
 mod synthetic;
 mod world;
 
+pub use digest::NonceReuse;
 pub use faults::{FaultSpec, FaultSpecError, Permanent, Transient};
 pub use ratelimit::{RateLimit, RateLimitError};
 pub use server::{MockConfig, MockError, MockServer};

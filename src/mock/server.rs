@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::digest::DigestAuth;
+use super::digest::{DigestAuth, NonceReuse};
 use super::faults::{FaultDice, FaultSpec};
 use super::handler::{Shared, handle};
 use super::oauth::OAuth;
@@ -36,15 +36,16 @@ pub struct MockConfig {
     pub rate_limit: Option<RateLimit>,
     /// Faults to inject.
     pub faults: FaultSpec,
-    /// After this many uses a digest nonce is stale (401 with `stale=true`); `None` for never.
-    pub nonce_max_uses: Option<u64>,
+    /// How often a digest nonce may be answered: unlimited, until stale after N uses
+    /// (401 with `stale=true`), or once (a reuse is refused with `stale=false`).
+    pub nonce_reuse: NonceReuse,
     /// Lifetime of OAuth tokens (`expires_in`), 3600 s by default as Atlas.
     pub token_ttl: Duration,
 }
 
 impl MockConfig {
     /// A configuration for one API key, with no OAuth client, strict media types, no rate
-    /// limit, no faults, nonces that never go stale and one-hour tokens.
+    /// limit, no faults, nonces reusable without limit and one-hour tokens.
     pub fn new(public_key: impl Into<String>, private_key: SecretString) -> Self {
         MockConfig {
             public_key: public_key.into(),
@@ -54,7 +55,7 @@ impl MockConfig {
             strict_accept: true,
             rate_limit: None,
             faults: FaultSpec::default(),
-            nonce_max_uses: None,
+            nonce_reuse: NonceReuse::Unlimited,
             token_ttl: Duration::from_secs(3600),
         }
     }
@@ -137,11 +138,7 @@ impl MockServer {
             world,
             strict_accept: config.strict_accept,
             public_key: config.public_key.clone(),
-            digest: DigestAuth::new(
-                &config.public_key,
-                &config.private_key,
-                config.nonce_max_uses,
-            ),
+            digest: DigestAuth::new(&config.public_key, &config.private_key, config.nonce_reuse),
             oauth,
             limiter: config.rate_limit.map(Limiter::new),
             faults: FaultDice::new(config.faults),

@@ -25,6 +25,8 @@ pub struct MockStats {
     pub digest_challenges: u64,
     /// Challenges sent with `stale=true` (unknown or used-up nonce).
     pub stale_nonces: u64,
+    /// Single-use nonces answered a second time and refused (`stale=false`).
+    pub reused_nonces_refused: u64,
     /// OAuth access tokens issued.
     pub tokens_issued: u64,
     /// Requests refused by the rate limiter (not counting injected 429s).

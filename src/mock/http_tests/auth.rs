@@ -97,7 +97,7 @@ async fn digest_challenge_answer_replay_and_wrong_password() {
 #[tokio::test]
 async fn used_up_nonce_is_stale() {
     let mut config = config();
-    config.nonce_max_uses = Some(2);
+    config.nonce_reuse = crate::mock::NonceReuse::StaleAfter(2);
     let server = start(config).await;
     let http = reqwest::Client::new();
     let base = server.base_url();
