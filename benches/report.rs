@@ -47,6 +47,8 @@ fn run(snapshot: &Path, out: &Path, format: &str) -> Run {
         .arg(snapshot)
         .arg("--out")
         .arg(out)
+        // Every run after the first replaces the report the one before wrote.
+        .arg("--force")
         .args(["--format", format])
         .output()
         .unwrap();

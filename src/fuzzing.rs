@@ -238,6 +238,7 @@ pub fn api(kind: ApiResponse, body: &[u8]) -> serde_json::Result<Snapshot> {
     let with_account = |projects, access_list| {
         Some(vec![RawServiceAccount {
             account: fixed(SERVICE_ACCOUNT),
+            system_managed: Some(false),
             projects,
             access_list,
         }])
@@ -277,6 +278,7 @@ pub fn api(kind: ApiResponse, body: &[u8]) -> serde_json::Result<Snapshot> {
                     .into_iter()
                     .map(|account| RawServiceAccount {
                         account,
+                        system_managed: Some(false),
                         projects: Some(Vec::new()),
                         access_list: Some(Vec::new()),
                     })

@@ -5,6 +5,7 @@ mod common;
 use atlas_audit::atlas::{Client, MAX_PAGE_SIZE};
 use atlas_audit::collect;
 use atlas_audit::mock::{MockServer, NonceReuse, SyntheticSize, World};
+use atlas_audit::model::PrincipalDetail;
 use common::*;
 use pretty_assertions::assert_eq;
 
@@ -30,6 +31,22 @@ async fn demo_round_trip_equals_the_world_files() {
             "the demo world is not trivial"
         );
         assert_eq!(estate_json(&snapshot), expected, "{mode:?}");
+        // The account Atlas manages itself is listed only when asked for, and marked.
+        let managed: Vec<(&str, Option<bool>)> = snapshot
+            .principals
+            .iter()
+            .filter_map(|p| match &p.detail {
+                PrincipalDetail::ServiceAccount(s) => {
+                    Some((s.client_id.as_str(), s.system_managed))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(managed.len(), 6, "{managed:?}");
+        for (id, flag) in managed {
+            let expected = id == "mdb_sa_id_6650f1000000000000000006";
+            assert_eq!(flag, Some(expected), "{id}");
+        }
         server.shutdown().await;
     }
 }

@@ -206,6 +206,26 @@ async fn a_listing_short_of_atlas_count_is_reread_then_named() {
     server.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_count_that_disagrees_is_an_estimate_not_a_gap() {
+    // Atlas calls an event listing's totalCount an estimate: a read that ends on a short page
+    // is the listing, whatever the count says, and is not read again.
+    let org = "6650a1000000000000000001";
+    let config = mock_config_with_faults(&format!("overcount=/orgs/{org}/events"));
+    let (snapshot, server) = collect_from(demo_world(), config, credentials(), fast_options).await;
+    assert!(
+        snapshot.coverage.is_empty(),
+        "gaps: {:#?}",
+        snapshot.coverage
+    );
+    assert_eq!(server.stats().faults_injected["overcount"], 1, "read once");
+    assert_eq!(
+        estate_json(&snapshot),
+        estate_json(&snapshot_from_world(&demo_world()))
+    );
+    server.shutdown().await;
+}
+
 // One test per fault kind, each with what it must show beyond an unchanged snapshot. The
 // matrix in tests/faults_matrix.rs runs them all at 10%, alone and together.
 

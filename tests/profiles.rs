@@ -196,7 +196,7 @@ async fn variables_beat_the_profile_and_flags_beat_variables() {
     let run = collect(&path, &[], &wrong).await;
     assert_eq!(run.code(), Some(2), "{}", run.stderr());
     assert!(
-        run.stderr().contains("authentication failed"),
+        run.stderr().contains("Atlas refused API key"),
         "{}",
         run.stderr()
     );

@@ -104,7 +104,7 @@ fn expected() -> BTreeMap<RuleId, Vec<String>> {
     m.insert(SaNoAccessList, vec![sa(5)]);
     m.insert(SaUnused, vec![sa(3)]);
     m.insert(SaSecretExpiring, vec![sa(2)]);
-    m.insert(SaSecretLongLived, vec![sa(1), sa(3), sa(5)]);
+    m.insert(SaSecretLongLived, vec![sa(1), sa(3), sa(5), sa(6)]);
     m.insert(
         TeamEmptyWithRoles,
         vec![format!("team:{A}/legacy-migration")],
@@ -160,7 +160,16 @@ fn every_rule_fires_on_exactly_the_principals_the_scenario_names() {
     for rule in RuleId::ALL {
         assert!(got.contains_key(rule), "{rule} never fires on the demo");
     }
-    assert_eq!(findings.findings.len(), 67);
+    assert_eq!(findings.findings.len(), 68);
+    // Only the account Atlas manages itself is said to be so.
+    for f in &findings.findings {
+        let marked = f
+            .evidence
+            .facts
+            .iter()
+            .any(|fact| fact.name == "system_managed");
+        assert_eq!(marked, f.principal.key == sa(6), "{}", f.principal.key);
+    }
 }
 
 #[test]

@@ -17,8 +17,15 @@ pub struct ApiErrorBody {
     /// The status's reason phrase.
     pub reason: Option<String>,
     /// Values the detail refers to (for a 429: path, retry-after, capacity, refill, period).
-    #[serde(default)]
+    /// Atlas sends `null` at times (recorded): read as none.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub parameters: Vec<serde_json::Value>,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<serde_json::Value>, D::Error> {
+    Ok(Option::<Vec<serde_json::Value>>::deserialize(d)?.unwrap_or_default())
 }
 
 impl ApiErrorBody {
@@ -165,6 +172,26 @@ mod tests {
         for s in [400, 401, 403, 404, 406, 409, 410, 422] {
             assert_eq!(classify_status(s, None), Retry::Never, "{s}");
         }
+    }
+
+    #[test]
+    fn error_bodies_with_null_fields_keep_what_they_carry() {
+        // As recorded: a 404 with `errorCode` and `parameters` null; a 400 with both set.
+        let b: ApiErrorBody = serde_json::from_str(
+            r#"{"detail":"Could not find it.","error":404,"errorCode":null,"parameters":null,"reason":"Not Found"}"#,
+        )
+        .unwrap();
+        assert_eq!((b.error, b.error_code.as_deref()), (Some(404), None));
+        assert_eq!(b.summary(), "Could not find it.");
+        let b: ApiErrorBody = serde_json::from_str(
+            r#"{"detail":"d","error":400,"errorCode":"CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API","parameters":["c"],"reason":"Bad Request"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            b.error_code.as_deref(),
+            Some("CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API")
+        );
+        assert_eq!(b.parameters, vec![serde_json::Value::from("c")]);
     }
 
     #[test]

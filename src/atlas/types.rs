@@ -1,12 +1,13 @@
 //! Wire types: what Atlas sends, field for field. Every field Atlas may omit is an `Option` (or
 //! defaults to empty), unknown fields are ignored, and enums Atlas may extend are plain strings.
-//! Turning these into the audit's own model is `collect`'s job.
+//! Turning these into the audit's own model is `collect`'s job. They serialise under the same
+//! names, so a test can hold what was read against what was sent (`tests/recordings.rs`).
 
 use jiff::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The paginated envelope. Only `results` is required; `totalCount` comes with `includeCount`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     /// This page's items.
@@ -16,7 +17,7 @@ pub struct Page<T> {
 }
 
 /// `AtlasOrganization`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Organization {
     /// 24-hex id.
@@ -29,7 +30,7 @@ pub struct Organization {
 }
 
 /// `OrganizationSettings`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgSettings {
     /// API calls must come from an address on the key's access list.
@@ -47,7 +48,7 @@ pub struct OrgSettings {
 }
 
 /// `CustomSessionTimeouts`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionTimeouts {
     /// Hard limit on a console session.
@@ -57,7 +58,7 @@ pub struct SessionTimeouts {
 }
 
 /// `Group` (a project).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     /// 24-hex id.
@@ -74,7 +75,7 @@ pub struct Project {
 }
 
 /// `ResourceTag`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Tag {
     /// Tag key.
     pub key: String,
@@ -84,7 +85,7 @@ pub struct Tag {
 
 /// `OrgUserResponse` (2025-02-19): the active and pending shapes in one struct, told apart by
 /// `orgMembershipStatus`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgUser {
     /// Atlas user id.
@@ -118,7 +119,7 @@ pub struct OrgUser {
 }
 
 /// `OrgUserRolesResponse`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrgUserRoles {
     /// `ORG_*` roles.
@@ -130,7 +131,7 @@ pub struct OrgUserRoles {
 }
 
 /// One project's roles for a user.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupRoleAssignment {
     /// The project.
@@ -141,7 +142,7 @@ pub struct GroupRoleAssignment {
 }
 
 /// `TeamResponse`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Team {
     /// Team id.
     pub id: String,
@@ -150,7 +151,7 @@ pub struct Team {
 }
 
 /// `TeamRole`: a team's roles in one project.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamRole {
     /// The team.
@@ -161,7 +162,7 @@ pub struct TeamRole {
 }
 
 /// `ApiKeyUserDetails`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKey {
     /// 24-hex id (the `apiUserId` in paths).
@@ -176,7 +177,7 @@ pub struct ApiKey {
 }
 
 /// `CloudAccessRoleAssignment`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleAssignment {
     /// Set for an org role.
@@ -189,7 +190,7 @@ pub struct RoleAssignment {
 
 /// An access-list entry of an API key (`UserAccessListResponse`) or of a service account
 /// (`ServiceAccountIPAccessListEntry`): the same facts, which Atlas spells two ways.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessEntry {
     /// Single address, when the entry is one.
@@ -210,7 +211,7 @@ pub struct AccessEntry {
 }
 
 /// `OrgServiceAccount`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceAccount {
     /// `mdb_sa_id_…`; its identity.
@@ -230,7 +231,7 @@ pub struct ServiceAccount {
 }
 
 /// `ServiceAccountSecret`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceAccountSecret {
     /// Secret id.
@@ -246,7 +247,7 @@ pub struct ServiceAccountSecret {
 }
 
 /// `ServiceAccountGroup`: a service account's roles in one project.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceAccountProject {
     /// The project.
@@ -257,17 +258,18 @@ pub struct ServiceAccountProject {
 }
 
 /// `GroupSettings` (only what an access review reads).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectSettings {
     /// Data Explorer lets console users read and write data.
     pub is_data_explorer_enabled: Option<bool>,
-    /// Data Explorer's generative AI features.
+    /// Data Explorer's generative AI features (Atlas spells it `GenAI`).
+    #[serde(rename = "isDataExplorerGenAIFeaturesEnabled")]
     pub is_data_explorer_gen_ai_features_enabled: Option<bool>,
 }
 
 /// `NetworkPermissionEntry`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkEntry {
     /// Single address.
@@ -283,7 +285,7 @@ pub struct NetworkEntry {
 }
 
 /// `AuditLog`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditLog {
     /// Database auditing on.
@@ -295,7 +297,7 @@ pub struct AuditLog {
 }
 
 /// `ClusterDescription20240805` (only what an access review reads).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cluster {
     /// Cluster id.
@@ -319,10 +321,83 @@ pub struct Cluster {
     /// Present while MongoDB staff hold access.
     #[serde(rename = "mongoDBEmployeeAccessGrant")]
     pub employee_access_grant: Option<EmployeeAccessGrant>,
+    /// Where and on what the cluster runs (dedicated and tenant clusters).
+    #[serde(default)]
+    pub replication_specs: Vec<ReplicationSpec>,
+    /// A Flex cluster's provider (`providerName` `FLEX`), from the Flex listing.
+    pub provider_settings: Option<ProviderSettings>,
+}
+
+impl Cluster {
+    /// The provider and tier: `FLEX` for a Flex cluster; else the first region's
+    /// `providerName` (`AWS`, `GCP`, `AZURE`, or `TENANT` for M0/M2/M5) and its instance size
+    /// (`effectiveInstanceSize` first: `FLEX` there is an M2/M5 moved to Flex).
+    pub fn provider_and_tier(&self) -> (Option<String>, Option<String>) {
+        if let Some(p) = &self.provider_settings
+            && p.provider_name.as_deref() == Some("FLEX")
+        {
+            return (Some("FLEX".into()), Some("FLEX".into()));
+        }
+        let region = self
+            .replication_specs
+            .iter()
+            .flat_map(|s| &s.region_configs)
+            .next();
+        let provider = region.and_then(|r| r.provider_name.clone());
+        let tier = region
+            .and_then(|r| r.electable_specs.as_ref())
+            .and_then(|e| {
+                e.effective_instance_size
+                    .clone()
+                    .or_else(|| e.instance_size.clone())
+            });
+        (provider, tier)
+    }
+}
+
+/// `ReplicationSpec20240805` (only the regions).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationSpec {
+    /// Regions and their hardware.
+    #[serde(default)]
+    pub region_configs: Vec<RegionConfig>,
+}
+
+/// `CloudRegionConfig20240805`: dedicated (`AWS`, `GCP`, `AZURE`) or `TENANT`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionConfig {
+    /// `AWS`, `GCP`, `AZURE`, `TENANT`.
+    pub provider_name: Option<String>,
+    /// For `TENANT`: the cloud underneath.
+    pub backing_provider_name: Option<String>,
+    /// The hardware of electable nodes.
+    pub electable_specs: Option<HardwareSpec>,
+}
+
+/// `HardwareSpec20240805` (only the size).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HardwareSpec {
+    /// `M0`, `M10`, ...
+    pub instance_size: Option<String>,
+    /// What the cluster really runs as (read-only; `FLEX` for an M2/M5 moved to Flex).
+    pub effective_instance_size: Option<String>,
+}
+
+/// `FlexProviderSettings20241113`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderSettings {
+    /// `FLEX`.
+    pub provider_name: Option<String>,
+    /// The cloud underneath.
+    pub backing_provider_name: Option<String>,
 }
 
 /// `EmployeeAccessGrant`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EmployeeAccessGrant {
     /// Level of access granted.
@@ -332,7 +407,7 @@ pub struct EmployeeAccessGrant {
 }
 
 /// `CloudDatabaseUser`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseUser {
     /// Name (its format depends on the auth method).
@@ -364,7 +439,7 @@ pub struct DatabaseUser {
 }
 
 /// `DatabaseUserRole`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseUserRole {
     /// Built-in or custom role name.
@@ -376,7 +451,7 @@ pub struct DatabaseUserRole {
 }
 
 /// `UserScope`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct UserScope {
     /// Cluster, lake or workspace name.
     pub name: String,
@@ -386,7 +461,7 @@ pub struct UserScope {
 }
 
 /// `ComponentLabel`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Label {
     /// Key.
     pub key: Option<String>,
@@ -395,7 +470,7 @@ pub struct Label {
 }
 
 /// `UserCustomDBRole`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomDbRole {
     /// Role name.
@@ -409,7 +484,7 @@ pub struct CustomDbRole {
 }
 
 /// `DatabasePrivilegeAction`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DbAction {
     /// e.g. `FIND`, `DROP_DATABASE`.
     pub action: String,
@@ -419,7 +494,7 @@ pub struct DbAction {
 }
 
 /// `DatabasePermittedNamespaceResource`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DbResource {
     /// Cluster-wide.
     #[serde(default)]
@@ -433,7 +508,7 @@ pub struct DbResource {
 }
 
 /// `DatabaseInheritedRole`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct InheritedRole {
     /// Role name.
     pub role: String,
@@ -442,7 +517,7 @@ pub struct InheritedRole {
 }
 
 /// `MongoDBAccessLogsList`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessLogList {
     /// Entries, newest first.
@@ -451,7 +526,7 @@ pub struct AccessLogList {
 }
 
 /// `MongoDBAccessLogs`: one authentication attempt.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessLog {
     /// Who tried.
@@ -471,7 +546,7 @@ pub struct AccessLog {
 }
 
 /// One event, org or project: a flat struct over Atlas's many event views.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     /// Event id.
@@ -500,6 +575,9 @@ pub struct Event {
     pub target_username: Option<String>,
     /// API key the event is about.
     pub target_public_key: Option<String>,
+    /// Service account the event is about (recorded on `SERVICE_ACCOUNT_*` events, whose author
+    /// is named by `publicKey` or `username`).
+    pub client_id: Option<String>,
     /// Team the event is about.
     pub team_id: Option<String>,
     /// Database user the event is about.

@@ -184,8 +184,9 @@ impl Walk<'_> {
         result.map_err(|e| self.gap(scope.into(), &e)).ok()
     }
 
-    /// A listing read to its end and checked against Atlas's count. When the distinct items
-    /// disagree with `totalCount`, pages moved while it was read: it is read once more. A
+    /// A listing read to its end and checked against Atlas's count (unless the endpoint's count
+    /// is only an estimate). When the distinct items disagree with `totalCount`, pages moved
+    /// while it was read: it is read once more. A
     /// re-read still short of the count is a gap of `scope`; one still over it is a gap only
     /// when the two reads disagree with each other too (the count is an estimate, but a
     /// listing that keeps changing under the read may hide a skipped item).
@@ -197,7 +198,9 @@ impl Walk<'_> {
         query: &[(&str, String)],
     ) -> Option<Vec<T>> {
         let first = self.read(scope, self.client.get_all(endpoint, &path, query).await)?;
-        if !first.disagrees() {
+        // A read ends on a short page; where Atlas calls its count an estimate, that read is
+        // the listing whatever the count says.
+        if !first.disagrees() || endpoint.count_is_estimate {
             return Some(first.items);
         }
         let again = self.read(scope, self.client.get_all(endpoint, &path, query).await)?;
@@ -366,15 +369,25 @@ impl Walk<'_> {
         )
     }
 
+    /// Every service account, those Atlas manages itself (hidden unless
+    /// `includeSystemManaged=true`) included. No field tells them apart, so the listing is read
+    /// twice, with and without, and the accounts only the first lists are the system-managed.
     async fn service_accounts(&self, scope: &str, base: &str) -> Option<Vec<RawServiceAccount>> {
-        let accounts: Vec<types::ServiceAccount> = self
-            .all(
+        let path = format!("{base}/serviceAccounts");
+        let every = [("includeSystemManaged", "true".to_string())];
+        let (accounts, user_managed) = futures::join!(
+            self.all::<types::ServiceAccount>(
                 scope,
                 &ep::ORG_SERVICE_ACCOUNTS,
-                format!("{base}/serviceAccounts"),
-                &[],
-            )
-            .await?;
+                path.clone(),
+                &every
+            ),
+            self.all::<types::ServiceAccount>(scope, &ep::ORG_SERVICE_ACCOUNTS, path, &[]),
+        );
+        let user_managed: Option<BTreeSet<String>> =
+            user_managed.map(|list| list.into_iter().map(|a| a.client_id).collect());
+        let accounts = accounts?;
+        let user_managed = &user_managed;
         Some(
             join_all(accounts.into_iter().map(|account| async move {
                 let sa_base = format!("{base}/serviceAccounts/{}", seg(&account.client_id));
@@ -394,6 +407,9 @@ impl Walk<'_> {
                     ),
                 );
                 RawServiceAccount {
+                    system_managed: user_managed
+                        .as_ref()
+                        .map(|user| !user.contains(&account.client_id)),
                     account,
                     projects,
                     access_list,
@@ -408,18 +424,19 @@ impl Walk<'_> {
         let base = format!("/groups/{}", seg(&project.id));
         let events_q = self.event_query();
         let clusters_and_logs = async {
-            let clusters: Option<Vec<types::Cluster>> = self
-                .all(
-                    &scope,
-                    &ep::PROJECT_CLUSTERS,
-                    format!("{base}/clusters"),
-                    &[],
-                )
-                .await;
+            let clusters = self.clusters(&scope, &base).await;
+            // Atlas keeps no access history on tenant tiers (M0, M2, M5, Flex): not asked for.
             let logs = match &clusters {
                 Some(cs) => {
                     join_all(
                         cs.iter()
+                            .filter(|c| {
+                                let (provider, tier) = c.provider_and_tier();
+                                !crate::model::Cluster::tenant_tier(
+                                    provider.as_deref(),
+                                    tier.as_deref(),
+                                )
+                            })
                             .map(|c| self.access_log(&project.id, &base, &c.name)),
                     )
                     .await
@@ -489,6 +506,34 @@ impl Walk<'_> {
             access_logs,
             events,
         }
+    }
+
+    /// Every cluster of a project: the clusters listing and the Flex listing (Flex clusters
+    /// are listed only there), merged by name. `None` when the clusters listing could not be
+    /// read; a Flex listing that could not be read is a gap of its own, and the rules treat the
+    /// project's clusters as not fully known.
+    async fn clusters(&self, scope: &str, base: &str) -> Option<Vec<types::Cluster>> {
+        let (dedicated, flex) = futures::join!(
+            self.all::<types::Cluster>(
+                scope,
+                &ep::PROJECT_CLUSTERS,
+                format!("{base}/clusters"),
+                &[]
+            ),
+            self.all::<types::Cluster>(
+                scope,
+                &ep::PROJECT_FLEX_CLUSTERS,
+                format!("{base}/flexClusters"),
+                &[]
+            ),
+        );
+        let mut clusters = dedicated?;
+        for c in flex.into_iter().flatten() {
+            if !clusters.iter().any(|d| d.name == c.name) {
+                clusters.push(c);
+            }
+        }
+        Some(clusters)
     }
 
     /// One cluster's access log: everything Atlas still holds. The first request names no window,

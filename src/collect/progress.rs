@@ -67,6 +67,7 @@ const MEMBERS: &[(&str, Family)] = &[
     (ep::PROJECT_SETTINGS.name, Family::OrgsAndProjects),
     (ep::PROJECT_AUDIT_LOG.name, Family::OrgsAndProjects),
     (ep::PROJECT_CLUSTERS.name, Family::OrgsAndProjects),
+    (ep::PROJECT_FLEX_CLUSTERS.name, Family::OrgsAndProjects),
     (ep::ORG_USERS.name, Family::Users),
     (ep::ORG_TEAMS.name, Family::Teams),
     (ep::PROJECT_TEAMS.name, Family::Teams),

@@ -64,6 +64,9 @@ pub struct RawApiKey {
 pub struct RawServiceAccount {
     /// The account.
     pub account: types::ServiceAccount,
+    /// Whether Atlas manages it itself: listed with `includeSystemManaged=true` but not
+    /// without. `None` when the listing without could not be read.
+    pub system_managed: Option<bool>,
     /// Its roles per project.
     pub projects: Option<Vec<types::ServiceAccountProject>>,
     /// Its access list.

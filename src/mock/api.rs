@@ -83,6 +83,9 @@ pub(crate) fn answer(
                 push_array(&mut out, listing_items(entry).iter().map(|b| &**b));
                 Ok(out)
             }
+            (Shape::AccessLogs, _) if tenant_cluster(world, matched) => {
+                Err(no_history_on_tenant(matched))
+            }
             (Shape::AccessLogs, entry) => access_logs(entry, query),
             (Shape::Listing, Some(Entry::Listing(listing))) => match &listing.index {
                 ListingIndex::Plain => {
@@ -92,6 +95,12 @@ pub(crate) fn answer(
                     let page = Page::from_query(query, route.include_count)?;
                     let wanted = membership_filter(query)?;
                     let keep = |i: usize| wanted.contains(&statuses[i]);
+                    Ok(filtered_page(&listing.items, keep, page, &base))
+                }
+                ListingIndex::SystemManaged(managed) => {
+                    let page = Page::from_query(query, route.include_count)?;
+                    let all = query.bool("includeSystemManaged")?.unwrap_or(false);
+                    let keep = |i: usize| all || !managed[i];
                     Ok(filtered_page(&listing.items, keep, page, &base))
                 }
                 ListingIndex::Events(index) => {
@@ -141,6 +150,24 @@ fn check_scope(world: &World, matched: &Matched<'_>) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// Whether an access-history request names a cluster on a tenant tier.
+fn tenant_cluster(world: &World, matched: &Matched<'_>) -> bool {
+    let cluster = routes::fill("/groups/{groupId}/clusters/{clusterName}", matched);
+    world.is_tenant_cluster(&cluster)
+}
+
+/// 400 for access history on a tenant-tier cluster, which Atlas does not keep ("You can't use
+/// this feature on tenant-tier clusters"; the error code is not documented or recorded).
+fn no_history_on_tenant(matched: &Matched<'_>) -> ApiError {
+    let name = matched.param("clusterName").unwrap_or_default();
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "TENANT_CLUSTER_UNSUPPORTED",
+        format!("You can't use this feature on tenant-tier clusters; {name} is one."),
+    )
+    .with_parameters(vec![Value::from(name)])
 }
 
 fn listing_items(entry: Option<&Entry>) -> &[RawItem] {

@@ -228,7 +228,10 @@ async fn api(
     };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&media_type(route.version)) {
+    // As Atlas labels its answers (recorded): the version's media type with a charset.
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("{};charset=utf-8", media_type(route.version)))
+    {
         headers.insert(header::CONTENT_TYPE, value);
     }
     if let Some((limit, left)) = remaining {
@@ -415,6 +418,10 @@ fn shift(
     }
     // Only listings are paged; a request without `pageNum` is an object or a bare array.
     query.get("pageNum")?;
+    // Events up to a `maxDate` cannot move: none is ever removed, and new ones fall after it.
+    if query.get("maxDate").is_some() {
+        return None;
+    }
     let page = Page::from_query(query, false).ok()?;
     let listing = format!(
         "{api_path}?{}",

@@ -38,6 +38,9 @@ impl World {
     }
 }
 
+/// The world-file field that marks a system-managed service account (never served).
+pub(crate) const SYSTEM_MANAGED_MARK: &str = "_systemManaged";
+
 fn read_as_of(dir: &Path) -> Result<Option<Timestamp>, WorldError> {
     let path = dir.join("world.json");
     let bytes = match std::fs::read(&path) {
@@ -119,6 +122,9 @@ fn load_file(
     if !shift.is_zero() {
         shift_timestamps(&mut value, shift);
     }
+    if route.template == "/groups/{groupId}/customDBRoles/roles" {
+        drop_unused_resource_keys(&mut value);
+    }
     let shape = |message: &str| WorldError::Shape {
         path: file.to_path_buf(),
         message: message.to_owned(),
@@ -137,6 +143,21 @@ fn load_file(
                     })
                     .collect();
                 builder.members(api_path, raw_items(file, &items)?, statuses);
+            }
+            Filter::SystemManaged => {
+                // `_systemManaged: true` marks, in a world file only, an account Atlas manages
+                // itself; Atlas has no such field, so it is not served.
+                let mut items = items;
+                let managed = items
+                    .iter_mut()
+                    .map(|item| {
+                        item.as_object_mut()
+                            .and_then(|o| o.remove(SYSTEM_MANAGED_MARK))
+                            .and_then(|v| v.as_bool())
+                            .unwrap_or(false)
+                    })
+                    .collect();
+                builder.service_accounts(api_path, raw_items(file, &items)?, managed);
             }
             Filter::Events => {
                 let mut index = EventIndex::default();
@@ -173,6 +194,24 @@ fn load_file(
         }
     }
     Ok(())
+}
+
+/// Custom roles as Atlas sends them: a privilege's resource leaves out the keys it does not use
+/// (recorded `{"db":"x"}` and `{"cluster":true}`), so `cluster: false` and empty `db` or
+/// `collection` written in a world file are not served.
+fn drop_unused_resource_keys(roles: &mut Value) {
+    let resources = roles
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .filter_map(|role| role.get_mut("actions")?.as_array_mut())
+        .flatten()
+        .filter_map(|action| action.get_mut("resources")?.as_array_mut())
+        .flatten()
+        .filter_map(Value::as_object_mut);
+    for resource in resources {
+        resource.retain(|_, v| !matches!(v, Value::Bool(false)) && v.as_str() != Some(""));
+    }
 }
 
 fn raw(file: &Path, value: &Value) -> Result<RawItem, WorldError> {
@@ -321,6 +360,20 @@ mod tests {
             ]
         );
         assert!(world.knows_group("g1") && world.knows_org("o1") && !world.knows_org("o2"));
+    }
+
+    #[test]
+    fn custom_role_resources_leave_out_unused_keys() {
+        let mut roles = json!([{"roleName": "r", "actions": [{"action": "FIND", "resources": [
+            {"cluster": false, "db": "sales", "collection": ""},
+            {"cluster": true, "db": "", "collection": ""},
+            {"cluster": false, "db": "", "collection": ""}
+        ]}]}]);
+        drop_unused_resource_keys(&mut roles);
+        assert_eq!(
+            roles[0]["actions"][0]["resources"],
+            json!([{"db": "sales"}, {"cluster": true}, {}])
+        );
     }
 
     #[test]

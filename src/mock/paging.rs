@@ -149,7 +149,7 @@ pub(crate) struct LinkBase<'a> {
     pub query: &'a Query,
 }
 
-/// Writes the envelope for one page: `results` from `items`, `totalCount` when asked for, a
+/// Writes the envelope for one page: `results` from `items`, `totalCount` (0 when not asked for), a
 /// `self` link and a `next` link when there is a further page.
 pub(crate) fn envelope<'i>(
     items: impl Iterator<Item = &'i RawValue>,
@@ -172,10 +172,10 @@ pub(crate) fn envelope<'i>(
     }
     out.extend_from_slice(b"],\"results\":");
     push_array(&mut out, items);
-    if page.include_count {
-        out.extend_from_slice(b",\"totalCount\":");
-        out.extend_from_slice(total.to_string().as_bytes());
-    }
+    // Asked not to count, Atlas still sends the field, as 0 (recorded on every such page).
+    out.extend_from_slice(b",\"totalCount\":");
+    let total = if page.include_count { total } else { 0 };
+    out.extend_from_slice(total.to_string().as_bytes());
     out.push(b'}');
     out
 }
@@ -244,7 +244,7 @@ mod tests {
         let p3 = page_of(&all, "pageNum=3&itemsPerPage=500&includeCount=false");
         assert_eq!(p3["results"].as_array().unwrap().len(), 201);
         assert_eq!(p3["results"][200]["i"], 1200);
-        assert!(p3.get("totalCount").is_none());
+        assert_eq!(p3["totalCount"], 0, "sent as 0 when not asked for");
         assert_eq!(p3["links"].as_array().unwrap().len(), 1);
 
         let p4 = page_of(&all, "pageNum=4&itemsPerPage=500");

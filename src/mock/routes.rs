@@ -27,6 +27,8 @@ pub(crate) enum Filter {
     Membership,
     /// `minDate`, `maxDate` and `eventType`.
     Events,
+    /// `includeSystemManaged` (default false: accounts Atlas manages itself are left out).
+    SystemManaged,
 }
 
 /// Where a route's data comes from.
@@ -65,6 +67,7 @@ pub(crate) struct Route {
 const V2023: &str = "2023-01-01";
 const V2024: &str = "2024-08-05";
 const V2025: &str = "2025-02-19";
+const V_FLEX: &str = "2024-11-13";
 
 const fn route(template: &'static str, version: &'static str, shape: Shape) -> Route {
     Route {
@@ -103,6 +106,7 @@ pub(crate) static ROUTES: &[Route] = &[
     },
     Route {
         include_count: false,
+        filter: Filter::SystemManaged,
         ..route("/orgs/{orgId}/serviceAccounts", V2024, Shape::Listing)
     },
     Route {
@@ -138,6 +142,7 @@ pub(crate) static ROUTES: &[Route] = &[
     route("/groups/{groupId}/accessList", V2023, Shape::Listing),
     route("/groups/{groupId}/auditLog", V2023, Shape::Object),
     route("/groups/{groupId}/clusters", V2024, Shape::Listing),
+    route("/groups/{groupId}/flexClusters", V_FLEX, Shape::Listing),
     route("/groups/{groupId}/teams", V2023, Shape::Listing),
     route("/groups/{groupId}/databaseUsers", V2023, Shape::Listing),
     route(

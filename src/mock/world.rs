@@ -133,6 +133,8 @@ pub(crate) enum ListingIndex {
     Members(Vec<Membership>),
     /// Events: creation time and type by position.
     Events(EventIndex),
+    /// Service accounts: whether Atlas manages each itself (listed only when asked for).
+    SystemManaged(Vec<bool>),
 }
 
 /// A stored array.
@@ -177,6 +179,9 @@ pub struct World {
     known_groups: HashSet<String>,
     /// Parent listing path → the keys of its items (API key ids, client ids, cluster names).
     children: HashMap<String, HashSet<String>>,
+    /// Clusters on a tenant tier (M0, M2, M5, Flex), by `/groups/{id}/clusters/{name}`: Atlas
+    /// keeps no access history for them.
+    tenant_clusters: HashSet<String>,
 }
 
 /// The few fields the world indexes, read from an item without parsing the rest.
@@ -231,6 +236,15 @@ impl WorldBuilder {
         self.entries.insert(path, Entry::Listing(listing));
     }
 
+    /// Stores service accounts with whether each is system-managed.
+    pub fn service_accounts(&mut self, path: String, items: Vec<RawItem>, managed: Vec<bool>) {
+        let listing = Listing {
+            items,
+            index: ListingIndex::SystemManaged(managed),
+        };
+        self.entries.insert(path, Entry::Listing(listing));
+    }
+
     /// Stores events, reordered most recent first as Atlas lists them (stable for ties).
     pub fn events(&mut self, path: String, items: Vec<RawItem>, index: EventIndex) {
         let (items, index) = newest_first(items, index);
@@ -279,6 +293,7 @@ impl WorldBuilder {
             known_orgs: HashSet::new(),
             known_groups: HashSet::new(),
             children: HashMap::new(),
+            tenant_clusters: HashSet::new(),
         };
         for (path, entry) in &world.entries {
             let Some(matched) = routes::match_path(path) else {
@@ -309,6 +324,13 @@ impl WorldBuilder {
                     world.all_groups.push(item.clone());
                 }
             }
+            if matched.route.template == "/groups/{groupId}/clusters" {
+                for item in &listing.items {
+                    if let Some(name) = tenant_cluster(item) {
+                        world.tenant_clusters.insert(format!("{path}/{name}"));
+                    }
+                }
+            }
             if let Some((_, field)) = routes::PARENT_KEYS
                 .iter()
                 .find(|(template, _)| *template == matched.route.template)
@@ -323,6 +345,26 @@ impl WorldBuilder {
         }
         world
     }
+}
+
+/// The name of a listed cluster when it runs on a tenant tier: `providerName` `TENANT` or
+/// `FLEX`, or an instance size of M0, M2, M5 or FLEX in its first region.
+fn tenant_cluster(item: &RawValue) -> Option<String> {
+    let cluster: serde_json::Value = serde_json::from_str(item.get()).ok()?;
+    let region = cluster.pointer("/replicationSpecs/0/regionConfigs/0")?;
+    let provider = region
+        .get("providerName")
+        .and_then(serde_json::Value::as_str);
+    let specs = region.get("electableSpecs");
+    let size = specs
+        .and_then(|e| {
+            e.get("effectiveInstanceSize")
+                .or_else(|| e.get("instanceSize"))
+        })
+        .and_then(serde_json::Value::as_str);
+    crate::model::Cluster::tenant_tier(provider, size)
+        .then(|| cluster.get("name")?.as_str().map(str::to_owned))
+        .flatten()
 }
 
 /// Reorders events by `created`, most recent first, keeping ties in stored order.
@@ -357,6 +399,24 @@ impl World {
             Entry::Listing(listing) => Some(&listing.items),
             _ => None,
         }
+    }
+
+    /// For a service-account listing, whether each item (in [`World::list`] order) is managed
+    /// by Atlas itself and so listed only with `includeSystemManaged=true`; `None` when the
+    /// listing marks none.
+    pub fn system_managed(&self, path: &str) -> Option<&[bool]> {
+        match self.entries.get(path)? {
+            Entry::Listing(Listing {
+                index: ListingIndex::SystemManaged(flags),
+                ..
+            }) => Some(flags),
+            _ => None,
+        }
+    }
+
+    /// Whether `/groups/{id}/clusters/{name}` names a cluster on a tenant tier.
+    pub(crate) fn is_tenant_cluster(&self, cluster_path: &str) -> bool {
+        self.tenant_clusters.contains(cluster_path)
     }
 
     /// The single resource served at an API path: a stored object, a cluster's whole access

@@ -112,6 +112,39 @@ pub struct Cluster {
     pub tags: BTreeMap<String, String>,
     /// MongoDB staff access, while granted.
     pub employee_access_grant: Option<EmployeeAccessGrant>,
+    /// `AWS`, `GCP`, `AZURE`; `TENANT` for a shared-tier cluster, `FLEX` for a Flex cluster.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Instance size: `M0`, `M10`, ..., or `FLEX`.
+    #[serde(default)]
+    pub tier: Option<String>,
+}
+
+/// Instance sizes that run on shared (tenant) infrastructure.
+const TENANT_TIERS: &[&str] = &["M0", "M2", "M5", "FLEX"];
+
+impl Cluster {
+    /// Whether the cluster is a tenant-tier one (free M0, shared M2/M5, Flex, serverless),
+    /// for which Atlas keeps no database access history.
+    pub fn is_tenant(&self) -> bool {
+        Cluster::tenant_tier(self.provider.as_deref(), self.tier.as_deref())
+    }
+
+    /// Whether a provider and instance size (as Atlas names them) are a tenant tier.
+    pub fn tenant_tier(provider: Option<&str>, tier: Option<&str>) -> bool {
+        matches!(provider, Some("TENANT" | "FLEX" | "SERVERLESS"))
+            || tier.is_some_and(|t| TENANT_TIERS.contains(&t))
+    }
+
+    /// The tier as said to a reader: `M0`, `Flex`, or the provider when the size is unknown.
+    pub fn tier_name(&self) -> String {
+        match (self.tier.as_deref(), self.provider.as_deref()) {
+            (Some("FLEX"), _) | (None, Some("FLEX")) => "Flex".into(),
+            (Some(t), _) => t.into(),
+            (None, Some(p)) => p.to_lowercase(),
+            (None, None) => "unknown".into(),
+        }
+    }
 }
 
 /// A grant of access to MongoDB support staff.

@@ -227,7 +227,8 @@ pub struct Event {
     pub by_mongodb_staff: bool,
     /// Caller's address.
     pub remote_address: Option<String>,
-    /// What the event is about: a user, key, team or database user, as Atlas names it.
+    /// What the event is about: a user, key, service account (client id), team or database
+    /// user, as Atlas names it.
     pub target: Option<String>,
 }
 

@@ -243,6 +243,10 @@ pub struct ServiceAccount {
     pub secrets: Vec<Secret>,
     /// Access list; `None` when not read.
     pub access_list: Option<Vec<AccessListEntry>>,
+    /// Atlas manages the account itself for one of its integrations (listed only with
+    /// `includeSystemManaged=true`); `None` when that could not be told.
+    #[serde(default)]
+    pub system_managed: Option<bool>,
 }
 
 /// A service-account secret.

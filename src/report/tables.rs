@@ -324,7 +324,12 @@ pub fn principal_cells(review: &Review<'_>, p: &Principal) -> Vec<String> {
             String::new(),
         ),
         PrincipalDetail::ServiceAccount(s) => (
-            String::new(),
+            match s.system_managed {
+                Some(true) => "system_managed",
+                Some(false) => "user_managed",
+                None => "",
+            }
+            .to_string(),
             list_len(s.access_list.as_deref()),
             String::new(),
         ),

@@ -8,9 +8,12 @@ use super::history::History;
 use super::policy::Policy;
 use super::{Evidence, Fact, RuleId, Status};
 use crate::model::{
-    AccessLogEntry, AccessLogWindow, CoverageGap, Event, Grant, Org, Principal, PrincipalKind,
-    Project, Scope, Snapshot,
+    AccessLogEntry, AccessLogWindow, CoverageGap, Event, Grant, Org, Principal, PrincipalDetail,
+    PrincipalKind, Project, Scope, Snapshot,
 };
+
+/// Said of every finding about a service account that Atlas manages itself.
+const SYSTEM_MANAGED_NOTE: &str = " Atlas manages this service account itself for one of its integrations (it is listed only when system-managed accounts are asked for): act on it through the integration that uses it.";
 
 /// The read-only input of every rule.
 pub struct Context<'a> {
@@ -388,10 +391,18 @@ impl<'c, 'a> Out<'c, 'a> {
     }
 
     /// Records a finding.
-    pub fn flag(&mut self, d: Draft) {
+    pub fn flag(&mut self, mut d: Draft) {
         let Some(severity) = self.ctx.policy.severity_for(self.rule, d.severity) else {
             return;
         };
+        if self
+            .ctx
+            .principal(&d.principal.key)
+            .is_some_and(|p| matches!(&p.detail, PrincipalDetail::ServiceAccount(s) if s.system_managed == Some(true)))
+        {
+            d.summary.push_str(SYSTEM_MANAGED_NOTE);
+            d.facts.push(Fact::new("system_managed", true));
+        }
         self.output.findings.push(Finding {
             id: String::new(),
             rule: self.rule,

@@ -345,9 +345,22 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
     for (project_id, users) in by_project {
         let project = ctx.project(project_id);
         let project_name = ctx.project_name(project_id);
+        // A Flex listing that could not be read leaves the project's clusters not fully known.
+        let flex_gap = ctx.gap(&format!("project:{project_id}"), &["listGroupFlexClusters"]);
         let clusters: Option<Vec<&str>> = project
             .and_then(|p| p.clusters.as_ref())
+            .filter(|_| flex_gap.is_none())
             .map(|cs| cs.iter().map(|c| c.name.as_str()).collect());
+        // Tenant-tier clusters (M0, M2, M5, Flex) keep no access history at all.
+        let tenant: BTreeMap<&str, String> = project
+            .and_then(|p| p.clusters.as_ref())
+            .into_iter()
+            .flatten()
+            .filter(|c| c.is_tenant())
+            .map(|c| (c.name.as_str(), c.tier_name()))
+            .collect();
+        let mut no_history: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut on_tenant = 0usize;
         let mut unobserved: BTreeMap<&str, String> = BTreeMap::new();
         let mut observed: BTreeMap<&str, Continuity> = BTreeMap::new();
         let mut skipped = 0usize;
@@ -389,6 +402,15 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             {
                 continue;
             }
+            let tiers: Vec<(&str, &str)> = reachable
+                .iter()
+                .filter_map(|c| tenant.get_key_value(c).map(|(c, t)| (*c, t.as_str())))
+                .collect();
+            if !tiers.is_empty() {
+                no_history.extend(tiers);
+                on_tenant += 1;
+                continue;
+            }
             let mut windows = Vec::new();
             for c in &reachable {
                 if let Some(run) = observed.get(c) {
@@ -416,6 +438,23 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             judge(ctx, out, u, &windows, &seen, limit);
         }
         let scope = project_scope(ctx, project_id);
+        if on_tenant > 0 {
+            let tiers: Vec<String> = no_history
+                .iter()
+                .map(|(c, tier)| format!("tier {tier} ({c})"))
+                .collect();
+            out.not_evaluated(
+                scope.clone(),
+                None,
+                format!(
+                    "{} of {project_name} {} not evaluated: Atlas keeps no access history on {}, which {} can reach",
+                    count_of(on_tenant, "database user"),
+                    if on_tenant == 1 { "was" } else { "were" },
+                    tiers.join(" or "),
+                    if on_tenant == 1 { "it" } else { "they" }
+                ),
+            );
+        }
         if skipped > 0 {
             out.not_evaluated(
                 scope.clone(),
@@ -437,10 +476,13 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         }
         if unknown_clusters > 0 {
             let why = ctx
-                .gap(&format!("project:{project_id}"), &["listGroupClusters"])
+                .gap(
+                    &format!("project:{project_id}"),
+                    &["listGroupClusters", "listGroupFlexClusters"],
+                )
                 .map_or_else(
                     || "its clusters were not read".to_string(),
-                    |g| format!("listGroupClusters could not be read: {}", g.reason),
+                    |g| format!("{} could not be read: {}", g.endpoint, g.reason),
                 );
             out.not_evaluated(
                 scope,

@@ -216,6 +216,7 @@ impl Estate {
             },
             detail: PrincipalDetail::ServiceAccount(ServiceAccount {
                 client_id: client_id.into(),
+                system_managed: Some(false),
                 description: None,
                 secrets: vec![Secret {
                     id: format!("secret-{client_id}"),
@@ -443,6 +444,8 @@ pub fn cluster(name: &str) -> Cluster {
         mongodb_version: Some("8.0.4".into()),
         tags: BTreeMap::new(),
         employee_access_grant: None,
+        provider: Some("AWS".into()),
+        tier: Some("M10".into()),
     }
 }
 

@@ -123,6 +123,27 @@ fn in_window(t: Timestamp, since: Timestamp, until: Timestamp) -> bool {
     since <= t && t <= until
 }
 
+/// A project's clusters as the collector merges them: the clusters listing, then the Flex
+/// clusters it does not already name.
+fn world_clusters(world: &World, project_path: &str) -> Vec<types::Cluster> {
+    let mut clusters: Vec<types::Cluster> =
+        parse_list(world, &format!("{project_path}/clusters")).unwrap_or_default();
+    let flex: Vec<types::Cluster> =
+        parse_list(world, &format!("{project_path}/flexClusters")).unwrap_or_default();
+    for c in flex {
+        if !clusters.iter().any(|d| d.name == c.name) {
+            clusters.push(c);
+        }
+    }
+    clusters
+}
+
+/// Whether a cluster is on a tenant tier (no access history is asked for).
+fn tenant(c: &types::Cluster) -> bool {
+    let (provider, tier) = c.provider_and_tier();
+    atlas_audit::model::Cluster::tenant_tier(provider.as_deref(), tier.as_deref())
+}
+
 /// The estate read straight from a world's files, with the collector's windows applied
 /// (events over 90 days, access logs whole), and assembled into a snapshot with blank meta.
 pub fn snapshot_from_world(world: &World) -> Snapshot {
@@ -153,33 +174,34 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
                 key,
             })
             .collect();
-        let service_accounts =
-            parse_list::<types::ServiceAccount>(world, &format!("{base}/serviceAccounts"))
-                .unwrap_or_default()
-                .into_iter()
-                .map(|account| {
-                    let sa = format!("{base}/serviceAccounts/{}", account.client_id);
-                    RawServiceAccount {
-                        projects: Some(
-                            parse_list(world, &format!("{sa}/groups")).unwrap_or_default(),
-                        ),
-                        access_list: Some(
-                            parse_list(world, &format!("{sa}/accessList")).unwrap_or_default(),
-                        ),
-                        account,
-                    }
-                })
-                .collect();
+        let sa_path = format!("{base}/serviceAccounts");
+        let managed = world.system_managed(&sa_path).unwrap_or_default();
+        let service_accounts = parse_list::<types::ServiceAccount>(world, &sa_path)
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, account)| {
+                let sa = format!("{base}/serviceAccounts/{}", account.client_id);
+                RawServiceAccount {
+                    system_managed: Some(managed.get(i).copied().unwrap_or(false)),
+                    projects: Some(parse_list(world, &format!("{sa}/groups")).unwrap_or_default()),
+                    access_list: Some(
+                        parse_list(world, &format!("{sa}/accessList")).unwrap_or_default(),
+                    ),
+                    account,
+                }
+            })
+            .collect();
         let mut projects = Vec::new();
         let mut listed =
             parse_list::<types::Project>(world, &format!("{base}/groups")).unwrap_or_default();
         listed.sort_by(|a, b| a.id.cmp(&b.id));
         for project in listed {
             let g = format!("/groups/{}", project.id);
-            let clusters: Vec<types::Cluster> =
-                parse_list(world, &format!("{g}/clusters")).unwrap_or_default();
+            let clusters = world_clusters(world, &g);
             let access_logs = clusters
                 .iter()
+                .filter(|c| !tenant(c))
                 .map(|c| {
                     let list: types::AccessLogList =
                         parse_object(world, &format!("{g}/dbAccessHistory/clusters/{}", c.name))
@@ -411,6 +433,11 @@ pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
         for l in ["groups", "users", "teams", "apiKeys", "serviceAccounts"] {
             expected += pages(list_len(&format!("{base}/{l}")));
         }
+        // Service accounts again without the system-managed ones, to tell them apart.
+        let sa_path = format!("{base}/serviceAccounts");
+        let managed = world.system_managed(&sa_path).unwrap_or_default();
+        let user_managed = list_len(&sa_path) - managed.iter().filter(|m| **m).count();
+        expected += pages(user_managed);
         expected += pages(events_in_window(&format!("{base}/events")));
         for p in direct
             .principals
@@ -433,11 +460,21 @@ pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
     for p in &direct.projects {
         let g = format!("/groups/{}", p.id);
         expected += 3; // settings, auditLog, custom roles (a bare array)
-        for l in ["accessList", "clusters", "teams", "databaseUsers"] {
+        for l in [
+            "accessList",
+            "clusters",
+            "flexClusters",
+            "teams",
+            "databaseUsers",
+        ] {
             expected += pages(list_len(&format!("{g}/{l}")));
         }
         expected += pages(events_in_window(&format!("{g}/events")));
-        expected += p.clusters.as_ref().map_or(0, Vec::len) as u64; // one access-log call each
+        // One access-log call per cluster that keeps a history (not tenant tiers).
+        expected += world_clusters(world, &g)
+            .iter()
+            .filter(|c| !tenant(c))
+            .count() as u64;
     }
     expected
 }

@@ -89,21 +89,26 @@ pub(super) fn project(p: &RawProject) -> model::Project {
         clusters: p.clusters.as_ref().map(|cs| {
             let mut v: Vec<model::Cluster> = cs
                 .iter()
-                .map(|c| model::Cluster {
-                    name: c.name.clone(),
-                    id: c.id.clone(),
-                    cluster_type: c.cluster_type.clone(),
-                    state: c.state_name.clone(),
-                    paused: c.paused,
-                    created: c.create_date,
-                    mongodb_version: c.mongodb_version.clone(),
-                    tags: tags(&c.tags),
-                    employee_access_grant: c.employee_access_grant.as_ref().map(|g| {
-                        model::EmployeeAccessGrant {
-                            grant_type: g.grant_type.clone(),
-                            expires: g.expiration_time,
-                        }
-                    }),
+                .map(|c| {
+                    let (provider, tier) = c.provider_and_tier();
+                    model::Cluster {
+                        provider,
+                        tier,
+                        name: c.name.clone(),
+                        id: c.id.clone(),
+                        cluster_type: c.cluster_type.clone(),
+                        state: c.state_name.clone(),
+                        paused: c.paused,
+                        created: c.create_date,
+                        mongodb_version: c.mongodb_version.clone(),
+                        tags: tags(&c.tags),
+                        employee_access_grant: c.employee_access_grant.as_ref().map(|g| {
+                            model::EmployeeAccessGrant {
+                                grant_type: g.grant_type.clone(),
+                                expires: g.expiration_time,
+                            }
+                        }),
+                    }
                 })
                 .collect();
             v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -174,6 +179,7 @@ pub(super) fn event(e: &types::Event) -> model::Event {
             .target_username
             .clone()
             .or_else(|| e.target_public_key.clone())
+            .or_else(|| e.client_id.clone())
             .or_else(|| e.db_user_username.clone())
             .or_else(|| e.team_id.clone()),
     }

@@ -476,6 +476,7 @@ impl Builder<'_> {
                         description: sa.description.clone(),
                         secrets,
                         access_list,
+                        system_managed: rs.system_managed,
                     }),
                 },
             );

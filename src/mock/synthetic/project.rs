@@ -227,10 +227,15 @@ fn team_roles(org: &OrgCtx, project: &ProjectRef, rng: &mut Rng) -> Vec<RawItem>
         .collect()
 }
 
+/// A privilege's resource; Atlas leaves out the keys it does not use (recorded: `{"db":"x"}`,
+/// `{"cluster":true}`).
 #[derive(Serialize)]
 struct Resource {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     cluster: bool,
+    #[serde(skip_serializing_if = "str::is_empty")]
     collection: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     db: &'static str,
 }
 
@@ -376,9 +381,33 @@ struct Cluster<'a> {
     version: &'static str,
     name: &'a str,
     paused: bool,
+    replication_specs: [ReplicationSpec; 1],
     state_name: &'static str,
     tags: [Tag; 1],
     termination_protection_enabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReplicationSpec {
+    region_configs: [RegionConfig; 1],
+    zone_name: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegionConfig {
+    electable_specs: HardwareSpec,
+    priority: u8,
+    provider_name: &'static str,
+    region_name: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HardwareSpec {
+    instance_size: &'static str,
+    node_count: u8,
 }
 
 const CLUSTER_NAMES: [&str; 3] = ["Cluster0", "analytics", "archive"];
@@ -422,6 +451,22 @@ fn clusters(
                 version,
                 name,
                 paused: project.env == "development" && rng.chance(0.2),
+                replication_specs: [ReplicationSpec {
+                    region_configs: [RegionConfig {
+                        electable_specs: HardwareSpec {
+                            instance_size: if project.env == "production" {
+                                "M30"
+                            } else {
+                                "M10"
+                            },
+                            node_count: 3,
+                        },
+                        priority: 7,
+                        provider_name: "AWS",
+                        region_name: "US_EAST_1",
+                    }],
+                    zone_name: "Zone 1",
+                }],
                 state_name: "IDLE",
                 tags: [Tag {
                     key: "environment",
