@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use crate::atlas::{Client, ClientOptions, Credentials};
 use crate::cli::{Cli, CollectArgs, Command, ConnectionArgs, LiveArgs, ServeMockArgs};
 use crate::collect::{self, CollectOptions};
-use crate::mock::{FaultSpec, MockConfig, MockServer, RateLimit, SyntheticSize, World};
+use crate::mock::{FaultSpec, MockConfig, MockServer, RateLimits, SyntheticSize, World};
 use crate::model;
 
 /// Done, nothing to report.
@@ -392,7 +392,7 @@ async fn serve_mock(args: ServeMockArgs) -> Result<ExitCode> {
     config.nonce_max_uses = args.nonce_max_uses;
     if let Some(rate) = &args.rate_limit {
         config.rate_limit = Some(
-            rate.parse::<RateLimit>()
+            rate.parse::<RateLimits>()
                 .map_err(|e| anyhow::anyhow!("--rate-limit: {e}"))?,
         );
     }
