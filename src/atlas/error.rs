@@ -16,9 +16,16 @@ pub struct ApiErrorBody {
     pub detail: Option<String>,
     /// The status's reason phrase.
     pub reason: Option<String>,
-    /// Values the detail refers to (for a 429: path, retry-after, capacity, refill, period).
-    #[serde(default)]
+    /// Values the detail refers to (for a 429: endpoint set, retry-after, capacity, refill,
+    /// period). Absent or `null` reads as none.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub parameters: Vec<serde_json::Value>,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<serde_json::Value>, D::Error> {
+    Ok(Option::<Vec<serde_json::Value>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl ApiErrorBody {
@@ -149,6 +156,18 @@ mod tests {
         }
         for s in [400, 401, 403, 404, 406, 409, 410, 422] {
             assert_eq!(classify_status(s, None), Retry::Never, "{s}");
+        }
+    }
+
+    #[test]
+    fn parameters_may_be_null_or_absent() {
+        for json in [
+            r#"{"error":429,"errorCode":"RATE_LIMITED","parameters":null}"#,
+            r#"{"error":429,"errorCode":"RATE_LIMITED"}"#,
+        ] {
+            let body: ApiErrorBody = serde_json::from_str(json).unwrap();
+            assert!(body.parameters.is_empty(), "{json}");
+            assert_eq!(body.error_code.as_deref(), Some("RATE_LIMITED"));
         }
     }
 
