@@ -208,7 +208,18 @@ pub async fn collect_live(live: &LiveArgs, quiet: bool) -> Result<model::Snapsho
         access_logs_since: live.since,
         progress: !quiet,
     };
-    Ok(collect::collect(&client, &opts).await?)
+    let snapshot = collect::collect(&client, &opts).await?;
+    for limit in client.learned_rate_limits() {
+        tracing::debug!(
+            endpoint_set = %limit.endpoint_set,
+            scopes = limit.scopes,
+            capacity = ?limit.capacity,
+            per_second = ?limit.per_second,
+            caller_wide = limit.caller_wide,
+            "rate limit learned"
+        );
+    }
+    Ok(snapshot)
 }
 
 /// The exit code for a finished collection: 3 when any scope is missing.

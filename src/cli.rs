@@ -412,6 +412,21 @@ mod tests {
     }
 
     #[test]
+    fn rate_limit_help_names_every_endpoint_family() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        let serve = cli.find_subcommand_mut("serve-mock").expect("serve-mock");
+        let arg = serve
+            .get_arguments()
+            .find(|a| a.get_id() == "rate_limit")
+            .expect("--rate-limit");
+        let help = arg.get_help().expect("help text").to_string();
+        for family in crate::mock::rate_limit_families() {
+            assert!(help.contains(family), "{family} missing from: {help}");
+        }
+    }
+
+    #[test]
     fn debug_output_of_the_command_line_redacts_secrets() {
         let cli = Cli::parse_from([
             "atlas-audit",

@@ -45,9 +45,11 @@ pub struct LearnedLimit {
 
 /// Pace at this share of a learned refill rate. The local count starts no later than the
 /// server's (a bucket is reset when its 429 arrives, after the server emptied it) and every
-/// request arrives after it was sent, so exact pacing does not outrun the server; the margin
-/// covers a fresh bucket, which both sides start full, against requests overtaking each other
-/// on the way.
+/// request arrives after it was sent, so exact pacing should not outrun the server; but
+/// requests overtake each other on the way, and a bucket emptied by many scopes at once sits
+/// at zero. Measured on the `large` collect benchmark (3 runs each): at 1.00 one bucket per
+/// caller answered 41–46 429s and took 1.012–1.055× its floor; at 0.99, 17–36 and 1.010× every
+/// run, for a cost of about 1% where buckets are per scope (1.011–1.012× against 1.004–1.008×).
 const PACE: f64 = 0.99;
 
 /// Requests sharing one server-side bucket.

@@ -39,3 +39,8 @@ pub use server::{MockConfig, MockError, MockServer};
 pub use stats::MockStats;
 pub use synthetic::{Plan, SyntheticSize, SyntheticSizeError, Totals};
 pub use world::{RawItem, World, WorldError};
+
+/// The endpoint family names `--rate-limit` accepts (`default` last), for help and messages.
+pub fn rate_limit_families() -> impl Iterator<Item = &'static str> {
+    families::FAMILIES.iter().map(|f| f.name)
+}
