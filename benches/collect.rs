@@ -233,44 +233,40 @@ async fn main() {
 
     // One bucket per caller for every request, at a rate that makes the run take about 20 s.
     let rate = (minimum as f64 / 20.0).round().max(10.0);
-    let capacity = rate;
-    let allowed = (minimum as f64 - capacity).max(0.0) / rate;
-    let mut ratios = Vec::new();
-    let mut whole = Vec::new();
-    for i in 0..runs {
-        let r = run_once(world.clone(), limited(&format!("all={rate}/s")), &expected).await;
-        let ratio = r.collect_seconds / allowed;
-        println!(
-            "one-bucket run {} (all={rate}/s, capacity {capacity}): requests took {:.2}s vs {allowed:.2}s allowed = {ratio:.3}× (whole command {:.2}s), {} requests, {} answered 429, {} failed, peak {} MiB, snapshot identical: {}",
-            i + 1,
-            r.collect_seconds,
-            r.seconds,
-            r.requests,
-            r.stats.rate_limited,
-            r.failures,
-            r.peak_mib,
-            r.identical
-        );
-        ratios.push(ratio);
-        whole.push(r.seconds);
-    }
-    println!(
-        "one-bucket median: requests {:.3}× the time the limit allows; whole command {:.2}s",
-        median(ratios),
-        median(whole)
-    );
+    let spec = format!("all={rate}/s");
+    let one = BTreeMap::from([(
+        "all".to_owned(),
+        Limit {
+            capacity: rate,
+            rate,
+        },
+    )]);
+    throttled_runs("one-bucket", runs, &world, &spec, &one, &expected).await;
 
     // Differing buckets per family and scope.
     let (spec, limits) = differing_limits(&busiest, 20);
-    println!("differing buckets: --rate-limit {spec}");
+    throttled_runs("differing-buckets", runs, &world, &spec, &limits, &expected).await;
+    println!("(unthrottled requests at the same concurrency: {unthrottled_requests:.2}s)");
+}
+
+/// `runs` collections under `spec`, each against the floor its `limits` allow, and the median.
+async fn throttled_runs(
+    label: &str,
+    runs: usize,
+    world: &Arc<World>,
+    spec: &str,
+    limits: &BTreeMap<String, Limit>,
+    expected: &str,
+) {
+    println!("{label}: --rate-limit {spec}");
     let mut ratios = Vec::new();
     let mut whole = Vec::new();
     for i in 0..runs {
-        let r = run_once(world.clone(), limited(&spec), &expected).await;
-        let (floor, bucket) = floor(&r.stats, &limits);
+        let r = run_once(world.clone(), limited(spec), expected).await;
+        let (floor, bucket) = floor(&r.stats, limits);
         let ratio = r.collect_seconds / floor;
         println!(
-            "differing-buckets run {}: requests took {:.2}s vs floor {floor:.2}s (busiest bucket {bucket}; unthrottled {unthrottled_requests:.2}s) = {ratio:.3}× (whole command {:.2}s), {} requests, {} answered 429 {:?}, {} failed, peak {} MiB, snapshot identical: {}",
+            "{label} run {}: requests took {:.2}s vs floor {floor:.2}s (busiest bucket {bucket}) = {ratio:.3}× (whole command {:.2}s), {} requests, {} answered 429 {:?}, {} failed, peak {} MiB, snapshot identical: {}",
             i + 1,
             r.collect_seconds,
             r.seconds,
@@ -285,7 +281,7 @@ async fn main() {
         whole.push(r.seconds);
     }
     println!(
-        "differing-buckets median: requests {:.3}× the floor; whole command {:.2}s",
+        "{label} median: requests {:.3}× the floor; whole command {:.2}s",
         median(ratios),
         median(whole)
     );

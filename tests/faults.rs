@@ -101,23 +101,8 @@ async fn one_bucket_per_caller_is_learned_and_respected() {
     // One bucket for every request of the caller (the server before endpoint sets): each
     // endpoint learns from its first 429 that it belongs to the one set, and the set that
     // each org and project seemed to have is found to be one bucket per caller.
-    let mut config = mock_config();
-    config.rate_limit = Some("all=25/s".parse().unwrap());
-    let server = start(demo_world(), config).await;
     // Small pages, so each org and project makes requests enough to meet the shared bucket.
-    let options = atlas_audit::atlas::ClientOptions {
-        page_size: 3,
-        ..fast_options(server.base_url())
-    };
-    let client = atlas_audit::atlas::Client::new(credentials(), options).unwrap();
-    let snapshot = atlas_audit::collect::collect(&client, &collect_options())
-        .await
-        .unwrap();
-    assert!(
-        snapshot.coverage.is_empty(),
-        "gaps: {:#?}",
-        snapshot.coverage
-    );
+    let (snapshot, client, server) = collect_demo_rate_limited("all=25/s", 3).await;
     let learned = client.learned_rate_limits();
     let whole = learned
         .iter()
@@ -140,10 +125,6 @@ async fn one_bucket_per_caller_is_learned_and_respected() {
     assert!(
         limited <= 2 * endpoints,
         "paced after learning: {limited} 429s for {sent} requests of {endpoints} endpoints"
-    );
-    assert_eq!(
-        estate_json(&snapshot),
-        estate_json(&snapshot_from_world(&demo_world()))
     );
     server.shutdown().await;
 }

@@ -17,31 +17,9 @@ const DIFFERING: &str = "events=4/s,burst=2,org-users=2/s,burst=1,default=1000/s
 /// Fewer than the first demo org's active and pending users.
 const LISTING_PAGE: usize = 15;
 
-fn small_pages(base_url: String) -> ClientOptions {
-    ClientOptions {
-        page_size: 3,
-        ..fast_options(base_url)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn differing_buckets_are_each_learned_and_nothing_fails() {
-    let mut config = mock_config();
-    config.rate_limit = Some(DIFFERING.parse().unwrap());
-    let server = start(demo_world(), config).await;
-    let client = Client::new(credentials(), small_pages(server.base_url())).unwrap();
-    let snapshot = atlas_audit::collect::collect(&client, &collect_options())
-        .await
-        .unwrap();
-    assert!(
-        snapshot.coverage.is_empty(),
-        "gaps: {:#?}",
-        snapshot.coverage
-    );
-    assert_eq!(
-        estate_json(&snapshot),
-        estate_json(&snapshot_from_world(&demo_world()))
-    );
+    let (snapshot, client, server) = collect_demo_rate_limited(DIFFERING, 3).await;
     let tallies = snapshot.meta.endpoints.values();
     let failures: u64 = tallies.clone().map(|t| t.failures).sum();
     let answered_429: u64 = tallies.clone().map(|t| t.rate_limited).sum();

@@ -533,6 +533,18 @@ mod tests {
         ticket
     }
 
+    /// A 429 without `Retry-After` for a request of `template` for `path`.
+    fn refuse(
+        throttle: &Throttle,
+        ticket: &Ticket,
+        template: &'static str,
+        path: &str,
+        body: &ApiErrorBody,
+        remaining: Option<u64>,
+    ) {
+        throttle.observe_limited(ticket, template, path, Some(body), None, remaining);
+    }
+
     /// Takes a turn at `now`: `None` when it goes at once, else how long it waits.
     fn turn(
         state: &mut State,
@@ -619,12 +631,12 @@ mod tests {
             .reserve(PROJECT_EVENTS, "/groups/g1/events", now)
             .0;
         let limited = atlas_429("api/atlas/v2/orgs/{orgId}/events", 10, 5, 1);
-        throttle.observe_limited(
+        refuse(
+            &throttle,
             &ticket,
             PROJECT_EVENTS,
             "/groups/g1/events",
-            Some(&limited),
-            None,
+            &limited,
             Some(0),
         );
         let state = throttle.lock();
@@ -660,14 +672,7 @@ mod tests {
         throttle.lock().reserve(EVENTS, "/orgs/a/events", t0);
         let ticket = sent(&throttle, EVENTS, "/orgs/b/events", t0);
         let limited = atlas_429("api/atlas/v2/orgs/{orgId}/events", 5, 10, 1);
-        throttle.observe_limited(
-            &ticket,
-            EVENTS,
-            "/orgs/b/events",
-            Some(&limited),
-            None,
-            None,
-        );
+        refuse(&throttle, &ticket, EVENTS, "/orgs/b/events", &limited, None);
         let mut state = throttle.lock();
         // Org b was emptied by its 429: the next token comes at the refill rate.
         let wait = turn(&mut state, EVENTS, "/orgs/b/events", t0).unwrap();
@@ -719,7 +724,7 @@ mod tests {
         let t0 = Instant::now();
         let ticket = throttle.lock().reserve(USERS, "/orgs/a/users", t0).0;
         let bare = body(r#"{"error":429,"errorCode":"RATE_LIMITED"}"#);
-        throttle.observe_limited(&ticket, USERS, "/orgs/a/users", Some(&bare), None, None);
+        refuse(&throttle, &ticket, USERS, "/orgs/a/users", &bare, None);
         assert_eq!(
             turn(&mut throttle.lock(), USERS, "/orgs/a/users", Instant::now()),
             None
@@ -750,12 +755,12 @@ mod tests {
         assert_eq!(learned[0].capacity, Some(500.0));
         assert_eq!(learned[0].per_second, None);
         let limited = atlas_429("api/atlas/v2/orgs/{orgId}/users", 10, 1000, 1);
-        throttle.observe_limited(
+        refuse(
+            &throttle,
             &ticket,
             USERS,
             "/orgs/a/users",
-            Some(&limited),
-            None,
+            &limited,
             Some(0),
         );
         std::thread::sleep(Duration::from_millis(5));
@@ -787,12 +792,12 @@ mod tests {
         let mut early = throttle.lock().reserve(EVENTS, "/orgs/a/events", t0).0;
         let other = sent(&throttle, EVENTS, "/orgs/a/events", t0);
         let limited = atlas_429("api/atlas/v2/orgs/{orgId}/events", 10, 10, 1);
-        throttle.observe_limited(
+        refuse(
+            &throttle,
             &other,
             EVENTS,
             "/orgs/a/events",
-            Some(&limited),
-            None,
+            &limited,
             Some(0),
         );
         assert!(
@@ -803,14 +808,7 @@ mod tests {
         let mut early = throttle.lock().reserve(USERS, "/orgs/a/users", t0).0;
         let other = sent(&throttle, USERS, "/orgs/a/users", t0);
         let limited = atlas_429("api/atlas/v2/orgs/{orgId}/members", 10, 10, 1);
-        throttle.observe_limited(
-            &other,
-            USERS,
-            "/orgs/a/users",
-            Some(&limited),
-            None,
-            Some(0),
-        );
+        refuse(&throttle, &other, USERS, "/orgs/a/users", &limited, Some(0));
         assert!(!throttle.confirm(&mut early, USERS, "/orgs/a/users"));
         let mut now = throttle.lock().reserve(USERS, "/orgs/b/users", t0).0;
         assert!(throttle.confirm(&mut now, USERS, "/orgs/b/users"));
@@ -821,55 +819,23 @@ mod tests {
         let throttle = Throttle::default();
         let t0 = Instant::now();
         let shared = atlas_429("api/atlas/v2", 10, 10, 1);
-        let first = sent(&throttle, EVENTS, "/orgs/a/events", t0);
-        throttle.observe_limited(
-            &first,
-            EVENTS,
-            "/orgs/a/events",
-            Some(&shared),
-            None,
-            Some(0),
-        );
-        assert!(
-            !throttle.learned()[0].caller_wide,
-            "one 429 on a fresh bucket proves nothing"
-        );
-        // Org b's bucket starts full; its first request is refused all the same.
-        let ticket = sent(&throttle, EVENTS, "/orgs/b/events", t0);
-        assert_eq!(ticket.spare, Some(9.0));
-        // A 429 that says tokens were left is not about this bucket.
-        throttle.observe_limited(
-            &ticket,
-            EVENTS,
-            "/orgs/b/events",
-            Some(&shared),
-            None,
-            Some(4),
-        );
-        assert!(!throttle.learned()[0].caller_wide);
+        // A request for an org's events, refused with `remaining` left: the tokens its bucket
+        // held besides, and whether the set is keyed by caller since.
+        let refused = |org: &str, remaining: Option<u64>| {
+            let path = format!("/orgs/{org}/events");
+            let ticket = sent(&throttle, EVENTS, &path, t0);
+            refuse(&throttle, &ticket, EVENTS, &path, &shared, remaining);
+            (ticket.spare, throttle.learned()[0].caller_wide)
+        };
+        // The first 429 teaches the set; it says nothing of its width.
+        assert_eq!(refused("a", Some(0)), (None, false));
+        // Org b's bucket starts full; a 429 that says tokens were left is not about it.
+        assert_eq!(refused("b", Some(4)), (Some(9.0), false));
         // A 429 on a bucket the client itself emptied is no evidence either.
-        let ticket = sent(&throttle, EVENTS, "/orgs/b/events", t0);
-        assert!(ticket.spare.is_some_and(|s| s < 1.0), "{ticket:?}");
-        throttle.observe_limited(
-            &ticket,
-            EVENTS,
-            "/orgs/b/events",
-            Some(&shared),
-            None,
-            Some(0),
-        );
-        assert!(!throttle.learned()[0].caller_wide);
-        let ticket = sent(&throttle, EVENTS, "/orgs/c/events", t0);
-        throttle.observe_limited(
-            &ticket,
-            EVENTS,
-            "/orgs/c/events",
-            Some(&shared),
-            None,
-            Some(0),
-        );
-        let learned = throttle.learned();
-        assert!(learned[0].caller_wide, "{learned:?}");
+        let (spare, wide) = refused("b", Some(0));
+        assert!(spare.is_some_and(|s| s < 1.0) && !wide, "{spare:?}");
+        // A full bucket refused with nothing left: the server's bucket is the caller's.
+        assert_eq!(refused("c", Some(0)), (Some(9.0), true));
         let state = throttle.lock();
         assert_eq!(state.key(EVENTS, "/orgs/z/events").scope, "");
         assert_eq!(
