@@ -3,9 +3,9 @@
 //! answer or bearer token), the send with a timeout, learning from the response headers and
 //! 429s, and one retry decision ([`classify_status`] for a status; a body that is not JSON at
 //! all is retried like a 5xx). No request holds a permit while it waits (for its bucket or a
-//! backoff), so requests of a slow bucket never keep the others from being sent. Decoding is the last step of that path, so a
-//! body cut short is sent for again; paging sits on top of it, never beside it, and drops any
-//! item a moving listing serves twice.
+//! backoff), so requests of a slow bucket never keep the others from being sent. Decoding is
+//! the last step of that path, so a body cut short is sent for again; paging sits on top of
+//! it, never beside it, and drops any item a moving listing serves twice.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
