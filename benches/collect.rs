@@ -1,18 +1,23 @@
-//! Collection benchmark: the `large` synthetic world, (a) unthrottled and (b) under a server
-//! rate limit. Prints requests made against the minimum the API allows, wall time against the
-//! time the rate limit allows, and the collector's peak memory. The collector is the release
-//! binary, run as a child process, so its memory is its own; the simulated Atlas runs here.
+//! Collection benchmark: the `large` synthetic world, (a) unthrottled, (b) under one rate limit
+//! per caller (`all=`, the simulated Atlas before endpoint sets) and (c) under differing
+//! buckets per endpoint family and scope, as Atlas limits them. Prints requests made against
+//! the minimum the API allows, and for (b) and (c) the time the requests took against the
+//! floor the limits allow (the busiest bucket's requests beyond its capacity over its rate),
+//! 429s answered, failures and whether the snapshot is the world's own; and the collector's
+//! peak memory. The collector is the release binary, run as a child process, so its memory
+//! is its own; the simulated Atlas runs here.
 //!
 //! `cargo bench --bench collect [-- RUNS [SIZE]]` (defaults: 3 runs, large).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use atlas_audit::mock::{MockConfig, MockServer, SyntheticSize, World};
+use atlas_audit::mock::{MockConfig, MockServer, MockStats, RateLimits, SyntheticSize, World};
 use common::*;
 
 struct Run {
@@ -22,7 +27,7 @@ struct Run {
     challenges: u64,
     retries: u64,
     failures: u64,
-    rate_limited: u64,
+    stats: MockStats,
     peak_mib: u64,
     identical: bool,
 }
@@ -82,12 +87,93 @@ async fn run_once(world: Arc<World>, config: MockConfig, expected_json: &str) ->
         challenges: sum(|t| t.challenges),
         retries: sum(|t| t.retries),
         failures: sum(|t| t.failures),
-        rate_limited: server.stats().rate_limited,
+        stats: server.stats(),
         peak_mib,
         identical: estate_json(&snapshot) == expected_json && snapshot.coverage.is_empty(),
     };
     server.shutdown().await;
     run
+}
+
+/// A bucket's size and refill, as the benchmark configures them.
+#[derive(Clone, Copy)]
+struct Limit {
+    capacity: f64,
+    /// Tokens per second.
+    rate: f64,
+}
+
+/// The time the limits allow: for each bucket (family and scope) that let `n` requests
+/// through, (n − capacity)/rate; the busiest bucket's is the floor. Returns the floor and the
+/// busiest bucket's name.
+fn floor(stats: &MockStats, limits: &BTreeMap<String, Limit>) -> (f64, String) {
+    stats
+        .requests_by_bucket
+        .iter()
+        .filter_map(|(bucket, &n)| {
+            let family = bucket.split(' ').next()?;
+            let limit = limits.get(family).or_else(|| limits.get("default"))?;
+            let seconds = (n as f64 - limit.capacity).max(0.0) / limit.rate;
+            Some((seconds, format!("{bucket} ({n} requests)")))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .unwrap_or_default()
+}
+
+/// The largest number of requests any one bucket of each family let through.
+fn busiest_per_family(stats: &MockStats) -> BTreeMap<String, u64> {
+    let mut most = BTreeMap::new();
+    for (bucket, &n) in &stats.requests_by_bucket {
+        let family = bucket.split(' ').next().unwrap_or_default().to_owned();
+        let entry = most.entry(family).or_insert(0);
+        *entry = (*entry).max(n);
+    }
+    most
+}
+
+/// Limits that differ by family, made for the world's own request counts: the family with
+/// the busiest bucket gets a floor of `target` seconds, the next two half and a quarter of
+/// it, each with a tenth of its requests as capacity; every other family 50/s.
+fn differing_limits(
+    busiest: &BTreeMap<String, u64>,
+    target: u64,
+) -> (String, BTreeMap<String, Limit>) {
+    let mut families: Vec<(&String, &u64)> =
+        busiest.iter().filter(|(f, _)| *f != "default").collect();
+    families.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut spec = Vec::new();
+    let mut limits = BTreeMap::new();
+    for ((family, &n), seconds) in families.into_iter().zip([target, target / 2, target / 4]) {
+        let capacity = (n / 10).max(2);
+        // n − capacity tokens every `seconds`: the bucket's floor is `seconds` exactly.
+        let tokens = n.saturating_sub(capacity).max(1);
+        spec.push(format!("{family}={tokens}/{seconds}s,burst={capacity}"));
+        limits.insert(
+            family.clone(),
+            Limit {
+                capacity: capacity as f64,
+                rate: tokens as f64 / seconds as f64,
+            },
+        );
+    }
+    spec.push("default=50/s".into());
+    limits.insert(
+        "default".into(),
+        Limit {
+            capacity: 50.0,
+            rate: 50.0,
+        },
+    );
+    (spec.join(","), limits)
+}
+
+fn limited(spec: &str) -> MockConfig {
+    let mut config = mock_config();
+    config.rate_limit = Some(
+        spec.parse::<RateLimits>()
+            .unwrap_or_else(|e| panic!("{spec}: {e}")),
+    );
+    config
 }
 
 #[tokio::main]
@@ -105,18 +191,23 @@ async fn main() {
     let minimum = minimum_requests(&world, &direct);
     let expected = estate_json(&direct);
     println!(
-        "estate: {} orgs, {} projects, {} principals, {} grants, {} events; minimum requests {minimum}",
+        "estate: {} orgs, {} projects, {} principals, {} grants, {} events; minimum requests {minimum}; concurrency {}",
         direct.orgs.len(),
         direct.projects.len(),
         direct.principals.len(),
         direct.grants.len(),
-        direct.events.len()
+        direct.events.len(),
+        concurrency()
     );
     let world = Arc::new(world);
 
+    // Unthrottled. Every family has a bucket too large to bite, so the server counts the
+    // requests of each bucket (the differing limits below are made from those counts).
     let mut times = Vec::new();
+    let mut request_times = Vec::new();
+    let mut busiest = BTreeMap::new();
     for i in 0..runs {
-        let r = run_once(world.clone(), mock_config(), &expected).await;
+        let r = run_once(world.clone(), limited("default=1000000/s"), &expected).await;
         println!(
             "unthrottled run {}: {:.2}s (requests {:.2}s), {} requests ({} challenge, {} retries, {} failed) = {:.4}× minimum, peak {} MiB, snapshot identical: {}",
             i + 1,
@@ -131,28 +222,57 @@ async fn main() {
             r.identical
         );
         times.push(r.seconds);
+        request_times.push(r.collect_seconds);
+        busiest = busiest_per_family(&r.stats);
     }
-    let unthrottled = median(times);
-    println!("unthrottled median: {unthrottled:.2}s");
+    let unthrottled_requests = median(request_times);
+    println!(
+        "unthrottled median: {:.2}s (requests {unthrottled_requests:.2}s)",
+        median(times)
+    );
 
-    // A limit that makes the run take about 20 s at the allowed pace.
+    // One bucket per caller for every request, at a rate that makes the run take about 20 s.
     let rate = (minimum as f64 / 20.0).round().max(10.0);
-    let capacity = rate;
-    let allowed = (minimum as f64 - capacity).max(0.0) / rate;
+    let spec = format!("all={rate}/s");
+    let one = BTreeMap::from([(
+        "all".to_owned(),
+        Limit {
+            capacity: rate,
+            rate,
+        },
+    )]);
+    throttled_runs("one-bucket", runs, &world, &spec, &one, &expected).await;
+
+    // Differing buckets per family and scope.
+    let (spec, limits) = differing_limits(&busiest, 20);
+    throttled_runs("differing-buckets", runs, &world, &spec, &limits, &expected).await;
+    println!("(unthrottled requests at the same concurrency: {unthrottled_requests:.2}s)");
+}
+
+/// `runs` collections under `spec`, each against the floor its `limits` allow, and the median.
+async fn throttled_runs(
+    label: &str,
+    runs: usize,
+    world: &Arc<World>,
+    spec: &str,
+    limits: &BTreeMap<String, Limit>,
+    expected: &str,
+) {
+    println!("{label}: --rate-limit {spec}");
     let mut ratios = Vec::new();
     let mut whole = Vec::new();
     for i in 0..runs {
-        let mut config = mock_config();
-        config.rate_limit = Some(format!("{rate}/s").parse().unwrap());
-        let r = run_once(world.clone(), config, &expected).await;
-        let ratio = r.collect_seconds / allowed;
+        let r = run_once(world.clone(), limited(spec), expected).await;
+        let (floor, bucket) = floor(&r.stats, limits);
+        let ratio = r.collect_seconds / floor;
         println!(
-            "rate-limited run {} ({rate}/s, capacity {capacity}): requests took {:.2}s vs {allowed:.2}s allowed = {ratio:.3}× (whole command {:.2}s), {} requests, {} answered 429, {} failed, peak {} MiB, snapshot identical: {}",
+            "{label} run {}: requests took {:.2}s vs floor {floor:.2}s (busiest bucket {bucket}) = {ratio:.3}× (whole command {:.2}s), {} requests, {} answered 429 {:?}, {} failed, peak {} MiB, snapshot identical: {}",
             i + 1,
             r.collect_seconds,
             r.seconds,
             r.requests,
-            r.rate_limited,
+            r.stats.rate_limited,
+            r.stats.rate_limited_by_family,
             r.failures,
             r.peak_mib,
             r.identical
@@ -161,7 +281,7 @@ async fn main() {
         whole.push(r.seconds);
     }
     println!(
-        "rate-limited median: requests {:.3}× the time the limit allows; whole command {:.2}s",
+        "{label} median: requests {:.3}× the floor; whole command {:.2}s",
         median(ratios),
         median(whole)
     );

@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use crate::atlas::{Client, ClientOptions, Credentials};
 use crate::cli::{Cli, CollectArgs, Command, ConnectionArgs, LiveArgs, ServeMockArgs};
 use crate::collect::{self, CollectOptions};
-use crate::mock::{FaultSpec, MockConfig, MockServer, RateLimit, SyntheticSize, World};
+use crate::mock::{FaultSpec, MockConfig, MockServer, RateLimits, SyntheticSize, World};
 use crate::model;
 
 /// Done, nothing to report.
@@ -208,7 +208,18 @@ pub async fn collect_live(live: &LiveArgs, quiet: bool) -> Result<model::Snapsho
         access_logs_since: live.since,
         progress: !quiet,
     };
-    Ok(collect::collect(&client, &opts).await?)
+    let snapshot = collect::collect(&client, &opts).await?;
+    for limit in client.learned_rate_limits() {
+        tracing::debug!(
+            endpoint_set = %limit.endpoint_set,
+            scopes = limit.scopes,
+            capacity = ?limit.capacity,
+            per_second = ?limit.per_second,
+            caller_wide = limit.caller_wide,
+            "rate limit learned"
+        );
+    }
+    Ok(snapshot)
 }
 
 /// The exit code for a finished collection: 3 when any scope is missing.
@@ -396,7 +407,7 @@ async fn serve_mock(args: ServeMockArgs) -> Result<ExitCode> {
     };
     if let Some(rate) = &args.rate_limit {
         config.rate_limit = Some(
-            rate.parse::<RateLimit>()
+            rate.parse::<RateLimits>()
                 .map_err(|e| anyhow::anyhow!("--rate-limit: {e}"))?,
         );
     }

@@ -362,8 +362,14 @@ pub struct ServeMockArgs {
     /// Service-account secret to accept.
     #[arg(long, value_name = "SECRET", requires = "client_id")]
     pub client_secret: Option<String>,
-    /// Token-bucket rate limit per caller, e.g. 50/s or 50/s,burst=100.
-    #[arg(long, value_name = "N/s")]
+    /// Token-bucket rate limits per endpoint family, each bucket per org, project or caller:
+    /// comma-separated [FAMILY=]N/PERIOD[,burst=M], PERIOD being s, min, Ks or Kmin, e.g.
+    /// 50/s or orgs=10/60s,events=300/60s,default=100/s. A rate without a family is `default`,
+    /// the limit of every family not named. Families: orgs, projects, org-users, teams,
+    /// api-keys, service-accounts, events, settings, network-access, clusters, database-users,
+    /// custom-roles, access-logs, default (other paths). all=N/PERIOD alone: one bucket per
+    /// caller for every request.
+    #[arg(long, value_name = "SPEC")]
     pub rate_limit: Option<String>,
     /// Injected faults, e.g. 500=0.05,429=0.02,drop=0.01,deny=/groups/ID (see README).
     #[arg(long, value_name = "SPEC")]
@@ -406,6 +412,21 @@ mod tests {
         for bad in ["", "  ", "a/b", "a b", "a?x", "../x"] {
             let err = parse_atlas_id(bad).unwrap_err();
             assert!(err.contains("24 hexadecimal digits"), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn rate_limit_help_names_every_endpoint_family() {
+        use clap::CommandFactory;
+        let mut cli = Cli::command();
+        let serve = cli.find_subcommand_mut("serve-mock").expect("serve-mock");
+        let arg = serve
+            .get_arguments()
+            .find(|a| a.get_id() == "rate_limit")
+            .expect("--rate-limit");
+        let help = arg.get_help().expect("help text").to_string();
+        for family in crate::mock::rate_limit_families() {
+            assert!(help.contains(family), "{family} missing from: {help}");
         }
     }
 

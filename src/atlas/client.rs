@@ -1,9 +1,11 @@
-//! The one request path. Every request passes, in order: the concurrency permit, the learned
-//! throttle, authentication (digest answer or bearer token), the send with a timeout, learning
-//! from the response headers, and one retry decision ([`classify_status`] for a status; a body
-//! that is not JSON at all is retried like a 5xx). Decoding is the last step of that path, so a
-//! body cut short is sent for again; paging sits on top of it, never beside it, and drops any
-//! item a moving listing serves twice.
+//! The one request path. Every request passes, in order: its turn in the rate-limit bucket of
+//! its endpoint set and scope ([`Throttle`]), the concurrency permit, authentication (digest
+//! answer or bearer token), the send with a timeout, learning from the response headers and
+//! 429s, and one retry decision ([`classify_status`] for a status; a body that is not JSON at
+//! all is retried like a 5xx). No request holds a permit while it waits (for its bucket or a
+//! backoff), so requests of a slow bucket never keep the others from being sent. Decoding is
+//! the last step of that path, so a body cut short is sent for again; paging sits on top of
+//! it, never beside it, and drops any item a moving listing serves twice.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
@@ -15,7 +17,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use url::Url;
 
 use super::auth::{
@@ -23,7 +25,7 @@ use super::auth::{
 };
 use super::endpoint::{Endpoint, Shape};
 use super::error::{ApiErrorBody, AtlasError, Retry, classify_status};
-use super::throttle::{Throttle, bucket_from_parameters};
+use super::throttle::{LearnedLimit, Throttle, Ticket};
 use super::types::{ListingItem, Page};
 use crate::model::EndpointTally;
 
@@ -235,8 +237,9 @@ impl Client {
             .collect()
     }
 
-    /// The rate-limit bucket learned from the server, if any (capacity, tokens per second).
-    pub fn learned_rate_limit(&self) -> Option<(f64, f64)> {
+    /// Every endpoint set the client has learned something of (from 429s and rate-limit
+    /// headers), by name, with its capacity, refill and number of scopes in use.
+    pub fn learned_rate_limits(&self) -> Vec<LearnedLimit> {
         self.throttle.learned()
     }
 
@@ -255,7 +258,7 @@ impl Client {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, AtlasError> {
-        let value: T = self.send(endpoint, path, query, false).await?;
+        let value: T = self.send(endpoint, path, query, &mut None).await?;
         self.tally(endpoint, |t| {
             t.pages += 1;
             t.items += 1;
@@ -273,7 +276,7 @@ impl Client {
         path: &str,
     ) -> Result<Vec<T>, AtlasError> {
         debug_assert_eq!(endpoint.shape, Shape::BareArray);
-        let items: Vec<T> = self.send(endpoint, path, &[], false).await?;
+        let items: Vec<T> = self.send(endpoint, path, &[], &mut None).await?;
         self.tally(endpoint, |t| {
             t.pages += 1;
             t.items += items.len() as u64;
@@ -302,10 +305,11 @@ impl Client {
         let mut seen = HashSet::new();
         let mut duplicates = 0;
         let mut total_count = None;
-        // A listing keeps one permit from its first page to its last: the permit queue is
-        // first-come first-served, and a continuation page sent to its back would wait behind
-        // every request queued since, leaving long listings as a slow tail at the end of a run.
-        let _permit = self.permits.acquire().await.ok();
+        // A listing keeps its permit from one page to the next: the permit queue is first-come
+        // first-served, and a continuation page sent to its back would wait behind every
+        // request queued since, leaving long listings as a slow tail at the end of a run. It
+        // gives the permit back only while a page waits for its bucket or a backoff.
+        let mut permit = None;
         for page_num in 1.. {
             let mut q: Vec<(&str, String)> = query.to_vec();
             q.push(("itemsPerPage", page_size.to_string()));
@@ -313,7 +317,7 @@ impl Client {
             if include_count {
                 q.push(("includeCount", (page_num == 1).to_string()));
             }
-            let page: Page<T> = self.send(endpoint, path, &q, true).await?;
+            let page: Page<T> = self.send(endpoint, path, &q, &mut permit).await?;
             if page_num == 1 {
                 total_count = page.total_count;
             }
@@ -356,13 +360,15 @@ impl Client {
     /// Sends one logical GET through every gate and decodes its body, retrying what is worth
     /// retrying: a body that is not JSON at all (cut short in transit) is retried like a 5xx;
     /// JSON of the wrong shape is not, as the same request will get the same answer.
-    /// `holds_permit` says the caller already holds a concurrency permit for it.
-    async fn send<T: DeserializeOwned>(
-        &self,
+    /// `permit` is the caller's concurrency permit slot: taken once the request's bucket lets
+    /// it go, emptied while it waits, and left held on return (a listing keeps it for its next
+    /// page).
+    async fn send<'c, T: DeserializeOwned>(
+        &'c self,
         endpoint: &Endpoint,
         path: &str,
         query: &[(&str, String)],
-        holds_permit: bool,
+        permit: &mut Option<SemaphorePermit<'c>>,
     ) -> Result<T, AtlasError> {
         let mut url = self.base.clone();
         url.set_path(&format!(
@@ -386,15 +392,19 @@ impl Client {
         let mut auth_rounds = 0u32;
         let mut rate_limited = 0u32;
         loop {
-            let outcome = {
-                let _permit = if holds_permit {
-                    None
-                } else {
-                    self.permits.acquire().await.ok()
-                };
-                self.throttle.acquire().await;
-                self.attempt(endpoint, &url, &uri, &shown, &mut round).await
-            };
+            let mut ticket = self
+                .throttle
+                .acquire(endpoint.template, path, || *permit = None)
+                .await;
+            if permit.is_none() {
+                *permit = self.permits.acquire().await.ok();
+            }
+            if !self.throttle.confirm(&mut ticket, endpoint.template, path) {
+                continue;
+            }
+            let outcome = self
+                .attempt(endpoint, path, &ticket, (&url, &uri, &shown), &mut round)
+                .await;
             let failure = match outcome.and_then(|body| decode(endpoint, &shown, &body)) {
                 Ok(value) => return Ok(value),
                 Err(f) => f,
@@ -443,6 +453,9 @@ impl Client {
                         attempt += 1;
                     }
                     match server_wait {
+                        // The 429 paused this request's bucket for its Retry-After: waiting
+                        // for a turn there is the wait.
+                        Some(_) if is_429 => Duration::ZERO,
                         Some(w) => w.min(self.options.backoff_max),
                         None => self.backoff(attempt.max(rate_limited)),
                     }
@@ -450,7 +463,10 @@ impl Client {
             };
             self.tally(endpoint, |t| t.retries += 1);
             tracing::debug!(endpoint = endpoint.name, url = %shown, error = %failure.error, wait_ms = wait.as_millis() as u64, "retrying");
-            tokio::time::sleep(wait).await;
+            if !wait.is_zero() {
+                *permit = None;
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 
@@ -464,14 +480,15 @@ impl Client {
         capped.mul_f64(0.5 + fastrand::f64() * 0.5)
     }
 
-    /// One HTTP exchange. A 401 that should be answered comes back as
-    /// [`Retry::Reauthenticate`] once the authenticator holds the new challenge; `send` decides.
+    /// One HTTP exchange of a request for `path` that took its bucket's `ticket`. A 401 that
+    /// should be answered comes back as [`Retry::Reauthenticate`] once the authenticator holds
+    /// the new challenge; `send` decides.
     async fn attempt(
         &self,
         endpoint: &Endpoint,
-        url: &Url,
-        uri: &str,
-        shown: &str,
+        path: &str,
+        ticket: &Ticket,
+        (url, uri, shown): (&Url, &str, &str),
         round: &mut DigestRound,
     ) -> Result<Bytes, Failure> {
         let mut request = self
@@ -541,10 +558,13 @@ impl Client {
             remaining = header_u64(&headers, "ratelimit-remaining"),
             "response"
         );
+        let limit = header_u64(&headers, "ratelimit-limit");
+        let remaining = header_u64(&headers, "ratelimit-remaining");
+        if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::UNAUTHORIZED {
+            self.throttle.observe_headers(ticket, limit, remaining);
+        }
         if status.is_success() {
             self.auth.accepted(round, &digest_sent);
-            self.throttle
-                .observe_remaining(header_u64(&headers, "ratelimit-remaining"));
             return response
                 .bytes()
                 .await
@@ -573,12 +593,16 @@ impl Client {
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.tally(endpoint, |t| t.rate_limited += 1);
-            let bucket = api_error
-                .as_ref()
-                .and_then(|b| bucket_from_parameters(&b.parameters));
-            // The pause holds every request back: it is capped like any single wait.
+            // The pause holds the bucket's requests back: it is capped like any single wait.
             let pause = retry_after.map(|w| w.min(self.options.backoff_max));
-            self.throttle.observe_limited(pause, bucket);
+            self.throttle.observe_limited(
+                ticket,
+                endpoint.template,
+                path,
+                api_error.as_deref(),
+                pause,
+                remaining,
+            );
         }
         Err(Failure {
             retry: classify_status(status.as_u16(), retry_after),

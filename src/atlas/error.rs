@@ -16,16 +16,16 @@ pub struct ApiErrorBody {
     pub detail: Option<String>,
     /// The status's reason phrase.
     pub reason: Option<String>,
-    /// Values the detail refers to (for a 429: path, retry-after, capacity, refill, period).
-    /// Atlas sends `null` at times (recorded): read as none.
+    /// Values the detail refers to (for a 429: endpoint set, retry-after, capacity, refill,
+    /// period). Absent or `null` reads as none.
     #[serde(default, deserialize_with = "null_as_empty")]
     pub parameters: Vec<serde_json::Value>,
 }
 
 fn null_as_empty<'de, D: serde::Deserializer<'de>>(
-    d: D,
+    deserializer: D,
 ) -> Result<Vec<serde_json::Value>, D::Error> {
-    Ok(Option::<Vec<serde_json::Value>>::deserialize(d)?.unwrap_or_default())
+    Ok(Option::<Vec<serde_json::Value>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl ApiErrorBody {
@@ -192,6 +192,18 @@ mod tests {
             Some("CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API")
         );
         assert_eq!(b.parameters, vec![serde_json::Value::from("c")]);
+    }
+
+    #[test]
+    fn parameters_may_be_null_or_absent() {
+        for json in [
+            r#"{"error":429,"errorCode":"RATE_LIMITED","parameters":null}"#,
+            r#"{"error":429,"errorCode":"RATE_LIMITED"}"#,
+        ] {
+            let body: ApiErrorBody = serde_json::from_str(json).unwrap();
+            assert!(body.parameters.is_empty(), "{json}");
+            assert_eq!(body.error_code.as_deref(), Some("RATE_LIMITED"));
+        }
     }
 
     #[test]

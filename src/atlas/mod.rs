@@ -1,9 +1,9 @@
 //! Everything that knows HTTP and the Atlas wire format.
 //!
-//! [`Client`] owns the one request path (permit → throttle → auth → send → learn → retry);
+//! [`Client`] owns the one request path (throttle → permit → auth → send → learn → retry);
 //! [`endpoint`] lists each operation with its media-type version and shape; [`types`] mirrors
-//! the JSON Atlas sends; [`auth`] holds digest and OAuth state; [`throttle`] paces requests to the
-//! server's rate limit once it has learned it.
+//! the JSON Atlas sends; [`auth`] holds digest and OAuth state; `throttle` paces requests per
+//! endpoint set and scope, as Atlas limits them, once it has learned each bucket.
 
 pub mod auth;
 mod client;
@@ -16,3 +16,4 @@ pub use auth::Credentials;
 pub use client::{Client, ClientError, ClientOptions, Listing, MAX_PAGE_SIZE, check_base_url};
 pub use endpoint::Endpoint;
 pub use error::{ApiErrorBody, AtlasError};
+pub use throttle::LearnedLimit;

@@ -13,10 +13,12 @@ use serde_json::Value;
 use super::api::{accepts, answer, media_type, resolve, wrong_accept};
 use super::api_error::ApiError;
 use super::digest::{DigestAuth, Refusal, strip_scheme};
+use super::families;
 use super::faults::{FaultDice, Permanent, Shift, Transient};
 use super::oauth::OAuth;
 use super::paging::{Page, Query};
-use super::ratelimit::{Limiter, Take};
+use super::ratelimit::{Charge, Limiter, RateLimit, Take};
+use super::routes;
 use super::stats::Recorder;
 use super::world::World;
 
@@ -105,37 +107,95 @@ async fn token(shared: &Shared, request: Request) -> Response {
     }
 }
 
-/// Answers an API request; the route template is returned for the counters.
+/// What the answer of an authenticated API request depends on.
+struct Incoming<'r> {
+    headers: &'r HeaderMap,
+    method: &'r str,
+    /// Path and query, as signed by a digest answer.
+    uri: &'r str,
+    query: Option<&'r str>,
+    /// The path below `/api/atlas/v2`.
+    path: &'r str,
+    /// The template of the route the path matches, if any.
+    template: Option<&'static str>,
+}
+
+/// Answers an API request; the route template is returned for the counters. Every answer but
+/// a 401 carries the request's bucket in `RateLimit-Limit` and `RateLimit-Remaining`, as
+/// Atlas's do.
 async fn api(
     shared: &Shared,
     request: Request,
     api_path: &str,
 ) -> (Response, Option<&'static str>) {
-    let headers = request.headers();
     let uri = request
         .uri()
         .path_and_query()
         .map_or_else(|| request.uri().path(), |pq| pq.as_str());
-    let raw_query = request.uri().query();
-
-    let who = match authenticate(shared, headers, request.method().as_str(), uri) {
+    let incoming = Incoming {
+        headers: request.headers(),
+        method: request.method().as_str(),
+        uri,
+        query: request.uri().query(),
+        path: api_path,
+        template: routes::match_path(api_path).map(|m| m.route.template),
+    };
+    let who = match authenticate(shared, incoming.headers, incoming.method, uri) {
         Ok(who) => who,
         Err(refused) => return (*refused, None),
     };
     if request.method() != Method::GET {
         return (method_not_allowed("GET"), None);
     }
-    let remaining = match &shared.limiter {
-        None => None,
-        Some(limiter) => match limiter.take(&who) {
-            Take::Granted { remaining } => Some((limiter.limit().capacity, remaining)),
-            Take::Denied { retry_after } => {
-                shared.stats.update(|s| s.rate_limited += 1);
-                return (too_many(limiter, api_path, retry_after), None);
+    let charge = shared
+        .limiter
+        .as_ref()
+        .and_then(|limiter| limiter.charge(api_path, incoming.template, &who));
+    if let Some(charge) = &charge {
+        shared.stats.update(|s| match charge.take {
+            Take::Granted { .. } => {
+                *s.requests_by_bucket
+                    .entry(charge.bucket.clone())
+                    .or_insert(0) += 1;
             }
-        },
+            Take::Denied { .. } => {
+                s.rate_limited += 1;
+                *s.rate_limited_by_family
+                    .entry(charge.family.to_owned())
+                    .or_insert(0) += 1;
+            }
+        });
+    }
+    let (mut response, counted) = match &charge {
+        Some(
+            refused @ Charge {
+                take: Take::Denied { retry_after },
+                ..
+            },
+        ) => (
+            rate_limited(&refused.endpoint_set, *retry_after, refused.limit),
+            None,
+        ),
+        _ => serve(shared, &incoming, charge.as_ref()).await,
     };
+    if let Some(charge) = &charge
+        && response.status() != StatusCode::UNAUTHORIZED
+    {
+        let headers = response.headers_mut();
+        headers.insert("RateLimit-Limit", HeaderValue::from(charge.limit.capacity));
+        headers.insert("RateLimit-Remaining", HeaderValue::from(charge.remaining()));
+    }
+    (response, counted)
+}
 
+/// The answer to an authenticated request its bucket let through: faults, route, media type,
+/// body.
+async fn serve(
+    shared: &Shared,
+    incoming: &Incoming<'_>,
+    charge: Option<&Charge>,
+) -> (Response, Option<&'static str>) {
+    let (headers, uri, api_path) = (incoming.headers, incoming.uri, incoming.path);
     let permanent = shared.faults.spec().permanent(api_path);
     match permanent {
         Some(Permanent::Deny) => {
@@ -155,15 +215,14 @@ async fn api(
     };
     if let Some(kind) = transient.filter(|k| *k != Transient::Shift) {
         shared.stats.fault(kind.key());
-        if let Some(response) = transient_error(kind, api_path, shared.limiter.as_ref()) {
+        if let Some(response) = transient_error(kind, incoming.template, charge) {
             return (response, None);
         }
         match kind {
             Transient::Slow => tokio::time::sleep(shared.faults.spec().slow).await,
             Transient::Expire => {
                 expire(shared, headers);
-                if let Err(refused) = authenticate(shared, headers, request.method().as_str(), uri)
-                {
+                if let Err(refused) = authenticate(shared, headers, incoming.method, uri) {
                     return (*refused, None);
                 }
             }
@@ -183,7 +242,7 @@ async fn api(
             return (wrong_accept(accept, route.version).into_response(), None);
         }
     }
-    let query = Query::parse(raw_query);
+    let query = Query::parse(incoming.query);
     let link_url = format!("{}{API_PREFIX}{api_path}", shared.base_url);
     let body = match answer(&shared.world, &matched, api_path, &query, &link_url) {
         Ok(body) => body,
@@ -233,10 +292,6 @@ async fn api(
         HeaderValue::from_str(&format!("{};charset=utf-8", media_type(route.version)))
     {
         headers.insert(header::CONTENT_TYPE, value);
-    }
-    if let Some((limit, left)) = remaining {
-        headers.insert("RateLimit-Limit", HeaderValue::from(limit));
-        headers.insert("RateLimit-Remaining", HeaderValue::from(left));
     }
     (response, counted)
 }
@@ -323,25 +378,20 @@ fn with_retry_after(mut response: Response, seconds: u64) -> Response {
     response
 }
 
-/// 429 as Atlas sends it when a token bucket is empty.
-fn too_many(limiter: &Limiter, api_path: &str, retry_after: u64) -> Response {
-    let limit = limiter.limit();
+/// 429 as Atlas sends it when the token bucket of `endpoint_set` is empty.
+fn rate_limited(endpoint_set: &str, retry_after: u64, limit: RateLimit) -> Response {
+    let capacity = limit.capacity;
     let (rate, per) = limit.refill_fraction();
-    rate_limited(api_path, retry_after, u64::from(limit.capacity), rate, per)
-}
-
-fn rate_limited(api_path: &str, retry_after: u64, capacity: u64, rate: u64, per: u64) -> Response {
-    let endpoint = format!("api/atlas/v2{api_path}");
     let error = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "RATE_LIMITED_TOKEN_BUCKET",
         format!(
-            "Rate limit exceeded for {endpoint}. Please retry after {retry_after} seconds. \
+            "Rate limit exceeded for {endpoint_set}. Please retry after {retry_after} seconds. \
              Request capacity: {capacity}. Refill rate: {rate} per {per} seconds."
         ),
     )
     .with_parameters(vec![
-        Value::from(endpoint),
+        Value::from(endpoint_set),
         Value::from(retry_after),
         Value::from(capacity),
         Value::from(rate),
@@ -479,20 +529,25 @@ fn shifted(
 
 /// The response of a transient fault that replaces the answer, or `None` for the kinds that
 /// change how the real answer is sent (or, for `expire`, whether it is sent at all).
-fn transient_error(kind: Transient, api_path: &str, limiter: Option<&Limiter>) -> Option<Response> {
+fn transient_error(
+    kind: Transient,
+    template: Option<&str>,
+    charge: Option<&Charge>,
+) -> Option<Response> {
     let response = match kind {
-        // Shaped like the real thing, with the configured bucket if there is one.
-        Transient::TooManyRequests => {
-            let limit = limiter.map_or(
-                super::ratelimit::RateLimit {
+        // Shaped like the real thing: the request's bucket, or a notional one of its family
+        // when the server has no limits.
+        Transient::TooManyRequests => match charge {
+            Some(charge) => rate_limited(&charge.endpoint_set, 1, charge.limit),
+            None => rate_limited(
+                &format!("api/atlas/v2{}", families::family_of(template).pattern),
+                1,
+                RateLimit {
                     capacity: 100,
                     refill_per_sec: 100.0,
                 },
-                Limiter::limit,
-            );
-            let (rate, per) = limit.refill_fraction();
-            rate_limited(api_path, 1, u64::from(limit.capacity), rate, per)
-        }
+            ),
+        },
         Transient::Internal => ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "UNEXPECTED_ERROR",

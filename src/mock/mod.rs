@@ -5,17 +5,19 @@
 //! It serves a [`World`]: a folder of JSON files in Atlas's own response shapes
 //! (`fixtures/README.md`), or a deterministic synthetic estate of a named size. Around the data
 //! it reproduces what makes Atlas hard to talk to: digest and OAuth authentication, versioned
-//! media types, paging with the real envelope, `ApiError` bodies, token-bucket rate limiting,
-//! and injected faults.
+//! media types, paging with the real envelope, `ApiError` bodies, token-bucket rate limiting
+//! per endpoint family and scope, and injected faults.
 //!
 //! Layout: `world` and `load` hold the estate, `routes` the table of served paths and their
-//! media types, `api`, `paging` and `filters` build answers, `digest`, `oauth`, `ratelimit` and
-//! `faults` are the gates, `handler` chains them, `server` starts and stops it, `stats` counts,
-//! and `synthetic` generates estates of a named size.
+//! media types, `families` the endpoint sets that share a rate-limit bucket, `api`, `paging`
+//! and `filters` build answers, `digest`, `oauth`, `ratelimit` and `faults` are the gates,
+//! `handler` chains them, `server` starts and stops it, `stats` counts, and `synthetic`
+//! generates estates of a named size.
 
 mod api;
 mod api_error;
 mod digest;
+mod families;
 mod faults;
 mod filters;
 mod handler;
@@ -33,8 +35,13 @@ mod world;
 
 pub use digest::NonceReuse;
 pub use faults::{FaultSpec, FaultSpecError, Permanent, Transient};
-pub use ratelimit::{RateLimit, RateLimitError};
+pub use ratelimit::{RateLimit, RateLimitError, RateLimits};
 pub use server::{MockConfig, MockError, MockServer};
 pub use stats::MockStats;
 pub use synthetic::{Plan, SyntheticSize, SyntheticSizeError, Totals};
 pub use world::{RawItem, World, WorldError};
+
+/// The endpoint family names `--rate-limit` accepts (`default` last), for help and messages.
+pub fn rate_limit_families() -> impl Iterator<Item = &'static str> {
+    families::FAMILIES.iter().map(|f| f.name)
+}

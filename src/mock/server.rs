@@ -14,7 +14,7 @@ use super::digest::{DigestAuth, NonceReuse};
 use super::faults::{FaultDice, FaultSpec};
 use super::handler::{Shared, handle};
 use super::oauth::OAuth;
-use super::ratelimit::{Limiter, RateLimit};
+use super::ratelimit::{Limiter, RateLimits};
 use super::stats::{MockStats, Recorder};
 use super::world::World;
 
@@ -32,8 +32,8 @@ pub struct MockConfig {
     /// Refuse with 406 any `Accept` that does not name the route's version (default true,
     /// so a client asking for the wrong version finds out here rather than against Atlas).
     pub strict_accept: bool,
-    /// Token bucket per caller; `None` for no limit.
-    pub rate_limit: Option<RateLimit>,
+    /// Token buckets per endpoint family and scope; `None` for no limit.
+    pub rate_limit: Option<RateLimits>,
     /// Faults to inject.
     pub faults: FaultSpec,
     /// How often a digest nonce may be answered: unlimited, until stale after N uses

@@ -31,6 +31,11 @@ pub struct MockStats {
     pub tokens_issued: u64,
     /// Requests refused by the rate limiter (not counting injected 429s).
     pub rate_limited: u64,
+    /// The same, by endpoint family (`"events"`; `"all"` under one shared bucket).
+    pub rate_limited_by_family: BTreeMap<String, u64>,
+    /// Tokens granted, by bucket (`"events org:ID"`, `"orgs caller:KEY"`): the requests each
+    /// bucket let through. Only limited families have buckets.
+    pub requests_by_bucket: BTreeMap<String, u64>,
     /// API requests whose `Accept` did not name the route's version (refused with 406 only
     /// when `strict_accept` is set, counted either way).
     pub wrong_accept: u64,

@@ -104,6 +104,40 @@ pub async fn collect_from(
     (snapshot, server)
 }
 
+/// Serves the demo world under `rate_limit` (the `--rate-limit` grammar) and collects it with
+/// the API key, `page_size` items a page; asserts the snapshot complete and the world's own.
+/// Returns it with the client (for what it learned) and the server (for its counters).
+pub async fn collect_demo_rate_limited(
+    rate_limit: &str,
+    page_size: usize,
+) -> (Snapshot, Client, MockServer) {
+    let mut config = mock_config();
+    config.rate_limit = Some(
+        rate_limit
+            .parse()
+            .unwrap_or_else(|e| panic!("{rate_limit}: {e}")),
+    );
+    let server = start(demo_world(), config).await;
+    let options = ClientOptions {
+        page_size,
+        ..fast_options(server.base_url())
+    };
+    let client = Client::new(credentials(), options).unwrap();
+    let snapshot = collect::collect(&client, &collect_options())
+        .await
+        .expect("collects");
+    assert!(
+        snapshot.coverage.is_empty(),
+        "gaps: {:#?}",
+        snapshot.coverage
+    );
+    assert_eq!(
+        estate_json(&snapshot),
+        estate_json(&snapshot_from_world(&demo_world()))
+    );
+    (snapshot, client, server)
+}
+
 fn parse_list<T: DeserializeOwned>(world: &World, path: &str) -> Option<Vec<T>> {
     world.list(path).map(|items| {
         items

@@ -2,7 +2,7 @@
 //! concurrency and lifecycle.
 
 use super::*;
-use crate::mock::{MockError, RateLimit};
+use crate::mock::{MockError, RateLimit, RateLimits};
 
 #[tokio::test]
 async fn pages_1201_items_at_500() {
@@ -208,10 +208,10 @@ async fn filters_users_events_and_access_logs() {
 #[tokio::test]
 async fn rate_limit_answers_429_as_atlas() {
     let mut config = config();
-    config.rate_limit = Some(RateLimit {
+    config.rate_limit = Some(RateLimits::from(RateLimit {
         capacity: 2,
         refill_per_sec: 0.5,
-    });
+    }));
     let server = start(config).await;
     let c = Bearer::new(&server).await;
     let path = format!("/orgs/{ORG}/settings");
@@ -221,6 +221,7 @@ async fn rate_limit_answers_429_as_atlas() {
     assert_eq!(c.get(&path).await.status().as_u16(), 200);
     let limited = c.get(&path).await;
     assert_eq!(limited.status().as_u16(), 429);
+    assert_eq!(limited.headers()["ratelimit-remaining"], "0");
     let retry: u64 = limited.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -230,7 +231,8 @@ async fn rate_limit_answers_429_as_atlas() {
     let e = body(limited).await;
     assert_eq!(e["errorCode"], "RATE_LIMITED_TOKEN_BUCKET");
     assert_eq!(e["reason"], "Too Many Requests");
-    let endpoint = format!("api/atlas/v2/orgs/{ORG}/settings");
+    // The endpoint set is the family's, not the path asked for.
+    let endpoint = "api/atlas/v2/orgs/{orgId}/settings";
     assert_eq!(
         e["parameters"],
         serde_json::json!([endpoint, retry, 2, 1, 2])
@@ -241,7 +243,14 @@ async fn rate_limit_answers_429_as_atlas() {
             .unwrap()
             .contains("Refill rate: 1 per 2 seconds")
     );
-    // The digest challenge does not cost a token; the bucket is empty either way.
+    // The project's settings share the family but not the org's bucket; an error answer
+    // carries its bucket too.
+    let project = c.get(&format!("/groups/{GROUP}/settings")).await;
+    assert_eq!(project.headers()["ratelimit-remaining"], "1");
+    let missing = c.get(&format!("/groups/{GROUP}/nothing")).await;
+    assert_eq!(missing.status().as_u16(), 404);
+    assert_eq!(missing.headers()["ratelimit-limit"], "2");
+    // The digest challenge does not cost a token and carries no bucket.
     let challenge = c
         .http
         .get(format!("{}/api/atlas/v2{path}", c.base))
@@ -249,7 +258,41 @@ async fn rate_limit_answers_429_as_atlas() {
         .await
         .unwrap();
     assert_eq!(challenge.status().as_u16(), 401);
-    assert_eq!(server.stats().rate_limited, 1);
+    assert!(challenge.headers().get("ratelimit-limit").is_none());
+    let stats = server.stats();
+    assert_eq!(stats.rate_limited, 1);
+    assert_eq!(stats.rate_limited_by_family["settings"], 1);
+    assert_eq!(stats.requests_by_bucket[&format!("settings org:{ORG}")], 2);
+    assert_eq!(
+        stats.requests_by_bucket[&format!("settings project:{GROUP}")],
+        1
+    );
+    assert_eq!(
+        stats.requests_by_bucket[&format!("default project:{GROUP}")],
+        1
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_family_has_its_own_limit() {
+    let mut config = config();
+    config.rate_limit = Some("org-users=1/min,default=100/s".parse().unwrap());
+    let server = start(config).await;
+    let c = Bearer::new(&server).await;
+    let users = format!("/orgs/{ORG}/users");
+    assert_eq!(c.get(&users).await.status().as_u16(), 200);
+    let limited = c.get(&users).await;
+    assert_eq!(limited.status().as_u16(), 429);
+    assert_eq!(limited.headers()["retry-after"], "60");
+    let e = body(limited).await;
+    assert_eq!(e["parameters"][0], "api/atlas/v2/orgs/{orgId}/users");
+    // The org's other families go on.
+    let teams = c.get(&format!("/orgs/{ORG}/teams")).await;
+    assert_eq!(teams.status().as_u16(), 200);
+    assert_eq!(teams.headers()["ratelimit-limit"], "100");
+    assert_eq!(teams.headers()["ratelimit-remaining"], "99");
+    assert_eq!(server.stats().rate_limited_by_family["org-users"], 1);
     server.shutdown().await;
 }
 
