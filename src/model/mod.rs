@@ -6,6 +6,7 @@
 
 mod estate;
 mod file;
+pub mod logtime;
 mod principal;
 pub mod scratch;
 
