@@ -528,7 +528,7 @@ fn ledger(tx: &rusqlite::Transaction<'_>, snapshot: &Snapshot, id: i64) -> rusql
         snapshot
             .access_logs
             .iter()
-            .filter(|e| e.success && e.at.is_none() && !e.is_atlas_agent())
+            .filter(|e| e.is_undated_login())
             .map(|e| key::cluster(&e.project_id, &e.cluster)),
     );
     let mut day = tx.prepare(

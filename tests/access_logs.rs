@@ -241,6 +241,7 @@ async fn every_form_of_time_survives_collection_with_its_true_instant() {
             entry("notebook-user", true, Some("Thu Nov 19 09:00:00 CET 2026"), None),
             None,
         ),
+        (entry("notebook-reader", true, Some("someday"), None), None),
     ];
     // Older than the week Atlas keeps: never served.
     let mut logs: Vec<Value> = cases.iter().map(|(e, _)| e.clone()).collect();
@@ -289,8 +290,8 @@ async fn every_form_of_time_survives_collection_with_its_true_instant() {
     assert_eq!(gap.status, Some(200));
     assert!(gap.in_answer());
     for needle in [
-        "1 access-log entry had a time that could not be read",
-        "CET 2026",
+        "2 access-log entries had a time that could not be read",
+        "(for example \"Thu Nov 19 09:00:00 CET 2026\")",
         "report",
     ] {
         assert!(gap.reason.contains(needle), "{needle}: {}", gap.reason);
@@ -328,6 +329,13 @@ async fn every_form_of_time_survives_collection_with_its_true_instant() {
             .iter()
             .all(|p| !p.name.starts_with("mms-"))
     );
+    // A success without a time says the user was active at some moment: not "never seen".
+    match &principal("notebook-reader").last_activity {
+        LastActivity::NoInformation { reason } => {
+            assert!(reason.contains("no readable time"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

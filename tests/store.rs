@@ -206,6 +206,51 @@ fn the_ledger_hands_the_rules_every_read_and_login_up_to_the_as_of_time() {
 }
 
 #[test]
+fn a_read_holding_a_login_without_a_time_does_not_count_toward_observation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = demo_snapshot();
+    let as_of = s.meta.collected_at.unwrap();
+    // On storefront-main a database user's success loses its time; on inventory-main only
+    // Atlas's agent's does.
+    for e in &mut s.access_logs {
+        let user_login = e.cluster == "storefront-main" && e.username == "backup-agent";
+        let agent_login = e.cluster == "inventory-main" && e.is_atlas_agent();
+        if user_login || agent_login {
+            e.at = None;
+        }
+    }
+    let mut store = Store::open(&dir.path().join("evidence.db")).unwrap();
+    record(&mut store, &s);
+    let history = store.history(as_of).unwrap();
+    let reads = |cluster: &str| {
+        let w = s
+            .access_log_windows
+            .iter()
+            .find(|w| w.cluster == cluster)
+            .unwrap();
+        history.reads(&w.project_id, cluster).len()
+    };
+    assert_eq!(
+        reads("storefront-main"),
+        0,
+        "an undated login breaks the read"
+    );
+    assert_eq!(reads("inventory-main"), 1, "an agent's entry does not");
+    assert_eq!(reads("storefront-search"), 1);
+    // The dated logins of the cluster still count.
+    let api = s
+        .access_logs
+        .iter()
+        .find(|e| e.cluster == "storefront-main" && e.login().is_some())
+        .unwrap();
+    assert!(
+        history
+            .last_login(&api.project_id, &api.cluster, &api.username, |_| true)
+            .is_some()
+    );
+}
+
+#[test]
 fn a_schema_1_store_gets_its_reads_and_logins_from_the_snapshots_it_kept() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("evidence.db");

@@ -39,7 +39,8 @@ pub struct Snapshot {
     pub grants: Vec<Grant>,
     /// Custom database roles.
     pub custom_roles: Vec<CustomRole>,
-    /// Database authentications seen in the access logs.
+    /// Database authentications seen in the access logs, Atlas's own agents' and those whose
+    /// time could not be read included.
     pub access_logs: Vec<AccessLogEntry>,
     /// Which stretch of each cluster's access log was read.
     pub access_log_windows: Vec<AccessLogWindow>,
@@ -279,6 +280,13 @@ impl AccessLogEntry {
     /// user's activity. `None` for failures, Atlas's agents and entries without a time.
     pub fn login(&self) -> Option<Timestamp> {
         self.at.filter(|_| self.success && !self.is_atlas_agent())
+    }
+
+    /// Whether this is a database user's successful authentication whose time could not be
+    /// read: it proves the user active at some unknown moment, so nothing may conclude that
+    /// the user has been idle.
+    pub fn is_undated_login(&self) -> bool {
+        self.success && self.at.is_none() && !self.is_atlas_agent()
     }
 }
 

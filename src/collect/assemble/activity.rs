@@ -36,7 +36,7 @@ pub(super) fn attach_activity(
     }
     let undated: BTreeSet<(&str, &str)> = logs
         .iter()
-        .filter(|l| l.success && l.at.is_none())
+        .filter(|l| l.is_undated_login())
         .map(|l| (l.project_id.as_str(), l.username.as_str()))
         .collect();
     let observed: BTreeSet<&str> = windows.iter().map(|w| w.project_id.as_str()).collect();
