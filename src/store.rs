@@ -25,7 +25,7 @@ use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::model::{Snapshot, utc_day};
+use crate::model::{Snapshot, key, utc_day};
 use crate::report::hex;
 use crate::rules::Findings;
 use crate::rules::history::{History, LogRead, PastLogin};
@@ -515,12 +515,22 @@ fn ledger(tx: &rusqlite::Transaction<'_>, snapshot: &Snapshot, id: i64) -> rusql
             ])?;
         }
     }
-    let partial: HashSet<&str> = snapshot
+    // A read counts toward continuous observation only when it was whole, and when no database
+    // user's success in it lacks a time: a login the store cannot date must not let a later run
+    // call that user inactive.
+    let mut partial: HashSet<String> = snapshot
         .coverage
         .iter()
-        .filter(|g| g.endpoint == "getGroupDbAccessHistoryCluster")
-        .map(|g| g.scope.as_str())
+        .filter(|g| g.endpoint == "getGroupDbAccessHistoryCluster" && !g.in_answer())
+        .map(|g| g.scope.clone())
         .collect();
+    partial.extend(
+        snapshot
+            .access_logs
+            .iter()
+            .filter(|e| e.is_undated_login())
+            .map(|e| key::cluster(&e.project_id, &e.cluster)),
+    );
     let mut day = tx.prepare(
         "INSERT OR IGNORE INTO log_days (project_id, cluster, day, run_id) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -529,7 +539,7 @@ fn ledger(tx: &rusqlite::Transaction<'_>, snapshot: &Snapshot, id: i64) -> rusql
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for w in &snapshot.access_log_windows {
-        if partial.contains(format!("project:{}/cluster:{}", w.project_id, w.cluster).as_str()) {
+        if partial.contains(&key::cluster(&w.project_id, &w.cluster)) {
             continue;
         }
         for d in days(w.start, w.end) {
@@ -545,16 +555,21 @@ fn ledger(tx: &rusqlite::Transaction<'_>, snapshot: &Snapshot, id: i64) -> rusql
         ])?;
     }
     let mut newest: HashMap<(&str, &str, &str, &str), Timestamp> = HashMap::new();
-    // A login is a login even where the rest of its log could not be read.
-    for e in snapshot.access_logs.iter().filter(|e| e.success) {
+    // A login is a login even where the rest of its log could not be read; Atlas's agents and
+    // attempts without a time are no one's login (AccessLogEntry::login).
+    for (e, when) in snapshot
+        .access_logs
+        .iter()
+        .filter_map(|e| Some((e, e.login()?)))
+    {
         let key = (
             e.project_id.as_str(),
             e.cluster.as_str(),
             e.username.as_str(),
             e.auth_source.as_deref().unwrap_or(""),
         );
-        let at = newest.entry(key).or_insert(e.at);
-        *at = (*at).max(e.at);
+        let at = newest.entry(key).or_insert(when);
+        *at = (*at).max(when);
     }
     let mut login = tx.prepare(
         "INSERT OR IGNORE INTO db_logins (project_id, cluster, username, auth_source, at, run_id)

@@ -233,6 +233,12 @@ fn demo_runs_end_to_end() {
         "{stdout}"
     );
     assert!(row(&stdout, "findings").is_some(), "{stdout}");
+    // Atlas's agents sign in on two clusters: kept and counted, nobody's activity.
+    assert!(
+        row(&stdout, "read")
+            .is_some_and(|r| r.ends_with("access-log entries (3 by Atlas's own agents)")),
+        "{stdout}"
+    );
     assert!(
         row(&stdout, "next").is_some_and(|r| r.contains("report.html")),
         "{stdout}"

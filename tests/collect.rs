@@ -137,23 +137,36 @@ async fn a_wrong_media_type_is_caught_by_the_strict_server() {
     server.shutdown().await;
 }
 
-/// Copies the demo world and gives one cluster `n` access-log entries, 13 s apart, ending at
-/// the world's `as_of`.
+/// Copies the demo world and gives one cluster `n` access-log entries in Atlas's form, ending
+/// at the world's `as_of`: pairs 13 s apart, the two of a pair in the same second (so the same
+/// `timestamp`) and told apart only by their `logLine`s.
 fn demo_with_busy_cluster(n: usize) -> (tempfile::TempDir, World) {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&fixtures().join("demo"), dir.path());
     let as_of: jiff::Timestamp = "2026-11-20T09:00:00Z".parse().unwrap();
     let logs: Vec<serde_json::Value> = (0..n)
         .map(|i| {
-            let at = as_of - jiff::SignedDuration::from_secs(13 * i as i64 + 1);
+            let pair = i / 2;
+            let at = as_of - jiff::SignedDuration::from_secs(13 * pair as i64 + 1)
+                + jiff::SignedDuration::from_millis(300 * (i % 2) as i64);
+            let user = format!("app-user-{}", pair % 7);
+            let line = serde_json::json!({
+                "t": {"$date": at.strftime("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string()},
+                "s": "I",
+                "c": "ACCESS",
+                "ctx": format!("conn{i}"),
+                "attr": {"user": user, "db": "admin"},
+            });
             serde_json::json!({
-                "username": format!("app-user-{}", i % 7),
-                "authResult": i % 11 != 0,
+                "authResult": pair % 11 != 0,
                 "authSource": "admin",
+                "failureReason": null,
+                "groupId": "6650b1000000000000000001",
                 "hostname": "storefront-main-shard-00-00.x4kq9.mongodb.net",
                 "ipAddress": "10.20.3.41",
-                "groupId": "6650b1000000000000000001",
-                "timestamp": at.to_string(),
+                "logLine": line.to_string(),
+                "timestamp": atlas_audit::model::logtime::java_date(at, "GMT").unwrap(),
+                "username": user,
             })
         })
         .collect();
@@ -167,19 +180,6 @@ fn demo_with_busy_cluster(n: usize) -> (tempfile::TempDir, World) {
     .unwrap();
     let world = World::load(dir.path(), now()).unwrap();
     (dir, world)
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

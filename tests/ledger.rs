@@ -54,7 +54,7 @@ fn week_snapshot(base: &Snapshot, week: i64) -> Snapshot {
                 success: true,
                 failure_reason: None,
                 ip_address: Some("198.51.100.23".into()),
-                at,
+                at: Some(at),
             });
         }
     }
@@ -69,7 +69,7 @@ fn week_snapshot(base: &Snapshot, week: i64) -> Snapshot {
         .iter_mut()
         .find(|w| w.project_id == PROJECT && w.cluster == CLUSTER)
         .expect("the demo reads inventory-main's log");
-    ours.start = s.access_logs.iter().map(|e| e.at).min().unwrap();
+    ours.start = s.access_logs.iter().filter_map(|e| e.at).min().unwrap();
     ours.entries = s.access_logs.len() as u64;
     s
 }

@@ -76,7 +76,7 @@ fn the_demo_report_is_every_file_identical_across_runs_and_hashed_in_the_manifes
             std::fs::metadata(&path).unwrap().len()
         );
     }
-    assert_eq!(manifest["counts"]["findings"], 68);
+    assert_eq!(manifest["counts"]["findings"], 67);
     assert_eq!(manifest["coverage"]["complete"], true);
     assert_eq!(manifest["policy"]["digest"], "defaults");
     assert_eq!(
@@ -241,8 +241,9 @@ fn the_email_for_the_xl_estate_is_under_100_kb() {
     let snapshot = synthetic_snapshot(SyntheticSize::Xl);
     let policy = Policy::default();
     let findings = rules::evaluate(&snapshot, &policy).unwrap();
+    // Tens of thousands of findings: far more than any email could list.
     assert!(
-        findings.findings.len() > 100_000,
+        findings.findings.len() > 50_000,
         "{}",
         findings.findings.len()
     );

@@ -169,19 +169,29 @@ fn the_ledger_hands_the_rules_every_read_and_login_up_to_the_as_of_time() {
         assert_eq!(reads[0].start.as_second(), w.start.as_second());
         assert_eq!(reads[0].run_id, Some(run));
     }
-    let ok = s
+    let (ok, at) = s
         .access_logs
         .iter()
-        .filter(|e| e.success)
-        .max_by_key(|e| e.at)
+        .filter_map(|e| Some((e, e.login()?)))
+        .max_by_key(|(_, at)| *at)
         .unwrap();
     let login = history
         .last_login(&ok.project_id, &ok.cluster, &ok.username, |_| true)
         .expect("the newest login is kept");
-    assert_eq!(
-        (login.at.as_second(), login.run_id),
-        (ok.at.as_second(), run)
-    );
+    assert_eq!((login.at.as_second(), login.run_id), (at.as_second(), run));
+    // Atlas's own agents log in too, and are nobody's login.
+    let agents: Vec<_> = s
+        .access_logs
+        .iter()
+        .filter(|e| e.success && e.is_atlas_agent())
+        .collect();
+    assert!(!agents.is_empty(), "the demo shows Atlas's agents");
+    for e in agents {
+        assert_eq!(
+            history.last_login(&e.project_id, &e.cluster, &e.username, |_| true),
+            None
+        );
+    }
     // As of a moment before the run: no read, and no login after that moment.
     let cutoff = as_of - jiff::SignedDuration::from_hours(24 * 3);
     let before = store.history(cutoff).unwrap();
@@ -193,6 +203,51 @@ fn the_ledger_hands_the_rules_every_read_and_login_up_to_the_as_of_time() {
         older += usize::from(l.is_some());
     }
     assert!(older > 0, "logins older than the cutoff are still known");
+}
+
+#[test]
+fn a_read_holding_a_login_without_a_time_does_not_count_toward_observation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = demo_snapshot();
+    let as_of = s.meta.collected_at.unwrap();
+    // On storefront-main a database user's success loses its time; on inventory-main only
+    // Atlas's agent's does.
+    for e in &mut s.access_logs {
+        let user_login = e.cluster == "storefront-main" && e.username == "backup-agent";
+        let agent_login = e.cluster == "inventory-main" && e.is_atlas_agent();
+        if user_login || agent_login {
+            e.at = None;
+        }
+    }
+    let mut store = Store::open(&dir.path().join("evidence.db")).unwrap();
+    record(&mut store, &s);
+    let history = store.history(as_of).unwrap();
+    let reads = |cluster: &str| {
+        let w = s
+            .access_log_windows
+            .iter()
+            .find(|w| w.cluster == cluster)
+            .unwrap();
+        history.reads(&w.project_id, cluster).len()
+    };
+    assert_eq!(
+        reads("storefront-main"),
+        0,
+        "an undated login breaks the read"
+    );
+    assert_eq!(reads("inventory-main"), 1, "an agent's entry does not");
+    assert_eq!(reads("storefront-search"), 1);
+    // The dated logins of the cluster still count.
+    let api = s
+        .access_logs
+        .iter()
+        .find(|e| e.cluster == "storefront-main" && e.login().is_some())
+        .unwrap();
+    assert!(
+        history
+            .last_login(&api.project_id, &api.cluster, &api.username, |_| true)
+            .is_some()
+    );
 }
 
 #[test]
@@ -300,5 +355,5 @@ fn a_run_killed_while_writing_leaves_the_store_as_it_was() {
     let findings: i64 = conn
         .query_row("SELECT COUNT(*) FROM findings", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(findings, 68, "only the first run's findings");
+    assert_eq!(findings, 67, "only the first run's findings");
 }

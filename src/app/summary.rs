@@ -103,15 +103,33 @@ pub fn estate_rows(out: &mut String, s: &Snapshot) {
     } else {
         table::text(out, "scope", &asked.join(", "));
     }
+    // Atlas's agents and entries without a time are kept, so they are counted where they show.
+    let agents = s.access_logs.iter().filter(|e| e.is_atlas_agent()).count();
+    let undated = s.access_logs.iter().filter(|e| e.at.is_none()).count();
+    let mut of_which = Vec::new();
+    if agents > 0 {
+        of_which.push(format!("{} by Atlas's own agents", grouped(agents as u64)));
+    }
+    if undated > 0 {
+        of_which.push(format!(
+            "{} without a readable time",
+            grouped(undated as u64)
+        ));
+    }
     table::text(
         out,
         "read",
         &format!(
-            "{} principals, {} grants, {} events, {} access-log entries",
+            "{} principals, {} grants, {} events, {} access-log entries{}",
             grouped(s.principals.len() as u64),
             grouped(s.grants.len() as u64),
             grouped(s.events.len() as u64),
             grouped(s.access_logs.len() as u64),
+            if of_which.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", of_which.join(", "))
+            }
         ),
     );
     let requests: u64 = s.meta.endpoints.values().map(|t| t.requests).sum();

@@ -529,6 +529,8 @@ pub struct AccessLogList {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessLog {
+    /// Project.
+    pub group_id: Option<String>,
     /// Who tried.
     pub username: Option<String>,
     /// Whether it succeeded.
@@ -541,8 +543,28 @@ pub struct AccessLog {
     pub hostname: Option<String>,
     /// Client address.
     pub ip_address: Option<String>,
-    /// When (ISO 8601 UTC per the docs; parsed leniently by the collector).
+    /// When, to the second. The spec says ISO 8601 UTC; Atlas sends Java's `Date#toString`
+    /// (`Thu Feb 05 09:24:59 GMT 2026`). Read with `logLine` by [`AccessLog::time`].
     pub timestamp: Option<String>,
+    /// mongod's own log line: JSON whose `t.$date` is the exact instant (MongoDB 4.4 and
+    /// later), or text that starts with an ISO 8601 time.
+    pub log_line: Option<String>,
+}
+
+impl AccessLog {
+    /// When the attempt happened, from whichever of `logLine` and `timestamp` can be read
+    /// ([`crate::model::logtime::entry_time`]).
+    pub fn time(&self) -> Option<Timestamp> {
+        crate::model::logtime::entry_time(self.timestamp.as_deref(), self.log_line.as_deref())
+    }
+
+    /// The text an unreadable time was given as: `timestamp`, or `logLine` when there is none.
+    pub fn time_text(&self) -> &str {
+        self.timestamp
+            .as_deref()
+            .or(self.log_line.as_deref())
+            .unwrap_or("")
+    }
 }
 
 /// One event, org or project: a flat struct over Atlas's many event views.

@@ -28,7 +28,7 @@ use raw::{RawAccessLog, RawApiKey, RawEstate, RawOrg, RawProject, RawServiceAcco
 use crate::atlas::endpoint::{self as ep, Endpoint};
 use crate::atlas::types::ListingItem;
 use crate::atlas::{AtlasError, Client, types};
-use crate::model::{CoverageGap, Meta, RequestedScope, Snapshot};
+use crate::model::{CoverageGap, Meta, RequestedScope, Snapshot, key};
 
 /// What to collect.
 #[derive(Debug, Clone)]
@@ -542,7 +542,7 @@ impl Walk<'_> {
     /// each answer fits.
     async fn access_log(&self, project_id: &str, base: &str, cluster: &str) -> RawAccessLog {
         let path = format!("{base}/dbAccessHistory/clusters/{}", seg(cluster));
-        let scope = format!("project:{project_id}/cluster:{cluster}");
+        let scope = key::cluster(project_id, cluster);
         let cap = ("nLogs", MAX_ACCESS_LOGS.to_string());
         let failed = |e: AtlasError| {
             self.gap(scope.clone(), &e);
@@ -567,7 +567,7 @@ impl Walk<'_> {
         if all.len() >= MAX_ACCESS_LOGS {
             let oldest = all
                 .iter()
-                .filter_map(|l| l.timestamp.as_deref().and_then(assemble::parse_log_time))
+                .filter_map(types::AccessLog::time)
                 .min()
                 .unwrap_or(self.opts.now);
             let start = (self.opts.now - self.opts.access_logs_since).as_millisecond();
@@ -604,19 +604,19 @@ impl Walk<'_> {
             };
         }
         // Windows share their boundary millisecond with each other and with the first answer:
-        // drop exact repeats.
-        let mut entries: BTreeMap<(String, String, bool), types::AccessLog> = BTreeMap::new();
+        // drop exact repeats. The log line (with its connection and milliseconds) tells apart
+        // attempts that `timestamp`, to the second, does not.
+        let mut entries: BTreeMap<[String; 6], types::AccessLog> = BTreeMap::new();
         for log in all {
-            let k = (
-                log.timestamp.clone().unwrap_or_default(),
-                format!(
-                    "{}|{}|{}",
-                    log.username.as_deref().unwrap_or(""),
-                    log.hostname.as_deref().unwrap_or(""),
-                    log.ip_address.as_deref().unwrap_or("")
-                ),
-                log.auth_result.unwrap_or(false),
-            );
+            let text = |v: &Option<String>| v.clone().unwrap_or_default();
+            let k = [
+                text(&log.timestamp),
+                text(&log.log_line),
+                text(&log.username),
+                text(&log.hostname),
+                text(&log.ip_address),
+                format!("{:?}", log.auth_result),
+            ];
             entries.entry(k).or_insert(log);
         }
         RawAccessLog {

@@ -8,14 +8,18 @@ use serde_json::Value;
 
 use super::routes::{self, Filter, Shape, Source};
 use super::world::{EventIndex, Membership, RawItem, World, WorldBuilder, WorldError};
+use crate::model::logtime;
 
 impl World {
-    /// Loads a world folder, shifting every RFC 3339 timestamp string by (`now` − `as_of`).
+    /// Loads a world folder, shifting every timestamp by (`now` − `as_of`): each string that
+    /// is an RFC 3339 or ISO 8601 time or a Java date, and the time inside each access-log
+    /// `logLine`, each kept in its own form.
     ///
     /// Every `*.json` file below `dir` (except `world.json`) is the answer of the API path
     /// named by its relative path; other files are ignored. A file at a path the simulated
     /// Atlas does not serve, a file that is not JSON, or JSON of the wrong shape for its path
-    /// is an error naming the file. Without `world.json` no timestamp is moved.
+    /// is an error naming the file. Without `world.json` no timestamp is moved. Access history
+    /// is kept as Atlas keeps it: the last seven days before `now`.
     pub fn load(dir: &Path, now: Timestamp) -> Result<World, WorldError> {
         let shift = match read_as_of(dir)? {
             Some(as_of) => SignedDuration::from_secs(now.as_second() - as_of.as_second()),
@@ -32,7 +36,7 @@ impl World {
             if api_path == "/world" {
                 continue;
             }
-            load_file(&mut builder, &file, api_path, shift)?;
+            load_file(&mut builder, &file, api_path, shift, now)?;
         }
         Ok(builder.finish())
     }
@@ -105,6 +109,7 @@ fn load_file(
     file: &Path,
     api_path: String,
     shift: SignedDuration,
+    now: Timestamp,
 ) -> Result<(), WorldError> {
     let unknown = || WorldError::UnknownFile {
         path: file.to_path_buf(),
@@ -186,11 +191,13 @@ fn load_file(
             };
             let mut entries = Vec::with_capacity(logs.len());
             for log in logs {
-                let at = millis(log.get("timestamp").and_then(Value::as_str));
+                let text = |field| log.get(field).and_then(Value::as_str);
+                let at = logtime::entry_time(text("timestamp"), text("logLine"))
+                    .map_or(i64::MIN, Timestamp::as_millisecond);
                 let ok = log.get("authResult").and_then(Value::as_bool);
                 entries.push((raw(file, log)?, at, ok));
             }
-            builder.access_logs(api_path, raw(file, &value)?, entries);
+            builder.access_logs(api_path, entries, now.as_millisecond());
         }
     }
     Ok(())
@@ -232,51 +239,31 @@ pub(crate) fn millis(value: Option<&str>) -> i64 {
         .map_or(i64::MIN, Timestamp::as_millisecond)
 }
 
-/// Moves every string that is an RFC 3339 timestamp by `shift`, in place.
+/// Moves every time by `shift`, in place, each in its own form: strings that are a time
+/// ([`logtime::moved_time`]: RFC 3339, ISO 8601, Java's `Date#toString`), and the time inside
+/// access-log `logLine`s ([`logtime::moved_log_line`]).
 pub(crate) fn shift_timestamps(value: &mut Value, shift: SignedDuration) {
     match value {
         Value::String(s) => {
-            if let Some(moved) = shift_one(s, shift) {
+            if let Some(moved) = logtime::moved_time(s, shift) {
                 *s = moved;
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|v| shift_timestamps(v, shift)),
-        Value::Object(map) => map.values_mut().for_each(|v| shift_timestamps(v, shift)),
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match v {
+                    Value::String(line) if key == "logLine" => {
+                        if let Some(moved) = logtime::moved_log_line(line, shift) {
+                            *line = moved;
+                        }
+                    }
+                    _ => shift_timestamps(v, shift),
+                }
+            }
+        }
         _ => {}
     }
-}
-
-/// The shifted form of one string, or `None` when it is not a timestamp. The result is in UTC
-/// (`Z`) with as many fractional digits as the original had.
-fn shift_one(s: &str, shift: SignedDuration) -> Option<String> {
-    // Cheap test first: most strings in a world are names and ids, not dates.
-    let b = s.as_bytes();
-    if b.len() < 20 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
-        return None;
-    }
-    let ts: Timestamp = s.parse().ok()?;
-    let moved = ts.checked_add(shift).ok()?;
-    let digits = fraction_digits(s);
-    let printer = jiff::fmt::temporal::DateTimePrinter::new().precision(Some(digits));
-    let mut out = String::with_capacity(s.len());
-    printer.print_timestamp(&moved, &mut out).ok()?;
-    Some(out)
-}
-
-/// Digits after the seconds' decimal point (`...:05.250Z` → 3), at most 9.
-fn fraction_digits(s: &str) -> u8 {
-    let Some(t) = s.find(['T', 't', ' ']) else {
-        return 0;
-    };
-    let time = &s[t + 1..];
-    let Some(dot) = time.find(['.', ',']) else {
-        return 0;
-    };
-    let count = time[dot + 1..]
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .count();
-    u8::try_from(count.min(9)).unwrap_or(9)
 }
 
 #[cfg(test)]
@@ -295,17 +282,25 @@ mod tests {
             "nested": [{"at": "2026-01-01T10:00:00.250Z"}, {"at": "2026-01-01T12:00:00+02:00"}],
             "name": "2026-01-01 is a date, not a timestamp",
             "day": "2026-01-01",
-            "n": 5
+            "n": 5,
+            "timestamp": "Thu Jan 01 10:00:00 GMT 2026",
+            "logLine": r#"{"t":{"$date":"2026-01-01T10:00:00.125+00:00"},"s":"I"}"#,
+            "text": {"logLine": "2026-01-01T10:00:00.316+0000 I  ACCESS   [conn1] ok"},
+            "other": "2026-01-01T10:00:00.316+0000 I  ACCESS   [conn1] not a log line field"
         });
         shift_timestamps(&mut v, SignedDuration::from_hours(48));
         assert_eq!(
             v,
             json!({
                 "lastAuth": "2026-01-03T10:00:00Z",
-                "nested": [{"at": "2026-01-03T10:00:00.250Z"}, {"at": "2026-01-03T10:00:00Z"}],
+                "nested": [{"at": "2026-01-03T10:00:00.250Z"}, {"at": "2026-01-03T12:00:00+02:00"}],
                 "name": "2026-01-01 is a date, not a timestamp",
                 "day": "2026-01-01",
-                "n": 5
+                "n": 5,
+                "timestamp": "Sat Jan 03 10:00:00 GMT 2026",
+                "logLine": r#"{"t":{"$date":"2026-01-03T10:00:00.125+00:00"},"s":"I"}"#,
+                "text": {"logLine": "2026-01-03T10:00:00.316+0000 I  ACCESS   [conn1] ok"},
+                "other": "2026-01-01T10:00:00.316+0000 I  ACCESS   [conn1] not a log line field"
             })
         );
     }
@@ -441,26 +436,50 @@ mod tests {
             r#"[{"id": "a", "created": "2026-01-01T00:00:00Z", "eventTypeName": "X"},
                 {"id": "b", "created": "2026-01-03T00:00:00Z", "eventTypeName": "Y"}]"#,
         );
+        // Every form of time, one entry older than the seven days Atlas keeps, one unreadable.
         write(
             dir.path(),
             "groups/g1/dbAccessHistory/clusters/c0.json",
-            r#"{"accessLogs": [{"timestamp": "2026-01-01T00:00:00Z", "authResult": true},
-                               {"timestamp": "2026-01-02T00:00:00Z", "authResult": false}]}"#,
+            r#"{"accessLogs": [
+                {"timestamp": "Thu Jan 01 00:00:00 GMT 2026", "authResult": true},
+                {"timestamp": "someday", "authResult": false},
+                {"timestamp": "2026-01-02T00:00:00Z", "authResult": false},
+                {"timestamp": "Sat Jan 03 00:00:00 GMT 2026", "authResult": true,
+                 "logLine": "{\"t\":{\"$date\":\"2026-01-03T00:00:00.500+00:00\"}}"},
+                {"logLine": "2026-01-04T00:00:00.000+0000 I  ACCESS   [conn1] ok", "authResult": false},
+                {"timestamp": "Tue Dec 23 00:00:00 GMT 2025", "authResult": true}
+            ]}"#,
         );
-        let world = World::load(dir.path(), Timestamp::UNIX_EPOCH).unwrap();
+        let world = World::load(dir.path(), ts("2026-01-05T00:00:00Z")).unwrap();
         let events = world.list("/groups/g1/events").unwrap();
         assert!(events[0].get().contains("\"b\""));
-        let Some(super::super::world::Entry::AccessLogs(logs)) =
-            world.entry("/groups/g1/dbAccessHistory/clusters/c0")
-        else {
+        let path = "/groups/g1/dbAccessHistory/clusters/c0";
+        let Some(super::super::world::Entry::AccessLogs(logs)) = world.entry(path) else {
             panic!("access logs not stored");
         };
-        assert_eq!(logs.auth_result, vec![Some(false), Some(true)]);
-        assert!(
-            world
-                .object("/groups/g1/dbAccessHistory/clusters/c0")
-                .is_some()
+        let ms = |s: &str| ts(s).as_millisecond();
+        assert_eq!(
+            logs.at_ms,
+            vec![
+                ms("2026-01-04T00:00:00Z"),
+                ms("2026-01-03T00:00:00.500Z"),
+                ms("2026-01-02T00:00:00Z"),
+                ms("2026-01-01T00:00:00Z"),
+                i64::MIN
+            ]
         );
+        assert_eq!(
+            logs.auth_result,
+            vec![
+                Some(false),
+                Some(true),
+                Some(false),
+                Some(true),
+                Some(false)
+            ]
+        );
+        assert_eq!(world.access_history(path).map(<[_]>::len), Some(5));
+        assert!(world.object(path).is_none(), "not a single resource");
     }
 }
 

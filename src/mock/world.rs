@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::routes::{self, Source};
+use crate::model::ACCESS_HISTORY_DAYS;
 
 /// One item of a listing, or one resource, as the raw JSON text Atlas would send.
 pub type RawItem = Box<RawValue>;
@@ -146,14 +147,14 @@ pub(crate) struct Listing {
     pub index: ListingIndex,
 }
 
-/// A cluster's access history, most recent first.
+/// A cluster's access history as Atlas keeps it: the last [`ACCESS_HISTORY_DAYS`] days before
+/// the world's "now", most recent first.
 #[derive(Debug)]
 pub(crate) struct AccessLogs {
-    /// The whole `{"accessLogs": [...]}` document as stored.
-    pub document: RawItem,
     /// Each log entry, most recent first.
     pub items: Vec<RawItem>,
-    /// `timestamp` in epoch milliseconds (`i64::MIN` when unreadable), by position.
+    /// When, in epoch milliseconds (`i64::MIN` when unreadable), by position: read from
+    /// `logLine` or `timestamp` as the collector reads them.
     pub at_ms: Vec<i64>,
     /// `authResult`, by position.
     pub auth_result: Vec<Option<bool>>,
@@ -260,16 +261,20 @@ impl WorldBuilder {
         self.entries.insert(path, Entry::Object(item));
     }
 
-    /// Stores a cluster's access history; `entries` are (item, timestamp ms, authResult).
+    /// Stores a cluster's access history; `entries` are (item, time in epoch ms or `i64::MIN`
+    /// when unreadable, authResult). Only what Atlas would still hold at `now_ms` is kept: the
+    /// last [`ACCESS_HISTORY_DAYS`] days, and entries whose time cannot be read (which a world
+    /// holds to show that they are reported, not lost).
     pub fn access_logs(
         &mut self,
         path: String,
-        document: RawItem,
         mut entries: Vec<(RawItem, i64, Option<bool>)>,
+        now_ms: i64,
     ) {
+        let kept_from = now_ms.saturating_sub(ACCESS_HISTORY_DAYS * 86_400_000);
+        entries.retain(|(_, at, _)| *at == i64::MIN || *at >= kept_from);
         entries.sort_by_key(|(_, at, _)| std::cmp::Reverse(*at));
         let mut logs = AccessLogs {
-            document,
             items: Vec::with_capacity(entries.len()),
             at_ms: Vec::with_capacity(entries.len()),
             auth_result: Vec::with_capacity(entries.len()),
@@ -419,19 +424,28 @@ impl World {
         self.tenant_clusters.contains(cluster_path)
     }
 
-    /// The single resource served at an API path: a stored object, a cluster's whole access
-    /// history, or one org or project picked out of its listing.
+    /// The single resource served at an API path: a stored object, or one org or project
+    /// picked out of its listing.
     pub fn object(&self, path: &str) -> Option<&RawValue> {
         match self.entries.get(path) {
             Some(Entry::Object(item)) => return Some(item),
-            Some(Entry::AccessLogs(logs)) => return Some(&logs.document),
-            Some(Entry::Listing(_)) => return None,
+            Some(Entry::Listing(_) | Entry::AccessLogs(_)) => return None,
             None => {}
         }
         let matched = routes::match_path(path)?;
         match matched.route.source {
             Source::Org => self.org(matched.param("orgId")?),
             Source::Group => self.group(matched.param("groupId")?),
+            _ => None,
+        }
+    }
+
+    /// The access-log entries served for a cluster (`/groups/{id}/dbAccessHistory/clusters/
+    /// {name}`), most recent first: the last [`ACCESS_HISTORY_DAYS`] days before the world's
+    /// "now", as Atlas keeps them. `None` when the world holds no history there.
+    pub fn access_history(&self, path: &str) -> Option<&[RawItem]> {
+        match self.entries.get(path)? {
+            Entry::AccessLogs(logs) => Some(&logs.items),
             _ => None,
         }
     }

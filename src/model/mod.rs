@@ -6,6 +6,7 @@
 
 mod estate;
 mod file;
+pub mod logtime;
 mod principal;
 pub mod scratch;
 
@@ -38,7 +39,8 @@ pub struct Snapshot {
     pub grants: Vec<Grant>,
     /// Custom database roles.
     pub custom_roles: Vec<CustomRole>,
-    /// Database authentications seen in the access logs.
+    /// Database authentications seen in the access logs, Atlas's own agents' and those whose
+    /// time could not be read included.
     pub access_logs: Vec<AccessLogEntry>,
     /// Which stretch of each cluster's access log was read.
     pub access_log_windows: Vec<AccessLogWindow>,
@@ -232,6 +234,20 @@ pub struct Event {
     pub target: Option<String>,
 }
 
+/// Atlas keeps about this many days of database access history: a read of a cluster's access
+/// log reaches back no further, so longer observation takes several reads.
+pub const ACCESS_HISTORY_DAYS: i64 = 7;
+
+/// Whether a username in the access logs is Atlas's or MongoDB's own machinery rather than a
+/// database user: Atlas's agents all sign in under an `mms-` name (`mms-automation`,
+/// `mms-mongotune`, `mms-monitoring-agent`, `mms-backup-agent`, ...), and the members of a
+/// replica set authenticate to each other as `__system`. Their entries stay in the snapshot,
+/// counted like any other, but never count as a database user's activity: a database user
+/// named like them would be overlooked, and Atlas's own names are reserved for its agents.
+pub fn is_atlas_agent(username: &str) -> bool {
+    username.starts_with("mms-") || username == "__system"
+}
+
 /// One database authentication attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessLogEntry {
@@ -249,8 +265,30 @@ pub struct AccessLogEntry {
     pub failure_reason: Option<String>,
     /// Client address.
     pub ip_address: Option<String>,
-    /// When.
-    pub at: Timestamp,
+    /// When, from `logLine` or `timestamp` ([`logtime::entry_time`]); `None` when neither could
+    /// be read: the attempt is kept and counted, and proves nothing about when (the cluster's
+    /// coverage entry names how many and shows one).
+    pub at: Option<Timestamp>,
+}
+
+impl AccessLogEntry {
+    /// Whether the attempt was made by Atlas's own machinery ([`is_atlas_agent`]).
+    pub fn is_atlas_agent(&self) -> bool {
+        is_atlas_agent(&self.username)
+    }
+
+    /// The moment of a successful authentication by a database user: what counts as that
+    /// user's activity. `None` for failures, Atlas's agents and entries without a time.
+    pub fn login(&self) -> Option<Timestamp> {
+        self.at.filter(|_| self.success && !self.is_atlas_agent())
+    }
+
+    /// Whether this is a database user's successful authentication whose time could not be
+    /// read: it proves the user active at some unknown moment, so nothing may conclude that
+    /// the user has been idle.
+    pub fn is_undated_login(&self) -> bool {
+        self.success && self.at.is_none() && !self.is_atlas_agent()
+    }
 }
 
 /// The stretch of one cluster's access log that was observed.
@@ -260,8 +298,8 @@ pub struct AccessLogWindow {
     pub project_id: String,
     /// Cluster.
     pub cluster: String,
-    /// The earliest moment the log is known to cover: its oldest entry (Atlas does not say how
-    /// far back it keeps), or `end` when it holds none.
+    /// The earliest moment the log is known to cover: its oldest entry with a readable time
+    /// (Atlas does not say how far back it keeps), or `end` when it holds none.
     pub start: Timestamp,
     /// The as-of moment.
     pub end: Timestamp,
@@ -282,4 +320,12 @@ pub struct CoverageGap {
     pub error_code: Option<String>,
     /// What happened, in words.
     pub reason: String,
+}
+
+impl CoverageGap {
+    /// Whether Atlas answered in full (HTTP 200) and the gap lies in what it sent, such as
+    /// access-log entries whose time could not be read, rather than in a read that failed.
+    pub fn in_answer(&self) -> bool {
+        self.status == Some(200)
+    }
 }

@@ -62,6 +62,10 @@ pub mod key {
     pub fn project(project_id: &str) -> String {
         format!("project:{project_id}")
     }
+    /// `project:<projectId>/cluster:<name>`: the scope of a cluster's access log in coverage.
+    pub fn cluster(project_id: &str, cluster: &str) -> String {
+        format!("project:{project_id}/cluster:{cluster}")
+    }
 }
 
 /// Anything that holds access.

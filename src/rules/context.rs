@@ -227,12 +227,14 @@ impl<'a> Context<'a> {
 
     /// The coverage gap that kept `endpoint` (an operation id) from being read for exactly
     /// `scope` (`org:<id>`, `project:<id>`, `apikey:<key>`, `project:<id>/cluster:<name>`, ...).
+    /// A gap in an answer Atlas gave in full ([`CoverageGap::in_answer`]) kept nothing from
+    /// being read and is not one.
     pub fn gap(&self, scope: &str, endpoints: &[&str]) -> Option<&'a CoverageGap> {
         self.gaps
             .get(scope)?
             .iter()
             .copied()
-            .find(|g| endpoints.contains(&g.endpoint.as_str()))
+            .find(|g| !g.in_answer() && endpoints.contains(&g.endpoint.as_str()))
     }
 
     /// When the principal authored events, in snapshot order (oldest first).

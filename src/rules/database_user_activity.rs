@@ -13,7 +13,7 @@ use super::super::finding::{Fact, FindingScope, Recommendation};
 use super::super::history::{ACCESS_HISTORY_DAYS, Continuity, LogRead, continuity};
 use super::super::text::{days, ymd};
 use super::{DbUser, db_users, project_scope};
-use crate::model::{AccessLogEntry, PrincipalDetail, PrincipalKind};
+use crate::model::{AccessLogEntry, PrincipalDetail, PrincipalKind, key};
 
 /// Event types about org membership: their target names a person.
 fn is_membership_event(event_type: &str) -> bool {
@@ -78,14 +78,22 @@ fn by_name(persons: BTreeMap<String, Person>) -> HashMap<String, Vec<Person>> {
     index
 }
 
-/// Failed and successful authentications of one username in a project, for evidence.
-fn login_facts(ctx: &Context<'_>, u: &DbUser<'_>) -> (Vec<Fact>, String) {
-    let mine: Vec<&AccessLogEntry> = ctx
-        .access_logs(u.project_id)
+/// The access-log entries of one database user in its project: Atlas's own agents are never
+/// a database user, whatever the name.
+fn entries_of<'a>(
+    ctx: &'a Context<'a>,
+    u: &'a DbUser<'_>,
+) -> impl Iterator<Item = &'a AccessLogEntry> + 'a {
+    ctx.access_logs(u.project_id)
         .iter()
         .copied()
-        .filter(|e| e.username == u.user.username)
-        .collect();
+        .filter(|e| e.username == u.user.username && !e.is_atlas_agent())
+}
+
+/// Failed and successful authentications of one username in a project, for evidence. The
+/// latest is the latest with a readable time, if any has one.
+fn login_facts(ctx: &Context<'_>, u: &DbUser<'_>) -> (Vec<Fact>, String) {
+    let mine: Vec<&AccessLogEntry> = entries_of(ctx, u).collect();
     let mut facts = Vec::new();
     let mut words = String::new();
     for (ok, name) in [(false, "failed_logins"), (true, "successful_logins")] {
@@ -108,7 +116,9 @@ fn login_facts(ctx: &Context<'_>, u: &DbUser<'_>) -> (Vec<Fact>, String) {
             list.len(),
             if ok { "successful" } else { "failed" },
             if list.len() == 1 { "" } else { "s" },
-            ymd(latest.at),
+            latest
+                .at
+                .map_or_else(|| "at a time that could not be read".into(), ymd),
             latest.cluster,
             latest
                 .ip_address
@@ -229,7 +239,7 @@ fn observe(
     cluster: &str,
     limit: u32,
 ) -> Result<Continuity, (String, bool)> {
-    let scope = format!("project:{project}/cluster:{cluster}");
+    let scope = key::cluster(project, cluster);
     if let Some(gap) = ctx.gap(&scope, &["getGroupDbAccessHistoryCluster"]) {
         return Err((
             format!(
@@ -283,6 +293,8 @@ struct Success {
 /// reaches.
 struct Seen {
     last_ok: Option<Success>,
+    /// A cluster where this snapshot holds a success whose time could not be read.
+    undated_ok: Option<String>,
     failed: usize,
     last_failed: Option<Timestamp>,
 }
@@ -292,19 +304,20 @@ impl Seen {
         let accepts = |source: Option<&str>| source.is_none_or(|s| s == u.user.database_name);
         let mut seen = Seen {
             last_ok: None,
+            undated_ok: None,
             failed: 0,
             last_failed: None,
         };
-        for e in ctx.access_logs(u.project_id).iter().filter(|e| {
-            e.username == u.user.username
-                && reachable.contains(&e.cluster.as_str())
-                && accepts(e.auth_source.as_deref())
+        for e in entries_of(ctx, u).filter(|e| {
+            reachable.contains(&e.cluster.as_str()) && accepts(e.auth_source.as_deref())
         }) {
-            if e.success {
-                seen.consider(e.at, &e.cluster, None);
-            } else {
-                seen.failed += 1;
-                seen.last_failed = seen.last_failed.max(Some(e.at));
+            match (e.success, e.at) {
+                (true, Some(at)) => seen.consider(at, &e.cluster, None),
+                (true, None) => seen.undated_ok = Some(e.cluster.clone()),
+                (false, at) => {
+                    seen.failed += 1;
+                    seen.last_failed = seen.last_failed.max(at);
+                }
             }
         }
         for c in reachable {
@@ -400,6 +413,17 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 .and_then(|p| p.created)
                 .is_some_and(|c| !ctx.older_than(c, limit))
             {
+                continue;
+            }
+            if let Some(cluster) = &seen.undated_ok {
+                out.not_evaluated(
+                    u.scope(),
+                    Some(u.key),
+                    format!(
+                        "{} authenticated successfully on {cluster} at a time that could not be read (see the coverage entry of {cluster}), so how long ago it last did is unknown",
+                        u.name()
+                    ),
+                );
                 continue;
             }
             let tiers: Vec<(&str, &str)> = reachable

@@ -229,6 +229,73 @@ fn inactive_is_not_evaluated_for_unread_logs_or_clusters() {
     assert!(reason_of(&out, "p1").contains("no access log of c1 was read"));
 }
 
+#[test]
+fn inactive_leaves_out_only_a_user_whose_success_has_no_time() {
+    let mut e = estate();
+    e.observed("p1", "c1", 100);
+    e.db_user("p1", "undated", &[("read", "shop")], &["c1"]);
+    e.db_user("p1", "silent", &[("read", "shop")], &["c1"]);
+    e.login("p1", "c1", "undated", 24, true);
+    e.snapshot.access_logs.last_mut().unwrap().at = None;
+    // The cluster's coverage entry says Atlas answered in full: the log was read whole.
+    e.snapshot.coverage.push(crate::model::CoverageGap {
+        scope: "project:p1/cluster:c1".into(),
+        endpoint: "getGroupDbAccessHistoryCluster".into(),
+        status: Some(200),
+        error_code: None,
+        reason: "1 access-log entry had a time that could not be read".into(),
+    });
+    let out = e.run(RuleId::DbuserInactive);
+    let keys: Vec<_> = out.findings.iter().map(|f| &f.principal.key).collect();
+    assert_eq!(keys, vec![&dbkey("p1", "silent")]);
+    assert_eq!(out.not_evaluated.len(), 1, "{:?}", out.not_evaluated);
+    let n = &out.not_evaluated[0];
+    assert_eq!(
+        n.principal.as_deref(),
+        Some(dbkey("p1", "undated").as_str())
+    );
+    assert!(
+        n.reason.contains("on c1 at a time that could not be read"),
+        "{}",
+        n.reason
+    );
+}
+
+#[test]
+fn atlas_agents_are_no_database_users_activity() {
+    let mut e = estate();
+    e.observed("p1", "c1", 100);
+    // A database user named like Atlas's automation agent, and the agent's own logins.
+    e.db_user("p1", "mms-automation", &[("read", "shop")], &["c1"]);
+    e.login("p1", "c1", "mms-automation", 2, true);
+    assert_eq!(
+        e.flagged(RuleId::DbuserInactive),
+        vec![dbkey("p1", "mms-automation")]
+    );
+    assert!(crate::model::is_atlas_agent("mms-mongotune"));
+    assert!(crate::model::is_atlas_agent("__system"));
+    assert!(!crate::model::is_atlas_agent("app-mms-reader"));
+}
+
+#[test]
+fn orphaned_evidence_names_attempts_without_a_time() {
+    let mut e = estate();
+    removed(&mut e, "dana.whitfield@example.test", "o1", 75);
+    e.db_user("p1", "dana.whitfield", &[("read", "shop")], &[]);
+    e.login("p1", "c1", "dana.whitfield", 72, false);
+    e.snapshot.access_logs.last_mut().unwrap().at = None;
+    let f = only(&e, RuleId::DbuserOrphaned);
+    assert_eq!(fact(&f, "failed_logins")["count"], 1);
+    assert_eq!(fact(&f, "failed_logins")["latest"], Value::Null);
+    assert!(
+        f.evidence
+            .summary
+            .contains("1 failed login, the latest at a time that could not be read on c1"),
+        "{}",
+        f.evidence.summary
+    );
+}
+
 /// Weekly reads of `p1`/`c1` recorded in the store, each reaching back a week, from `first`
 /// days ago to `last` days ago.
 fn weekly_reads(e: &mut Estate, first: i64, last: i64) {

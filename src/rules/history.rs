@@ -10,12 +10,11 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use jiff::{Span, Timestamp};
 
-use crate::model::{AccessLogWindow, utc_day};
-
 /// Atlas keeps about this many days of database access history. Two reads of a cluster's
 /// access log at most this many days apart leave no day unread between them; reads further
 /// apart break continuous observation.
-pub const ACCESS_HISTORY_DAYS: i64 = 7;
+pub use crate::model::ACCESS_HISTORY_DAYS;
+use crate::model::{AccessLogWindow, utc_day};
 
 /// One read of a cluster's access log: from its oldest entry (or the read itself, when empty)
 /// to the moment of the read.

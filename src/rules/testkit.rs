@@ -376,7 +376,7 @@ impl Estate {
             success: ok,
             failure_reason: (!ok).then(|| "AuthenticationFailed".into()),
             ip_address: Some("203.0.113.40".into()),
-            at: hours_ago(hours),
+            at: Some(hours_ago(hours)),
         });
     }
 

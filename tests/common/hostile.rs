@@ -366,13 +366,15 @@ pub fn hostile_world() -> HostileWorld {
     for w in &mut s.access_log_windows {
         w.cluster = cluster(&w.project_id, &w.cluster);
     }
-    for _ in 0..3 {
+    // Every payload once as a gap's reason, which every page shows, wherever the turns of
+    // the fields above left off (they depend on how many access-log entries the demo holds).
+    for reason in c.payloads.clone() {
         s.coverage.push(CoverageGap {
             scope: c.unique(),
             endpoint: c.next(),
             status: Some(403),
             error_code: Some(c.next()),
-            reason: c.next(),
+            reason,
         });
     }
     s.coverage.push(CoverageGap {

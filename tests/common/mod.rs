@@ -179,7 +179,8 @@ fn tenant(c: &types::Cluster) -> bool {
 }
 
 /// The estate read straight from a world's files, with the collector's windows applied
-/// (events over 90 days, access logs whole), and assembled into a snapshot with blank meta.
+/// (events over 90 days, access logs whole as served: Atlas keeps seven days), and assembled
+/// into a snapshot with blank meta.
 pub fn snapshot_from_world(world: &World) -> Snapshot {
     let opts = collect_options();
     let now = opts.now;
@@ -237,31 +238,34 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
                 .iter()
                 .filter(|c| !tenant(c))
                 .map(|c| {
-                    let list: types::AccessLogList =
-                        parse_object(world, &format!("{g}/dbAccessHistory/clusters/{}", c.name))
-                            .unwrap_or(types::AccessLogList {
-                                access_logs: Vec::new(),
-                            });
+                    // What the simulated Atlas serves: the last seven days (World::access_history).
+                    let path = format!("{g}/dbAccessHistory/clusters/{}", c.name);
+                    let served: Vec<types::AccessLog> = world
+                        .access_history(&path)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|i| {
+                            serde_json::from_str(i.get()).unwrap_or_else(|e| panic!("{path}: {e}"))
+                        })
+                        .collect();
                     // A log that fits one answer is read whole; a longer one is read back to
                     // the access-log window (or to the oldest entry of the first answer, if older).
-                    let at = |l: &types::AccessLog| {
-                        l.timestamp
-                            .as_deref()
-                            .and_then(|t| t.parse::<Timestamp>().ok())
-                    };
-                    let mut times: Vec<Timestamp> = list
-                        .access_logs
+                    let mut times: Vec<Timestamp> = served
                         .iter()
-                        .filter_map(at)
+                        .filter_map(types::AccessLog::time)
                         .filter(|t| *t <= now)
                         .collect();
                     times.sort_by(|a, b| b.cmp(a));
                     let cap = atlas_audit::collect::MAX_ACCESS_LOGS;
                     let lower = (times.len() >= cap).then(|| times[cap - 1].min(logs_since));
-                    let logs = list
-                        .access_logs
+                    // Entries without a readable time come in the first answer only, which holds
+                    // them all while the log fits one.
+                    let logs = served
                         .into_iter()
-                        .filter(|l| at(l).is_some_and(|t| t <= now && lower.is_none_or(|s| s <= t)))
+                        .filter(|l| match l.time() {
+                            Some(t) => t <= now && lower.is_none_or(|s| s <= t),
+                            None => lower.is_none(),
+                        })
                         .collect();
                     RawAccessLog {
                         cluster: c.name.clone(),
@@ -347,6 +351,20 @@ pub fn atlas_audit_command() -> std::process::Command {
     cmd
 }
 
+/// Copies a folder and everything below it into `to`.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
 /// A process's output as text.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -416,8 +434,8 @@ pub fn report_in_temp(
     (dir, output)
 }
 
-/// The demo estate as the collector sees it over 90 days, with its as-of time: the input of
-/// the rule tests.
+/// The demo estate as the collector sees it (events over 90 days, access logs of the last
+/// seven), with its as-of time: the input of the rule tests.
 pub fn demo_snapshot() -> Snapshot {
     let mut s = snapshot_from_world(&demo_world());
     s.meta.collected_at = Some(now());
@@ -425,8 +443,8 @@ pub fn demo_snapshot() -> Snapshot {
     s
 }
 
-/// A synthetic estate of the given size as the rules see it (access logs whole, events over
-/// 90 days), with its as-of time: the input of the rule and report benchmarks.
+/// A synthetic estate of the given size as the rules see it (access logs of the last seven
+/// days, events over 90 days), with its as-of time: the input of the rule and report benchmarks.
 pub fn synthetic_snapshot(size: atlas_audit::mock::SyntheticSize) -> Snapshot {
     let world = World::synthetic(size, now());
     let mut s = snapshot_from_world(&world);

@@ -26,13 +26,19 @@ pub(super) fn attach_activity(
             *at = (*at).max(e.created);
         }
     }
+    // Atlas's agents and attempts without a time are no one's activity (AccessLogEntry::login).
     let mut latest_login: BTreeMap<(&str, &str), Timestamp> = BTreeMap::new();
-    for l in logs.iter().filter(|l| l.success) {
+    for (l, when) in logs.iter().filter_map(|l| Some((l, l.login()?))) {
         let at = latest_login
             .entry((l.project_id.as_str(), l.username.as_str()))
-            .or_insert(l.at);
-        *at = (*at).max(l.at);
+            .or_insert(when);
+        *at = (*at).max(when);
     }
+    let undated: BTreeSet<(&str, &str)> = logs
+        .iter()
+        .filter(|l| l.is_undated_login())
+        .map(|l| (l.project_id.as_str(), l.username.as_str()))
+        .collect();
     let observed: BTreeSet<&str> = windows.iter().map(|w| w.project_id.as_str()).collect();
     for p in principals.iter_mut() {
         if let PrincipalDetail::AtlasUser(u) = &p.detail
@@ -61,6 +67,10 @@ pub(super) fn attach_activity(
                     source: ActivitySource::AccessLog,
                     at: *at,
                 });
+            } else if undated.contains(&(project, d.username.as_str())) {
+                p.last_activity = LastActivity::NoInformation {
+                    reason: "its successful authentications in the access logs read have no readable time".into(),
+                };
             } else if observed.contains(project) {
                 p.last_activity = LastActivity::NoInformation {
                     reason: "no successful authentication in the access logs read".into(),

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use jiff::Timestamp;
-
 use super::super::raw::RawProject;
 use crate::atlas::types;
 use crate::model::{self, AccessListEntry, AccessLogEntry, AuthMethod, key};
@@ -185,18 +183,8 @@ pub(super) fn event(e: &types::Event) -> model::Event {
     }
 }
 
-/// Atlas documents ISO 8601 UTC but types the field as a plain string: accept RFC 3339, and a
-/// date-time without offset read as UTC.
-pub(crate) fn parse_log_time(s: &str) -> Option<Timestamp> {
-    let s = s.trim();
-    s.parse::<Timestamp>().ok().or_else(|| {
-        s.parse::<jiff::civil::DateTime>()
-            .ok()
-            .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
-            .map(|z| z.timestamp())
-    })
-}
-
+/// One authentication attempt; `None` without a username, which nothing can be attributed
+/// to. An attempt whose time cannot be read is kept without one.
 pub(super) fn access_log(
     project_id: &str,
     cluster: &str,
@@ -210,7 +198,7 @@ pub(super) fn access_log(
         success: e.auth_result.unwrap_or(false),
         failure_reason: e.failure_reason.clone(),
         ip_address: e.ip_address.clone(),
-        at: parse_log_time(e.timestamp.as_deref()?)?,
+        at: e.time(),
     })
 }
 
@@ -253,20 +241,4 @@ pub(super) fn auth_method(u: &types::DatabaseUser) -> AuthMethod {
         }
     }
     AuthMethod::Password
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_times_parse_leniently() {
-        assert!(parse_log_time("2026-11-19T10:00:00Z").is_some());
-        assert!(parse_log_time("2026-11-19T10:00:00.123+00:00").is_some());
-        assert_eq!(
-            parse_log_time("2026-11-19T10:00:00"),
-            parse_log_time("2026-11-19T10:00:00Z")
-        );
-        assert!(parse_log_time("yesterday").is_none());
-    }
 }

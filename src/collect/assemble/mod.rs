@@ -15,7 +15,6 @@ use crate::model::{
     Principal, PrincipalDetail, PrincipalKind, Scope, Snapshot, Via, key,
 };
 use activity::attach_activity;
-pub(crate) use convert::parse_log_time;
 use convert::{access_list, access_log, auth_method, custom_role, event, project};
 
 /// Org roles that imply a role on every project of the org (Atlas docs: Org Owner is Project
@@ -25,8 +24,8 @@ const IMPLIED_PROJECT_ROLES: &[(&str, &str)] = &[
     ("ORG_READ_ONLY", "GROUP_READ_ONLY"),
 ];
 
-/// Builds the snapshot. Coverage gaps found while assembling (unparseable dates) are added to
-/// `coverage`.
+/// Builds the snapshot. Coverage gaps found while assembling (access-log entries with no
+/// username or no readable time) are added to `coverage`.
 pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> Snapshot {
     let mut b = Builder {
         raw: &raw,
@@ -60,31 +59,26 @@ pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> S
             }
             for log in &p.access_logs {
                 let Some(entries) = &log.logs else { continue };
-                let mut unparsed = 0usize;
                 let first = access_logs.len();
+                let mut unread = UnreadEntries::default();
                 for entry in entries {
                     match access_log(&p.project.id, &log.cluster, entry) {
-                        Some(e) => access_logs.push(e),
-                        None => unparsed += 1,
+                        Some(e) => {
+                            if e.at.is_none() {
+                                unread.undated(entry.time_text());
+                            }
+                            access_logs.push(e);
+                        }
+                        None => unread.nameless += 1,
                     }
                 }
-                if unparsed > 0 {
-                    coverage.push(CoverageGap {
-                        scope: format!("project:{}/cluster:{}", p.project.id, log.cluster),
-                        endpoint: "getGroupDbAccessHistoryCluster".into(),
-                        status: None,
-                        error_code: None,
-                        reason: format!(
-                            "{unparsed} access-log entries had no username or no readable timestamp and were not used"
-                        ),
-                    });
-                }
+                coverage.extend(unread.gap(&p.project.id, &log.cluster));
                 if let Some(end) = raw.window.now {
                     // The log is known to reach back only as far as its oldest entry: Atlas does
                     // not say how much it keeps, so an empty log covers nothing.
                     let start = access_logs[first..]
                         .iter()
-                        .map(|e| e.at)
+                        .filter_map(|e| e.at)
                         .min()
                         .unwrap_or(end)
                         .min(end);
@@ -142,6 +136,69 @@ pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> S
         access_log_windows: windows,
         events,
         coverage,
+    }
+}
+
+/// The entries of one cluster's access log that could not be used whole.
+#[derive(Default)]
+struct UnreadEntries {
+    /// Kept without a time.
+    undated: usize,
+    /// The first such entry's time text, shortened.
+    example: Option<String>,
+    /// Dropped: no username to attribute them to.
+    nameless: usize,
+}
+
+impl UnreadEntries {
+    /// How much of an unreadable time is shown: enough to recognise its form.
+    const EXAMPLE_CHARS: usize = 80;
+
+    fn undated(&mut self, text: &str) {
+        self.undated += 1;
+        if self.example.is_none() {
+            let mut example: String = text.chars().take(Self::EXAMPLE_CHARS).collect();
+            if text.chars().nth(Self::EXAMPLE_CHARS).is_some() {
+                example.push('…');
+            }
+            self.example = Some(example);
+        }
+    }
+
+    /// One coverage entry for the cluster, when anything was unread. Atlas answered in full
+    /// (status 200): the gap is in what it sent.
+    fn gap(&self, project_id: &str, cluster: &str) -> Option<CoverageGap> {
+        let mut parts = Vec::new();
+        if self.undated > 0 {
+            parts.push(format!(
+                "{} had a time that could not be read (for example {:?}): they are kept without a time, prove nothing about when anyone authenticated, and DBUSER_INACTIVE does not judge a database user with such a successful login; please report this time format to the atlas-audit maintainers with the example",
+                count_of(self.undated, "access-log entry", "access-log entries"),
+                self.example.as_deref().unwrap_or_default()
+            ));
+        }
+        if self.nameless > 0 {
+            parts.push(format!(
+                "{} had no username and {} not used",
+                count_of(self.nameless, "access-log entry", "access-log entries"),
+                if self.nameless == 1 { "was" } else { "were" }
+            ));
+        }
+        (!parts.is_empty()).then(|| CoverageGap {
+            scope: key::cluster(project_id, cluster),
+            endpoint: "getGroupDbAccessHistoryCluster".into(),
+            status: Some(200),
+            error_code: None,
+            reason: parts.join("; "),
+        })
+    }
+}
+
+/// `1 entry`, `3 entries`.
+fn count_of(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
     }
 }
 

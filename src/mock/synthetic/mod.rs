@@ -6,6 +6,7 @@
 //! open networks, admin database users, keys without access lists, expiring secrets, an empty
 //! team with roles, ...). Some listings are long enough that clients must page.
 
+mod access;
 mod dbusers;
 mod events;
 mod keys;
@@ -45,6 +46,7 @@ pub(crate) struct Serials {
     secret: u64,
     cluster: u64,
     event: u64,
+    log_entry: u64,
 }
 
 macro_rules! serial {
@@ -67,6 +69,7 @@ impl Serials {
     serial!(next_secret, secret, u64);
     serial!(next_cluster, cluster, u64);
     serial!(next_event, event, u64);
+    serial!(next_log_entry, log_entry, u64);
 }
 
 impl World {
@@ -199,6 +202,7 @@ mod tests {
                 .flat_map(|p| {
                     world
                         .list(p)
+                        .or_else(|| world.access_history(p))
                         .map(|items| items.iter().map(|i| i.get().to_owned()).collect::<Vec<_>>())
                         .or_else(|| world.object(p).map(|o| vec![o.get().to_owned()]))
                         .unwrap_or_default()
@@ -240,6 +244,42 @@ mod tests {
         assert!(all("/groups/{groupId}/teams").contains("GROUP_DATA_ACCESS_ADMIN"));
         assert!(all("/orgs/{orgId}/events").contains("\"targetPublicKey\""));
         assert!(all("/groups/{groupId}/events").contains("\"dbUserUsername\""));
+        // Access history in Atlas's form, with the other forms and Atlas's agent mixed in.
+        let logs = all("/groups/{groupId}/dbAccessHistory/clusters/{clusterName}");
+        for needle in [
+            r#"GMT 2026","username""#,
+            r#""logLine":"{\"t\":{\"$date\":\"2026-"#,
+            " EDT 2026",
+            " PST 2026",
+            r#""timestamp":"2026-"#,
+            r#""logLine":"2026-"#,
+            r#""failureReason":null"#,
+            r#""username":"mms-automation""#,
+        ] {
+            assert!(logs.contains(needle), "{needle}");
+        }
+    }
+
+    #[test]
+    fn access_history_is_the_last_seven_days_and_every_time_reads() {
+        let world = World::synthetic(SyntheticSize::Small, now());
+        let week = now() - jiff::SignedDuration::from_hours(24 * crate::model::ACCESS_HISTORY_DAYS);
+        let mut entries = 0;
+        for path in world.paths() {
+            for item in world.access_history(path).unwrap_or_default() {
+                let log: serde_json::Value = serde_json::from_str(item.get()).unwrap();
+                let text = |field: &str| log[field].as_str();
+                let at = crate::model::logtime::entry_time(text("timestamp"), text("logLine"))
+                    .unwrap_or_else(|| panic!("{}", item.get()));
+                assert!(week <= at && at <= now(), "{at}");
+                entries += 1;
+            }
+        }
+        let clusters = world.census()["/groups/{groupId}/clusters"];
+        assert!(
+            entries >= 3 * clusters,
+            "{entries} entries, {clusters} clusters"
+        );
     }
 
     #[test]
@@ -248,7 +288,7 @@ mod tests {
         let b = World::synthetic(SyntheticSize::Small, now());
         assert_eq!(a.paths(), b.paths());
         for path in a.paths() {
-            let bytes = |w: &World| match w.list(path) {
+            let bytes = |w: &World| match w.list(path).or_else(|| w.access_history(path)) {
                 Some(items) => items.iter().map(|i| i.get().to_owned()).collect::<Vec<_>>(),
                 None => vec![w.object(path).unwrap().get().to_owned()],
             };

@@ -1,14 +1,13 @@
 //! A synthetic project and what it holds: settings, IP access list, audit-log configuration,
-//! clusters with their access history, team roles and custom database roles. Database users
-//! are in `dbusers`.
+//! clusters, team roles and custom database roles. Database users are in `dbusers`, the
+//! clusters' access history in `access`.
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 
-use super::dbusers;
 use super::kit::{DAY, Link, Rng, object_id, raw, rfc3339, self_link};
 use super::org::{OrgCtx, ProjectRef};
 use super::{Clock, Serials};
+use super::{access, dbusers};
 use crate::mock::world::{RawItem, WorldBuilder};
 
 /// What a project's events refer to.
@@ -128,7 +127,7 @@ pub(crate) fn build(
         rng,
     );
     for cluster in &clusters {
-        access_logs(builder, project, cluster, &usernames, clock, rng);
+        access::history(builder, project, cluster, &usernames, clock, serials, rng);
     }
     let sample = usernames
         .into_iter()
@@ -478,89 +477,4 @@ fn clusters(
         .collect();
     builder.listing(format!("/groups/{}/clusters", project.id), items);
     names
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AccessLog<'a> {
-    auth_result: bool,
-    auth_source: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    failure_reason: Option<&'static str>,
-    group_id: &'a str,
-    hostname: &'a str,
-    ip_address: &'a str,
-    log_line: String,
-    timestamp: String,
-    username: &'a str,
-}
-
-#[derive(Serialize)]
-struct AccessLogs<'a> {
-    #[serde(rename = "accessLogs")]
-    access_logs: Vec<&'a RawValue>,
-}
-
-/// A few authentication attempts against a cluster over the last 120 days, mostly
-/// successful, by the project's database users (and one stranger).
-fn access_logs(
-    builder: &mut WorldBuilder,
-    project: &ProjectRef,
-    cluster: &str,
-    users: &[(String, &'static str)],
-    clock: &Clock,
-    rng: &mut Rng,
-) {
-    let host = format!(
-        "{}-shard-00-0{}.{}.mongodb.net",
-        cluster.to_ascii_lowercase(),
-        rng.below(3),
-        rng.letters(5)
-    );
-    let mut entries = Vec::new();
-    for _ in 0..3 + rng.below(6) {
-        let stranger = users.is_empty() || rng.chance(0.08);
-        let (username, source) = if stranger {
-            ("root", "admin")
-        } else {
-            let (name, db) = &users[rng.below(users.len())];
-            (name.as_str(), *db)
-        };
-        let ok = !stranger && rng.chance(0.9);
-        let at = clock.now - rng.range(0, 120 * DAY);
-        let ip = rng.ip();
-        let log_line = if ok {
-            format!(
-                "Successfully authenticated as principal {username} on {source} from client {ip}:{}",
-                rng.range(30_000, 60_000)
-            )
-        } else {
-            format!("Authentication failed for {username} on {source} from client {ip}")
-        };
-        let item = raw(&AccessLog {
-            auth_result: ok,
-            auth_source: source,
-            failure_reason: (!ok).then_some(if stranger {
-                "UserNotFound"
-            } else {
-                "AuthenticationFailed"
-            }),
-            group_id: &project.id,
-            hostname: &host,
-            ip_address: &ip,
-            log_line,
-            timestamp: rfc3339(at),
-            username,
-        });
-        entries.push((item, at * 1000, Some(ok)));
-    }
-    entries.sort_by_key(|(_, at, _)| std::cmp::Reverse(*at));
-    let document = raw(&AccessLogs {
-        access_logs: entries.iter().map(|(item, _, _)| &**item).collect(),
-    });
-    builder.access_logs(
-        format!("/groups/{}/dbAccessHistory/clusters/{cluster}", project.id),
-        document,
-        entries,
-    );
 }
