@@ -218,3 +218,40 @@ async fn access_logs_over_the_cap_are_read_in_halves() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tenant_clusters_are_never_asked_for_history_and_flex_clusters_are_read() {
+    let (snapshot, server) =
+        collect_from(demo_world(), mock_config(), credentials(), fast_options).await;
+    assert!(snapshot.coverage.is_empty(), "{:#?}", snapshot.coverage);
+    let clusters: Vec<&atlas_audit::model::Cluster> = snapshot
+        .projects
+        .iter()
+        .flat_map(|p| p.clusters.iter().flatten())
+        .collect();
+    let tier = |name: &str| {
+        clusters
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| (c.tier.clone(), c.is_tenant()))
+    };
+    assert_eq!(tier("sandbox-free"), Some((Some("M0".into()), true)));
+    assert_eq!(tier("ml-flex"), Some((Some("FLEX".into()), true)));
+    assert_eq!(tier("payments-core"), Some((Some("M40".into()), false)));
+    let stats = server.stats();
+    // Asked for a tenant cluster's history, the simulated Atlas answers 400: none was asked.
+    assert_eq!(stats.by_status.get(&400), None, "{stats:?}");
+    let dedicated = clusters.iter().filter(|c| !c.is_tenant()).count() as u64;
+    assert_eq!(
+        stats.by_route["GET /groups/{groupId}/dbAccessHistory/clusters/{clusterName}"],
+        dedicated
+    );
+    assert_eq!(stats.by_route["GET /groups/{groupId}/flexClusters"], 6);
+    assert!(
+        !snapshot
+            .access_log_windows
+            .iter()
+            .any(|w| w.cluster == "sandbox-free" || w.cluster == "ml-flex")
+    );
+    server.shutdown().await;
+}

@@ -349,3 +349,21 @@ fn the_demo_findings_json_is_pinned() {
     let csv = String::from_utf8(atlas_audit::report::findings_csv(&findings)).unwrap();
     insta::assert_snapshot!("demo_findings_csv", csv);
 }
+
+#[test]
+fn users_who_reach_a_tenant_cluster_are_not_evaluated_and_that_is_no_gap() {
+    let findings = demo_findings(&Policy::default());
+    let reasons: Vec<&str> = findings
+        .not_evaluated
+        .iter()
+        .filter(|n| n.rule == RuleId::DbuserInactive)
+        .map(|n| n.reason.as_str())
+        .collect();
+    assert!(
+        reasons.contains(
+            &"2 database users of analytics-sandbox were not evaluated: Atlas keeps no access history on tier M0 (sandbox-free), which they can reach"
+        ),
+        "{reasons:#?}"
+    );
+    assert!(demo_snapshot().coverage.is_empty());
+}

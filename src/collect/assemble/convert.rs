@@ -242,3 +242,26 @@ pub(super) fn auth_method(u: &types::DatabaseUser) -> AuthMethod {
     }
     AuthMethod::Password
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_account_event_names_the_account_it_is_about() {
+        // As recorded: the author is an API key; the account the event is about is `clientId`.
+        let e: types::Event = serde_json::from_value(serde_json::json!({
+            "id": "e1", "created": "2026-02-10T15:23:40Z",
+            "eventTypeName": "SERVICE_ACCOUNT_SECRET_DELETED",
+            "orgId": "o1", "publicKey": "abcdefgh", "apiKeyId": "k1",
+            "clientId": "mdb_sa_id_000000000000000000000001"
+        }))
+        .unwrap();
+        let m = event(&e);
+        assert_eq!(m.actor.as_deref(), Some("apikey:abcdefgh"));
+        assert_eq!(
+            m.target.as_deref(),
+            Some("mdb_sa_id_000000000000000000000001")
+        );
+    }
+}

@@ -44,6 +44,9 @@ async fn digest_challenge_answer_replay_and_wrong_password() {
     );
     let e = body(first).await;
     assert_eq!(e["error"], 401);
+    // Atlas's own challenge body (recorded): no parameters, errorCode UNEXPECTED_ERROR.
+    assert_eq!(e["errorCode"], "UNEXPECTED_ERROR");
+    assert!(e.get("parameters").is_none());
 
     let ok = respond(&challenge, PUBLIC_KEY, PRIVATE_KEY, "GET", uri, 1);
     let response = send(&http, &base, uri, Some(&ok)).await;
