@@ -186,10 +186,10 @@ impl Walk<'_> {
 
     /// A listing read to its end and checked against Atlas's count (unless the endpoint's count
     /// is only an estimate). When the distinct items disagree with `totalCount`, pages moved
-    /// while it was read: it is read once more. A
-    /// re-read still short of the count is a gap of `scope`; one still over it is a gap only
-    /// when the two reads disagree with each other too (the count is an estimate, but a
-    /// listing that keeps changing under the read may hide a skipped item).
+    /// while it was read: it is read once more. A re-read still short of the count is a gap of
+    /// `scope`; one still over it is a gap only when the two reads disagree with each other too
+    /// (the count is an estimate, but a listing that keeps changing under the read may hide a
+    /// skipped item).
     async fn all<T: DeserializeOwned + ListingItem>(
         &self,
         scope: &str,
