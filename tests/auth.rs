@@ -99,11 +99,8 @@ async fn wrong_private_key_is_an_authentication_error() {
 async fn single_use_nonces_switch_the_client_to_a_challenge_per_request() {
     let mut config = mock_config();
     config.nonce_reuse = NonceReuse::Once;
-    let server = start(demo_world(), config).await;
-    let client = Client::new(credentials(), fast_options(server.base_url())).unwrap();
-    let snapshot = collect::collect(&client, &collect_options())
-        .await
-        .expect("collects");
+    let (snapshot, client, server) =
+        collect_keeping_client(demo_world(), config, credentials(), fast_options).await;
     assert!(
         snapshot.coverage.is_empty(),
         "gaps: {:#?}",

@@ -96,12 +96,23 @@ pub async fn collect_from(
     credentials: Credentials,
     options: impl FnOnce(String) -> ClientOptions,
 ) -> (Snapshot, MockServer) {
+    let (snapshot, _, server) = collect_keeping_client(world, config, credentials, options).await;
+    (snapshot, server)
+}
+
+/// [`collect_from`], also returning the client (for what it learned on the way).
+pub async fn collect_keeping_client(
+    world: World,
+    config: MockConfig,
+    credentials: Credentials,
+    options: impl FnOnce(String) -> ClientOptions,
+) -> (Snapshot, Client, MockServer) {
     let server = start(world, config).await;
     let client = Client::new(credentials, options(server.base_url())).unwrap();
     let snapshot = collect::collect(&client, &collect_options())
         .await
         .expect("collects");
-    (snapshot, server)
+    (snapshot, client, server)
 }
 
 /// Serves the demo world under `rate_limit` (the `--rate-limit` grammar) and collects it with
@@ -117,15 +128,12 @@ pub async fn collect_demo_rate_limited(
             .parse()
             .unwrap_or_else(|e| panic!("{rate_limit}: {e}")),
     );
-    let server = start(demo_world(), config).await;
-    let options = ClientOptions {
-        page_size,
-        ..fast_options(server.base_url())
-    };
-    let client = Client::new(credentials(), options).unwrap();
-    let snapshot = collect::collect(&client, &collect_options())
-        .await
-        .expect("collects");
+    let (snapshot, client, server) =
+        collect_keeping_client(demo_world(), config, credentials(), |url| ClientOptions {
+            page_size,
+            ..fast_options(url)
+        })
+        .await;
     assert!(
         snapshot.coverage.is_empty(),
         "gaps: {:#?}",
