@@ -19,8 +19,11 @@ pub use estate::*;
 pub use file::{AtomicFile, SnapshotError, from_slice, load, save, save_into, write_atomic};
 pub use principal::*;
 
-/// The snapshot format version. A reader refuses snapshots with a higher number.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The snapshot format version. A reader refuses snapshots with a higher number. Version 2:
+/// an access-log entry's `at` may be `null` (a time Atlas sent that could not be read), clusters
+/// carry `provider` and `tier`, service accounts `system_managed`; version 1 snapshots load as
+/// they are (the new fields read as unknown).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// An Atlas estate as collected at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
