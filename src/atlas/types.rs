@@ -353,6 +353,12 @@ impl Cluster {
             });
         (provider, tier)
     }
+
+    /// Whether the cluster is on a tenant tier, where Atlas keeps no access history.
+    pub fn is_tenant(&self) -> bool {
+        let (provider, tier) = self.provider_and_tier();
+        crate::model::Cluster::tenant_tier(provider.as_deref(), tier.as_deref())
+    }
 }
 
 /// `ReplicationSpec20240805` (only the regions).

@@ -430,13 +430,7 @@ impl Walk<'_> {
                 Some(cs) => {
                     join_all(
                         cs.iter()
-                            .filter(|c| {
-                                let (provider, tier) = c.provider_and_tier();
-                                !crate::model::Cluster::tenant_tier(
-                                    provider.as_deref(),
-                                    tier.as_deref(),
-                                )
-                            })
+                            .filter(|c| !c.is_tenant())
                             .map(|c| self.access_log(&project.id, &base, &c.name)),
                     )
                     .await

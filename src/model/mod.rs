@@ -68,6 +68,11 @@ impl Snapshot {
     }
 }
 
+/// `1 org`, `6 projects`: a count with the word that fits it, for every message and page.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The UTC calendar day of a moment: the day every date in the snapshot, the store and the
 /// reports is counted in.
 pub fn utc_day(t: Timestamp) -> jiff::civil::Date {

@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{
     CoverageGap, Grant, LastActivity, Org, Principal, PrincipalDetail, PrincipalKind, Project,
-    Scope, Snapshot, Via,
+    Scope, Snapshot, Via, counted,
 };
 use crate::rules::{Finding, Findings, Policy, RuleId, Severity, Status};
 
@@ -440,11 +440,6 @@ pub fn auth_method(p: &Principal) -> &'static str {
         PrincipalDetail::Team(_) => "N/A",
         PrincipalDetail::DatabaseUser(d) => d.auth_method.as_str(),
     }
-}
-
-/// `1 org`, `6 projects`.
-pub fn counted(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Whether the finding's evidence names no grant, or names one of this role.

@@ -13,7 +13,7 @@ use super::super::finding::{Fact, FindingScope, Recommendation};
 use super::super::history::{ACCESS_HISTORY_DAYS, Continuity, LogRead, continuity};
 use super::super::text::{days, ymd};
 use super::{DbUser, db_users, project_scope};
-use crate::model::{AccessLogEntry, PrincipalDetail, PrincipalKind, key};
+use crate::model::{AccessLogEntry, PrincipalDetail, PrincipalKind, counted, key};
 
 /// Event types about org membership: their target names a person.
 fn is_membership_event(event_type: &str) -> bool {
@@ -472,7 +472,7 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 None,
                 format!(
                     "{} of {project_name} {} not evaluated: Atlas keeps no access history on {}, which {} can reach",
-                    count_of(on_tenant, "database user"),
+                    counted(on_tenant, "database user", "database users"),
                     if on_tenant == 1 { "was" } else { "were" },
                     tiers.join(" or "),
                     if on_tenant == 1 { "it" } else { "they" }
@@ -485,7 +485,7 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 None,
                 format!(
                     "{} of {project_name} {} not evaluated: {}{}",
-                    count_of(skipped, "database user"),
+                    counted(skipped, "database user", "database users"),
                     if skipped == 1 { "was" } else { "were" },
                     unobserved.into_values().collect::<Vec<_>>().join("; "),
                     if any_too_short {
@@ -513,20 +513,15 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 None,
                 format!(
                     "{} of {project_name} {} not evaluated: {why}, so the clusters they reach are unknown",
-                    count_of(unknown_clusters, "unscoped database user"),
+                    counted(
+                        unknown_clusters,
+                        "unscoped database user",
+                        "unscoped database users"
+                    ),
                     if unknown_clusters == 1 { "was" } else { "were" }
                 ),
             );
         }
-    }
-}
-
-/// `1 database user`, `3 database users`.
-fn count_of(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
     }
 }
 

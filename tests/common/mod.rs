@@ -180,12 +180,6 @@ fn world_clusters(world: &World, project_path: &str) -> Vec<types::Cluster> {
     clusters
 }
 
-/// Whether a cluster is on a tenant tier (no access history is asked for).
-fn tenant(c: &types::Cluster) -> bool {
-    let (provider, tier) = c.provider_and_tier();
-    atlas_audit::model::Cluster::tenant_tier(provider.as_deref(), tier.as_deref())
-}
-
 /// The estate read straight from a world's files, with the collector's windows applied
 /// (events over 90 days, access logs whole as served: Atlas keeps seven days), and assembled
 /// into a snapshot with blank meta.
@@ -244,7 +238,7 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
             let clusters = world_clusters(world, &g);
             let access_logs = clusters
                 .iter()
-                .filter(|c| !tenant(c))
+                .filter(|c| !c.is_tenant())
                 .map(|c| {
                     // What the simulated Atlas serves: the last seven days (World::access_history).
                     let path = format!("{g}/dbAccessHistory/clusters/{}", c.name);
@@ -533,7 +527,7 @@ pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
         // One access-log call per cluster that keeps a history (not tenant tiers).
         expected += world_clusters(world, &g)
             .iter()
-            .filter(|c| !tenant(c))
+            .filter(|c| !c.is_tenant())
             .count() as u64;
     }
     expected

@@ -172,14 +172,14 @@ impl UnreadEntries {
         if self.undated > 0 {
             parts.push(format!(
                 "{} had a time that could not be read (for example {:?}): they are kept without a time, prove nothing about when anyone authenticated, and DBUSER_INACTIVE does not judge a database user with such a successful login; please report this time format to the atlas-audit maintainers with the example",
-                count_of(self.undated, "access-log entry", "access-log entries"),
+                model::counted(self.undated, "access-log entry", "access-log entries"),
                 self.example.as_deref().unwrap_or_default()
             ));
         }
         if self.nameless > 0 {
             parts.push(format!(
                 "{} had no username and {} not used",
-                count_of(self.nameless, "access-log entry", "access-log entries"),
+                model::counted(self.nameless, "access-log entry", "access-log entries"),
                 if self.nameless == 1 { "was" } else { "were" }
             ));
         }
@@ -190,15 +190,6 @@ impl UnreadEntries {
             error_code: None,
             reason: parts.join("; "),
         })
-    }
-}
-
-/// `1 entry`, `3 entries`.
-fn count_of(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
     }
 }
 
