@@ -120,9 +120,7 @@ pub fn hostile_world() -> HostileWorld {
     s.meta.tool_version = c.next();
     s.meta.credential = c.next();
     s.meta.scope.orgs = s.orgs.iter().map(|_| c.next()).collect();
-    // The requested scope is shown on every page: it carries every payload, so each is seen
-    // rendered whatever fields the cycle below hands it to.
-    s.meta.scope.projects = c.payloads.clone();
+    s.meta.scope.projects = vec![c.next()];
 
     for o in &mut s.orgs {
         o.name = c.next();
