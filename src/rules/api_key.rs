@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::{SignedDuration, Timestamp};
 
 use super::context::{Context, Draft, Map, Out, describe_scope, grant_fact};
-use super::finding::{Fact, FindingScope, Recommendation, Subject};
+use super::finding::{Fact, FindingScope, Recommendation};
 use super::org::blocked_orgs;
 use super::project::is_all_addresses;
 use super::roles;
@@ -93,7 +93,7 @@ pub(super) fn machine_privileged(
                 }
                 continue;
             }
-            out.flag(privileged_draft(ctx, out, p, scope, &grants, &hits));
+            out.flag(privileged_draft(ctx, p, scope, &grants, &hits));
         }
     }
 }
@@ -101,7 +101,6 @@ pub(super) fn machine_privileged(
 /// The finding for a privileged machine principal: every grant it holds in the org as facts.
 fn privileged_draft(
     ctx: &Context<'_>,
-    out: &Out<'_, '_>,
     p: &Principal,
     scope: FindingScope,
     grants: &[&Grant],
@@ -209,18 +208,17 @@ fn privileged_draft(
             ),
         )
     };
-    Draft {
-        principal: Subject::from(p),
+    Draft::new(
+        p,
         scope,
-        severity: out.default_severity(),
-        title: format!("{label} holds {}", title_roles.join(", ")),
-        summary: format!(
+        format!("{label} holds {}", title_roles.join(", ")),
+        format!(
             "{label} holds {}. A leaked credential would carry all of it.",
             parts.join("; ")
         ),
         facts,
         recommendation,
-    }
+    )
 }
 
 /// APIKEY_PRIVILEGED: see [`machine_privileged`]. A key's project roles come with the key
@@ -462,15 +460,14 @@ pub(super) fn no_access_list(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         if let Some(r) = required {
             facts.push(Fact::new("apiAccessListRequired", r));
         }
-        out.flag(Draft {
-            principal: Subject::from(p),
+        out.flag(Draft::new(
+            p,
             scope,
-            severity: out.default_severity(),
             title,
             summary,
             facts,
-            recommendation: Recommendation::modify(to, how),
-        });
+            Recommendation::modify(to, how),
+        ));
     }
 }
 
@@ -528,17 +525,16 @@ pub(super) fn unused(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             }
         };
         facts.push(Fact::new("limit_days", limit));
-        out.flag(Draft {
-            principal: Subject::from(p),
+        out.flag(Draft::new(
+            p,
             scope,
-            severity: out.default_severity(),
             title,
             summary,
             facts,
-            recommendation: Recommendation::revoke(
+            Recommendation::revoke(
                 "Delete the key after confirming with its owner that no automation still holds it.",
             ),
-        });
+        ));
     }
 }
 

@@ -365,8 +365,8 @@ pub struct Draft {
     pub principal: Subject,
     /// Where.
     pub scope: FindingScope,
-    /// Natural severity (the catalogue default, or the rule's own grading).
-    pub severity: Severity,
+    /// Natural severity: the rule's own grading, or (`None`) the catalogue default.
+    pub severity: Option<Severity>,
     /// One line.
     pub title: String,
     /// One or two sentences of evidence.
@@ -375,6 +375,36 @@ pub struct Draft {
     pub facts: Vec<Fact>,
     /// What to do.
     pub recommendation: Recommendation,
+}
+
+impl Draft {
+    /// A finding about `principal` in `scope`, at the rule's catalogue severity.
+    pub fn new(
+        principal: impl Into<Subject>,
+        scope: FindingScope,
+        title: String,
+        summary: String,
+        facts: Vec<Fact>,
+        recommendation: Recommendation,
+    ) -> Self {
+        Draft {
+            principal: principal.into(),
+            scope,
+            severity: None,
+            title,
+            summary,
+            facts,
+            recommendation,
+        }
+    }
+
+    /// The same finding at a severity the rule graded itself.
+    pub fn with_severity(self, severity: Severity) -> Self {
+        Draft {
+            severity: Some(severity),
+            ..self
+        }
+    }
 }
 
 impl<'c, 'a> Out<'c, 'a> {
@@ -387,14 +417,10 @@ impl<'c, 'a> Out<'c, 'a> {
         }
     }
 
-    /// The rule's catalogue severity.
-    pub fn default_severity(&self) -> Severity {
-        self.rule.default_severity()
-    }
-
     /// Records a finding.
     pub fn flag(&mut self, mut d: Draft) {
-        let Some(severity) = self.ctx.policy.severity_for(self.rule, d.severity) else {
+        let natural = d.severity.unwrap_or(self.rule.default_severity());
+        let Some(severity) = self.ctx.policy.severity_for(self.rule, natural) else {
             return;
         };
         if self

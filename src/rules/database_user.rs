@@ -253,25 +253,24 @@ pub(super) fn admin_role(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             })
             .collect();
         facts.push(Fact::new("scopes", &u.user.scopes));
-        out.flag(Draft {
-            principal: u.subject.clone(),
-            scope: u.scope(),
-            severity,
-            title: format!(
+        out.flag(Draft::new(
+            u.subject.clone(),
+            u.scope(),
+            format!(
                 "Database user {} in {project} holds {}",
                 u.name(),
                 labels.join(", ")
             ),
-            summary: format!(
+            format!(
                 "Holds {}; any-database and admin roles reach every database of every cluster it can log in to.",
                 rated_words.join(", ")
             ),
             facts,
-            recommendation: Recommendation::modify(
+            Recommendation::modify(
                 roles::lesser_database_role(&worst.role),
                 format!("For {}, replace {}.", u.name(), swaps.join("; ")),
             ),
-        });
+        ).with_severity(severity));
     }
 }
 
@@ -372,21 +371,20 @@ pub(super) fn unscoped(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             ),
             _ => format!("Set scopes on {} to the clusters it uses.", u.name()),
         };
-        out.flag(Draft {
-            principal: u.subject.clone(),
-            scope: u.scope(),
-            severity: out.default_severity(),
-            title: format!(
+        out.flag(Draft::new(
+            u.subject.clone(),
+            u.scope(),
+            format!(
                 "Database user {} in {project_name} can write on every cluster (no scopes)",
                 u.name()
             ),
-            summary: format!(
+            format!(
                 "Has no scopes, so it reaches every cluster of {project_name}{reach}, now and later, and holds {}.",
                 role_names.join(", ")
             ),
             facts,
-            recommendation: Recommendation::modify("scopes: the clusters it uses", text),
-        });
+            Recommendation::modify("scopes: the clusters it uses", text),
+        ));
     }
 }
 
@@ -460,24 +458,23 @@ pub(super) fn dangerous_custom_role(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         let project = ctx.project_name(u.project_id);
         let role_list = granted.join(", ");
         let action_list = actions.join(", ");
-        out.flag(Draft {
-            principal: u.subject.clone(),
-            scope: u.scope(),
-            severity: out.default_severity(),
-            title: format!(
+        out.flag(Draft::new(
+            u.subject.clone(),
+            u.scope(),
+            format!(
                 "Database user {} in {project} holds custom role {role_list} with destructive actions on wildcard resources",
                 u.name()
             ),
-            summary: format!("Custom role {role_list} grants {}.", hits.join(", ")),
+            format!("Custom role {role_list} grants {}.", hits.join(", ")),
             facts,
-            recommendation: Recommendation::modify(
+            Recommendation::modify(
                 format!("{role_list} limited to named databases and collections, without {action_list}"),
                 format!(
                     "Narrow custom role {role_list} to the named databases and collections {} needs and drop {action_list}; give one-off operations a temporary user instead.",
                     u.name()
                 ),
             ),
-        });
+        ));
     }
 }
 
@@ -504,32 +501,31 @@ pub(super) fn password_auth_prod(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             continue;
         };
         let tag = format!("{}={}", tag.0, tag.1);
-        out.flag(Draft {
-            principal: u.subject.clone(),
-            scope: u.scope(),
-            severity: out.default_severity(),
-            title: format!(
+        out.flag(Draft::new(
+            u.subject.clone(),
+            u.scope(),
+            format!(
                 "Database user {} in production project {} authenticates with a password",
                 u.name(),
                 project.name
             ),
-            summary: format!(
+            format!(
                 "Uses SCRAM password authentication in {}, which is tagged {tag}.",
                 project.name
             ),
-            facts: vec![
+            vec![
                 Fact::new("auth_method", AuthMethod::Password.as_str()),
                 Fact::new("databaseName", &u.user.database_name),
                 Fact::new("tag", tag),
             ],
-            recommendation: Recommendation::modify(
+            Recommendation::modify(
                 "X.509, AWS IAM or OIDC authentication",
                 format!(
                     "Move the application behind {} to X.509, AWS IAM or OIDC authentication and delete the password user.",
                     u.name()
                 ),
             ),
-        });
+        ));
     }
 }
 

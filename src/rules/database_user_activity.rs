@@ -210,24 +210,23 @@ pub(in crate::rules) fn orphaned(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         let (logins, login_words) = login_facts(ctx, u);
         facts.extend(logins);
         let first = matches[0].email.clone();
-        out.flag(Draft {
-            principal: u.subject.clone(),
-            scope: u.scope(),
-            severity: out.default_severity(),
-            title: format!(
+        out.flag(Draft::new(
+            u.subject.clone(),
+            u.scope(),
+            format!(
                 "Database user {} in {project} is named after {first}, who is not an active member of {org}",
                 u.name()
             ),
-            summary: format!(
+            format!(
                 "The username matches {}.{login_words}",
                 reasons.join("; ")
             ),
             facts,
-            recommendation: Recommendation::revoke(format!(
+            Recommendation::revoke(format!(
                 "Delete database user {} from {project}; if a service still uses it, give that service its own identity.",
                 u.name()
             )),
-        });
+        ));
     }
 }
 
@@ -626,22 +625,21 @@ fn judge(
         json!({ "count": seen.failed, "latest": seen.last_failed }),
     ));
     facts.push(Fact::new("limit_days", limit));
-    out.flag(Draft {
-        principal: u.subject.clone(),
-        scope: u.scope(),
-        severity: out.default_severity(),
-        title: format!(
+    out.flag(Draft::new(
+        u.subject.clone(),
+        u.scope(),
+        format!(
             "Database user {} in {project} has not authenticated for more than {}",
             u.name(),
             days(i64::from(limit))
         ),
         summary,
         facts,
-        recommendation: Recommendation::revoke(format!(
+        Recommendation::revoke(format!(
             "Delete database user {} from {project}; create it again if something turns out to need it.",
             u.name()
         )),
-    });
+    ));
 }
 
 #[cfg(test)]

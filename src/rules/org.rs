@@ -144,18 +144,14 @@ fn bool_setting(ctx: &Context<'_>, out: &mut Out<'_, '_>, s: &BoolSetting) {
                     summary.push_str(&format!(" Switched off on {}.", event_text(ctx, e)));
                     facts.push(event_fact(e));
                 }
-                out.flag(Draft {
-                    principal: org_subject(org),
+                out.flag(Draft::new(
+                    org_subject(org),
                     scope,
-                    severity: out.default_severity(),
-                    title: format!("Org {} {}", org.name, s.problem),
+                    format!("Org {} {}", org.name, s.problem),
                     summary,
                     facts,
-                    recommendation: Recommendation::modify(
-                        format!("{}: true", s.atlas_name),
-                        s.how,
-                    ),
-                });
+                    Recommendation::modify(format!("{}: true", s.atlas_name), s.how),
+                ));
             }
         }
     }
@@ -220,21 +216,21 @@ pub(super) fn no_security_contact(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             continue;
         }
         let state = if contact.is_none() { "absent" } else { "blank" };
-        out.flag(Draft {
-            principal: org_subject(org),
-            scope: FindingScope::org(&org.id),
-            severity: out.default_severity(),
-            title: format!("Org {} names no security contact", org.name),
-            summary: format!(
-                "securityContact is {state} in the settings of org {} ({}): MongoDB's security notices about it reach nobody in particular.",
-                org.name, org.id
-            ),
-            facts: vec![Fact::new("securityContact", contact)],
-            recommendation: Recommendation::modify(
+        let summary = format!(
+            "securityContact is {state} in the settings of org {} ({}): MongoDB's security notices about it reach nobody in particular.",
+            org.name, org.id
+        );
+        out.flag(Draft::new(
+            org_subject(org),
+            FindingScope::org(&org.id),
+            format!("Org {} names no security contact", org.name),
+            summary,
+            vec![Fact::new("securityContact", contact)],
+            Recommendation::modify(
                 "securityContact: a monitored security mailbox",
                 "Set the Security Contact in Organization Settings to a monitored team mailbox (not one person's address).",
             ),
-        });
+        ));
     }
 }
 
@@ -350,15 +346,14 @@ pub(super) fn owner_count(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 ),
             )
         };
-        out.flag(Draft {
-            principal: org_subject(org),
-            scope: FindingScope::org(&org.id),
-            severity: out.default_severity(),
+        out.flag(Draft::new(
+            org_subject(org),
+            FindingScope::org(&org.id),
             title,
             summary,
             facts,
             recommendation,
-        });
+        ));
     }
 }
 

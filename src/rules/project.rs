@@ -77,30 +77,29 @@ pub(super) fn network_open(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             ));
         }
         let sources: Vec<&str> = open.iter().map(|e| e.source.trim()).collect();
-        out.flag(Draft {
-            principal: project_subject(p),
-            scope: FindingScope::project(&p.org_id, &p.id),
-            severity: out.default_severity(),
-            title: format!(
+        out.flag(Draft::new(
+            project_subject(p),
+            FindingScope::project(&p.org_id, &p.id),
+            format!(
                 "Project {} admits connections from any address ({})",
                 p.name,
                 sources.join(", ")
             ),
-            summary: format!(
+            format!(
                 "The IP access list of project {} ({}) holds {}: database credentials are the only barrier left.",
                 p.name,
                 p.id,
                 described.join("; ")
             ),
             facts,
-            recommendation: Recommendation::modify(
+            Recommendation::modify(
                 "the application hosts' own addresses",
                 format!(
                     "Delete {} from the project's IP access list and add only the addresses that must connect (application hosts, VPN egress), or connect through peering or a private endpoint.",
                     sources.join(" and ")
                 ),
             ),
-        });
+        ));
     }
 }
 
@@ -135,18 +134,17 @@ pub(super) fn auditing_disabled(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             ));
             facts.push(event_fact(e));
         }
-        out.flag(Draft {
-            principal: project_subject(p),
-            scope: FindingScope::project(&p.org_id, &p.id),
-            severity: out.default_severity(),
-            title: format!("Project {} has database auditing switched off", p.name),
+        out.flag(Draft::new(
+            project_subject(p),
+            FindingScope::project(&p.org_id, &p.id),
+            format!("Project {} has database auditing switched off", p.name),
             summary,
             facts,
-            recommendation: Recommendation::modify(
+            Recommendation::modify(
                 "auditLog.enabled: true",
                 "Turn on Database Auditing for the project (Security > Advanced > Database Auditing), auditing at least authentication and user and role changes.",
             ),
-        });
+        ));
     }
 }
 
@@ -203,22 +201,21 @@ pub(super) fn cluster_employee_access(ctx: &Context<'_>, out: &mut Out<'_, '_>) 
             ));
             facts.push(event_fact(e));
         }
-        out.flag(Draft {
-            principal: project_subject(p),
-            scope: FindingScope::project(&p.org_id, &p.id),
-            severity: out.default_severity(),
-            title: format!(
+        out.flag(Draft::new(
+            project_subject(p),
+            FindingScope::project(&p.org_id, &p.id),
+            format!(
                 "MongoDB staff can reach {} in project {}",
                 names.join(", "),
                 p.name
             ),
             summary,
             facts,
-            recommendation: Recommendation::revoke(format!(
+            Recommendation::revoke(format!(
                 "Revoke MongoDB employee access on {} as soon as the support case no longer needs it, and record the case that justified it.",
                 names.join(", ")
             )),
-        });
+        ));
     }
 }
 

@@ -9,7 +9,7 @@ use super::api_key::{
     stale_use,
 };
 use super::context::{Context, Draft, Out};
-use super::finding::{Fact, FindingScope, Recommendation, Subject};
+use super::finding::{Fact, FindingScope, Recommendation};
 use super::org::blocked_orgs;
 use super::project::is_all_addresses;
 use super::text::{dated, span_text, ymd};
@@ -78,18 +78,14 @@ pub(super) fn no_access_list(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         } else {
             continue;
         };
-        out.flag(Draft {
-            principal: Subject::from(p),
+        out.flag(Draft::new(
+            p,
             scope,
-            severity: out.default_severity(),
             title,
             summary,
             facts,
-            recommendation: Recommendation::modify(
-                "an access list of the automation's own addresses",
-                how,
-            ),
-        });
+            Recommendation::modify("an access list of the automation's own addresses", how),
+        ));
     }
 }
 
@@ -159,17 +155,16 @@ pub(super) fn unused(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             }
         };
         facts.push(Fact::new("limit_days", limit));
-        out.flag(Draft {
-            principal: Subject::from(p),
+        out.flag(Draft::new(
+            p,
             scope,
-            severity: out.default_severity(),
             title,
             summary,
             facts,
-            recommendation: Recommendation::revoke(
+            Recommendation::revoke(
                 "Delete the service account after confirming with its owner that no automation still uses it.",
             ),
-        });
+        ));
     }
 }
 
@@ -262,15 +257,14 @@ pub(super) fn secret_expiring(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             }
             Recommendation::modify("a new secret", text)
         };
-        out.flag(Draft {
-            principal: Subject::from(p),
+        out.flag(Draft::new(
+            p,
             scope,
-            severity: out.default_severity(),
             title,
-            summary: format!("{}; the warning window is {warn} days.", parts.join("; ")),
+            format!("{}; the warning window is {warn} days.", parts.join("; ")),
             facts,
             recommendation,
-        });
+        ));
     }
 }
 
@@ -347,23 +341,22 @@ pub(super) fn secret_long_lived(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             None => String::new(),
         };
         let n = long.len();
-        out.flag(Draft {
-            principal: Subject::from(p),
+        out.flag(Draft::new(
+            p,
             scope,
-            severity: out.default_severity(),
-            title: format!(
+            format!(
                 "{label} has {} valid longer than {max} days",
                 if n == 1 { "a secret".to_string() } else { format!("{n} secrets") }
             ),
-            summary: format!("{}; the limit is {max} days.", parts.join("; ")),
+            format!("{}; the limit is {max} days.", parts.join("; ")),
             facts,
-            recommendation: Recommendation::modify(
+            Recommendation::modify(
                 format!("a secret valid at most {max} days"),
                 format!(
                     "Create a new secret valid at most {max} days, deploy it, then delete the long-lived one.{setting_text}"
                 ),
             ),
-        });
+        ));
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::context::{Context, Draft, Out, describe_scope, grant_fact};
-use super::finding::{FindingScope, Recommendation, Subject};
+use super::finding::{FindingScope, Recommendation};
 use super::org::blocked_orgs;
 use crate::model::{PrincipalDetail, PrincipalKind, Scope, key};
 
@@ -48,28 +48,27 @@ pub(super) fn empty_with_roles(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             .collect();
         let projects: Vec<String> = projects.into_iter().collect();
         let n = grants.len();
-        out.flag(Draft {
-            principal: Subject::from(team),
-            scope: FindingScope::org(org_id),
-            severity: out.default_severity(),
-            title: format!(
+        out.flag(Draft::new(
+            team,
+            FindingScope::org(org_id),
+            format!(
                 "Team {} has no members but holds {n} project role{}",
                 team.name,
                 if n == 1 { "" } else { "s" }
             ),
-            summary: format!(
+            format!(
                 "No user of org {} lists team {} (id {}) in teamIds, yet the team holds {}.",
                 ctx.org_name(org_id),
                 team.name,
                 detail.team_id,
                 held.join("; ")
             ),
-            facts: grants.iter().map(|g| grant_fact(ctx, g)).collect(),
-            recommendation: Recommendation::revoke(format!(
+            grants.iter().map(|g| grant_fact(ctx, g)).collect(),
+            Recommendation::revoke(format!(
                 "Remove the team's roles on {} (or delete the team), so that nobody added to it later inherits them.",
                 projects.join(", ")
             )),
-        });
+        ));
     }
     for p in &ctx.snapshot.projects {
         if !unknown_roles_orgs.contains(p.org_id.as_str()) {

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::context::{Context, Draft, Out, grant_fact};
-use super::finding::{Fact, FindingScope, Recommendation, Severity, Subject};
+use super::finding::{Fact, FindingScope, Recommendation, Severity};
 use super::roles;
 use super::text::{days, ymd};
 use crate::model::{
@@ -37,6 +37,24 @@ impl Member<'_> {
 
     fn scope(&self) -> FindingScope {
         FindingScope::org(self.org())
+    }
+
+    /// A finding about this person's standing in this org.
+    fn draft(
+        &self,
+        title: String,
+        summary: String,
+        facts: Vec<Fact>,
+        recommendation: Recommendation,
+    ) -> Draft {
+        Draft::new(
+            self.person,
+            self.scope(),
+            title,
+            summary,
+            facts,
+            recommendation,
+        )
     }
 
     fn is_active(&self) -> bool {
@@ -251,17 +269,17 @@ pub(super) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             Fact::new("limit_days", limit),
         ];
         facts.extend(privileged.iter().map(|g| grant_fact(ctx, g)));
-        out.flag(Draft {
-            principal: Subject::from(m.person),
-            scope: m.scope(),
-            severity,
-            title,
-            summary,
-            facts,
-            recommendation: Recommendation::revoke(format!(
-                "Remove {name} from {org}; invite them again if they still need access."
-            )),
-        });
+        out.flag(
+            m.draft(
+                title,
+                summary,
+                facts,
+                Recommendation::revoke(format!(
+                    "Remove {name} from {org}; invite them again if they still need access."
+                )),
+            )
+            .with_severity(severity),
+        );
     }
 }
 
@@ -334,17 +352,10 @@ pub(super) fn invite_stale(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         if let Some(inviter) = &inv.inviter {
             facts.push(Fact::new("inviterUsername", inviter));
         }
-        out.flag(Draft {
-            principal: Subject::from(m.person),
-            scope: m.scope(),
-            severity: out.default_severity(),
-            title,
-            summary,
-            facts,
-            recommendation: Recommendation::revoke(format!(
-                "Delete the invitation of {name} to {org}; invite them again if they still need access."
-            )),
-        });
+        let how = format!(
+            "Delete the invitation of {name} to {org}; invite them again if they still need access."
+        );
+        out.flag(m.draft(title, summary, facts, Recommendation::revoke(how)));
     }
 }
 
@@ -377,24 +388,21 @@ pub(super) fn org_owner(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             ));
         }
         summary.push('.');
-        out.flag(Draft {
-            principal: Subject::from(m.person),
-            scope: m.scope(),
-            severity: out.default_severity(),
-            title: format!("{name} is an owner of {org}"),
+        out.flag(m.draft(
+            format!("{name} is an owner of {org}"),
             summary,
-            facts: vec![
+            vec![
                 grant_fact(ctx, owner),
                 Fact::new("orgRoles", org_roles),
                 Fact::new("implied_project_grants", implied),
             ],
-            recommendation: Recommendation::modify(
+            Recommendation::modify(
                 "ORG_MEMBER",
                 format!(
                     "Change {name}'s org role in {org} to ORG_MEMBER and grant only the project roles they need; if this person is a designated owner, keep it and record an exemption."
                 ),
             ),
-        });
+        ));
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::context::{Context, Draft, Out, grant_fact};
-use super::super::finding::{Fact, FindingScope, Recommendation, Subject};
+use super::super::finding::{Fact, FindingScope, Recommendation};
 use super::super::roles;
 use super::super::text::{days, ymd};
 use super::{
@@ -138,18 +138,17 @@ pub(in crate::rules) fn privileged_project_role(ctx: &Context<'_>, out: &mut Out
     for (m, grants) in privileged_members(ctx, out) {
         let name = &m.person.name;
         let org = ctx.org_name(m.org());
-        out.flag(Draft {
-            principal: Subject::from(m.person),
-            scope: m.scope(),
-            severity: out.default_severity(),
-            title: format!(
+        out.flag(Draft::new(
+            m.person,
+            m.scope(),
+            format!(
                 "{name} holds privileged project roles in {org}: {}",
                 role_names(&grants).join(", ")
             ),
-            summary: format!("Holds {}.", grants_sentence(ctx, &grants)),
-            facts: grants.iter().map(|g| grant_fact(ctx, g)).collect(),
-            recommendation: read_only_recommendation(ctx, &m, &grants, ""),
-        });
+            format!("Holds {}.", grants_sentence(ctx, &grants)),
+            grants.iter().map(|g| grant_fact(ctx, g)).collect(),
+            read_only_recommendation(ctx, &m, &grants, ""),
+        ));
     }
 }
 
@@ -248,23 +247,22 @@ pub(in crate::rules) fn unused_privilege(ctx: &Context<'_>, out: &mut Out<'_, '_
             last.map(|t| serde_json::json!({ "created": t, "days_since": ctx.days_since(t) })),
         ));
         facts.push(Fact::new("lookback_days", lookback));
-        out.flag(Draft {
-            principal: Subject::from(m.person),
-            scope: m.scope(),
-            severity: out.default_severity(),
-            title: format!(
+        out.flag(Draft::new(
+            m.person,
+            m.scope(),
+            format!(
                 "{name} has not used privileged project roles in {org} for {}",
                 days(i64::from(lookback))
             ),
             summary,
             facts,
-            recommendation: read_only_recommendation(
+            read_only_recommendation(
                 ctx,
                 &m,
                 &grants,
                 "The privilege went unused for the whole lookback window. ",
             ),
-        });
+        ));
     }
 }
 
