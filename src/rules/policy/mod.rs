@@ -3,8 +3,10 @@
 //! positions, then validated, so that *every* problem is reported with its line and column
 //! before the run stops. A missing file means the defaults of the catalogue.
 
+mod codes;
 mod keys;
 mod parse;
+mod span;
 mod starter;
 mod validate;
 
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 
+pub use codes::Code;
 pub use starter::starter;
 
 use super::{RuleId, Severity};
@@ -257,6 +260,8 @@ pub struct Problem {
     pub line: usize,
     /// 1-based column.
     pub column: usize,
+    /// What kind of problem it is (stable, listed in the README).
+    pub code: Code,
     /// The field, as a path: `thresholds.inactive_days`, `exemption[2].expires`.
     pub field: String,
     /// What is wrong and what was expected.
@@ -267,8 +272,8 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "line {}, column {}: {}: {}",
-            self.line, self.column, self.field, self.message
+            "line {}, column {}: [{}] {}: {}",
+            self.line, self.column, self.code, self.field, self.message
         )
     }
 }

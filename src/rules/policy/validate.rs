@@ -10,11 +10,12 @@ use jiff::civil::Date;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::codes::Code;
 use super::keys::{
     EXEMPTION_FIELDS, PRODUCTION_TAGS, ROLE_LISTS, ROOT_TABLES, THRESHOLDS, ThresholdKey, home_of,
     principal_prefixes,
 };
-use super::parse::{Lines, table_region, table_starts};
+use super::span::{Lines, table_region, table_starts};
 use super::{Exemption, Policy, Roles, SeveritySetting, TagMatch, Thresholds};
 use crate::rules::{RuleId, Severity};
 
@@ -22,6 +23,8 @@ use crate::rules::{RuleId, Severity};
 pub(super) struct Found {
     /// Byte offset of the key or value the problem is about.
     pub at: usize,
+    /// What kind of problem it is.
+    pub code: Code,
     /// The field, as a path (`exemption[2].expires`).
     pub field: String,
     /// What is wrong and what was expected.
@@ -59,7 +62,7 @@ pub(super) fn validate(
             "exemption" => policy.exemptions = check.exemptions(value),
             other => {
                 let message = unknown_key(other, value, "", ROOT_TABLES);
-                check.found(key.span().start, other, message);
+                check.found(key.span().start, Code::UnknownKey, other, message);
             }
         }
     }
@@ -75,9 +78,16 @@ struct Checker<'l, 't> {
 }
 
 impl Checker<'_, '_> {
-    fn found(&mut self, at: usize, field: impl Into<String>, message: impl Into<String>) {
+    fn found(
+        &mut self,
+        at: usize,
+        code: Code,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.found.push(Found {
             at,
+            code,
             field: field.into(),
             message: message.into(),
             looked_in: None,
@@ -90,7 +100,7 @@ impl Checker<'_, '_> {
             DeValue::Table(t) => Some(t),
             other => {
                 let message = format!("expected a table, found {}", kind(other));
-                self.found(value.span().start, field, message);
+                self.found(value.span().start, Code::WrongType, field, message);
                 None
             }
         }
@@ -102,7 +112,8 @@ impl Checker<'_, '_> {
             let name = key.get_ref().as_ref();
             if !known.contains(&name) {
                 let message = unknown_key(name, value, table_name, known);
-                self.found(key.span().start, format!("{table_name}.{name}"), message);
+                let field = format!("{table_name}.{name}");
+                self.found(key.span().start, Code::UnknownKey, field, message);
             }
         }
     }
@@ -113,7 +124,7 @@ impl Checker<'_, '_> {
             DeValue::String(s) => Some(s.as_ref()),
             other => {
                 let message = format!("expected {expected}, found {}", kind(other));
-                self.found(value.span().start, field, message);
+                self.found(value.span().start, Code::WrongType, field, message);
                 None
             }
         }
@@ -166,7 +177,8 @@ impl Checker<'_, '_> {
                     ),
                 ),
             };
-            self.found(at, format!("thresholds.{field}"), message);
+            let field = format!("thresholds.{field}");
+            self.found(at, Code::OwnerBounds, field, message);
         }
         thresholds
     }
@@ -190,7 +202,7 @@ impl Checker<'_, '_> {
                             "{i} is out of range; expected {} to {}{unit}",
                             key.min, key.max
                         );
-                        self.found(at, field, message);
+                        self.found(at, Code::OutOfRange, field, message);
                         None
                     }
                 }
@@ -200,22 +212,22 @@ impl Checker<'_, '_> {
                     "expected {expected}, found a string; write {} without quotes",
                     s.trim()
                 );
-                self.found(at, field, message);
+                self.found(at, Code::WrongType, field, message);
                 None
             }
             DeValue::String(s) => {
                 let message = format!("expected {expected}, found a string ({s:?})");
-                self.found(at, field, message);
+                self.found(at, Code::WrongType, field, message);
                 None
             }
             DeValue::Float(f) => {
                 let message = format!("expected {expected}, found a float ({f})");
-                self.found(at, field, message);
+                self.found(at, Code::WrongType, field, message);
                 None
             }
             other => {
                 let message = format!("expected {expected}, found {}", kind(other));
-                self.found(at, field, message);
+                self.found(at, Code::WrongType, field, message);
                 None
             }
         }
@@ -252,12 +264,13 @@ impl Checker<'_, '_> {
                 if name.trim().is_empty() {
                     self.found(
                         at,
+                        Code::BadRoleName,
                         field,
                         "empty role name; name a role or remove the entry",
                     );
                 } else if name.trim() != name {
                     let message = format!("{name:?} has spaces around it; remove them");
-                    self.found(at, field, message);
+                    self.found(at, Code::BadRoleName, field, message);
                 } else {
                     names.push(name.to_string());
                 }
@@ -278,7 +291,7 @@ impl Checker<'_, '_> {
             DeValue::Array(items) => Some(&items[..]),
             other => {
                 let message = format!("expected {expected}, found {}", kind(other));
-                self.found(value.span().start, field, message);
+                self.found(value.span().start, Code::WrongType, field, message);
                 None
             }
         }
@@ -314,7 +327,7 @@ impl Checker<'_, '_> {
                     let message = format!(
                         "{text:?} is not a tag; expected key=value with both sides non-empty, like \"environment=production\""
                     );
-                    self.found(item.span().start, field, message);
+                    self.found(item.span().start, Code::BadTag, field, message);
                 }
             }
         }
@@ -333,7 +346,7 @@ impl Checker<'_, '_> {
             let rule = match name.parse::<RuleId>() {
                 Ok(rule) => Some(rule),
                 Err(message) => {
-                    self.found(key.span().start, &field, message);
+                    self.found(key.span().start, Code::UnknownRule, &field, message);
                     None
                 }
             };
@@ -354,7 +367,7 @@ impl Checker<'_, '_> {
                     let message = format!(
                         "{text:?} is not a severity; expected critical, high, medium, low, info or off"
                     );
-                    self.found(value.span().start, field, message);
+                    self.found(value.span().start, Code::UnknownSeverity, field, message);
                 }
                 (None, Some(_)) => {}
             }
@@ -374,7 +387,7 @@ impl Checker<'_, '_> {
                         other => kind(other),
                     }
                 );
-                self.found(value.span().start, "exemption", message);
+                self.found(value.span().start, Code::WrongType, "exemption", message);
                 return Vec::new();
             }
         };
@@ -386,7 +399,7 @@ impl Checker<'_, '_> {
                     "expected an exemption table, found {}",
                     kind(item.get_ref())
                 );
-                self.found(item.span().start, field, message);
+                self.found(item.span().start, Code::WrongType, field, message);
                 continue;
             };
             if let Some(e) = self.exemption(table, item.span().start, &field) {
@@ -406,6 +419,7 @@ impl Checker<'_, '_> {
                 let region = table_region(&self.table_starts, header, self.end_of_text);
                 self.found.push(Found {
                     at: header,
+                    code: Code::MissingField,
                     field: format!("{prefix}.{}", f.name),
                     message: format!(
                         "missing `{}`; every exemption needs rule, principal, reason and expires",
@@ -420,7 +434,9 @@ impl Checker<'_, '_> {
         let rule = table.get("rule").and_then(|v| {
             let text = self.string(v, &field("rule"), "a rule id in quotes")?;
             text.parse::<RuleId>()
-                .map_err(|message| self.found(v.span().start, field("rule"), message))
+                .map_err(|message| {
+                    self.found(v.span().start, Code::UnknownRule, field("rule"), message)
+                })
                 .ok()
         });
         let principal = table.get("principal").and_then(|v| {
@@ -464,7 +480,7 @@ impl Checker<'_, '_> {
         let text = self.string(value, field, &format!("{what}, in quotes"))?;
         if text.trim().is_empty() {
             let message = format!("empty; say {what}, or remove the line");
-            self.found(value.span().start, field, message);
+            self.found(value.span().start, Code::EmptyText, field, message);
             return None;
         }
         Some(text.to_string())
@@ -484,7 +500,7 @@ impl Checker<'_, '_> {
             if text.contains('@') && !text.contains(':') {
                 message.push_str(&format!("; did you mean \"user:{text}\"?"));
             }
-            self.found(at, field, message);
+            self.found(at, Code::BadPrincipal, field, message);
             return None;
         }
         self.glob(text, at, field)
@@ -499,7 +515,7 @@ impl Checker<'_, '_> {
             let message = format!(
                 "{text:?} is not a scope; expected org:<id> or project:<id> (a glob may start with *)"
             );
-            self.found(at, field, message);
+            self.found(at, Code::BadScope, field, message);
             return None;
         }
         self.glob(text, at, field)
@@ -511,7 +527,7 @@ impl Checker<'_, '_> {
             Ok(_) => Some(text.to_string()),
             Err(e) => {
                 let message = format!("{text:?} is not a valid glob: {}", e.kind());
-                self.found(at, field, message);
+                self.found(at, Code::BadGlob, field, message);
                 None
             }
         }
@@ -533,7 +549,7 @@ impl Checker<'_, '_> {
             other => Err(format!("expected a date YYYY-MM-DD, found {}", kind(other))),
         };
         result
-            .map_err(|message| self.found(at, field, message))
+            .map_err(|message| self.found(at, Code::BadDate, field, message))
             .ok()
     }
 }
