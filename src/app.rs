@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use secrecy::SecretString;
 
 use crate::atlas::{Client, ClientOptions, Credentials};
@@ -238,34 +238,6 @@ pub fn now() -> Timestamp {
         .unwrap_or_else(|_| Timestamp::now())
 }
 
-/// Parses an age such as `90d`, `12w` or `36h`.
-///
-/// # Errors
-/// A sentence naming the accepted forms.
-pub fn parse_age(s: &str) -> Result<SignedDuration, String> {
-    let s = s.trim();
-    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = digits.parse().map_err(|_| {
-        format!("{s:?} is not an age; write a number and a unit, e.g. 90d, 12w or 36h")
-    })?;
-    let hours = match unit {
-        "d" => n * 24,
-        "w" => n * 24 * 7,
-        "h" => n,
-        _ => {
-            return Err(format!(
-                "{s:?}: unknown unit {unit:?}; use d (days), w (weeks) or h (hours), e.g. 90d"
-            ));
-        }
-    };
-    if n <= 0 || hours > 24 * 366 * 5 {
-        return Err(format!(
-            "{s:?} is out of range; give between 1h and 5 years"
-        ));
-    }
-    Ok(SignedDuration::from_hours(hours))
-}
-
 /// The ids given by flag, or else by the variable `var` (comma-separated; unset or blank means
 /// none, as for the credential variables).
 ///
@@ -447,21 +419,5 @@ mod tests {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
         let untold = anyhow::Error::new(io).context("reading x.toml");
         assert_eq!(error_text(&untold), "reading x.toml: no such file");
-    }
-
-    #[test]
-    fn ages() {
-        assert_eq!(
-            parse_age("90d").unwrap(),
-            SignedDuration::from_hours(90 * 24)
-        );
-        assert_eq!(
-            parse_age("2w").unwrap(),
-            SignedDuration::from_hours(14 * 24)
-        );
-        assert_eq!(parse_age("36h").unwrap(), SignedDuration::from_hours(36));
-        assert!(parse_age("90").unwrap_err().contains("unknown unit"));
-        assert!(parse_age("d").unwrap_err().contains("e.g. 90d"));
-        assert!(parse_age("0d").is_err());
     }
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use jiff::SignedDuration;
 
 /// Access reviews of MongoDB Atlas: collect an estate, flag over-privileged and stale accounts,
 /// and write the evidence reviewers and auditors need.
@@ -123,8 +124,8 @@ pub struct LiveArgs {
     pub projects: Vec<String>,
     /// How far back to read events (and access logs, where Atlas keeps more than one answer):
     /// a number with d (days), w (weeks) or h (hours).
-    #[arg(long, default_value = "90d", value_name = "AGE", value_parser = crate::app::parse_age)]
-    pub since: jiff::SignedDuration,
+    #[arg(long, default_value = "90d", value_name = "AGE", value_parser = parse_age)]
+    pub since: SignedDuration,
     /// Collect as of this RFC 3339 time instead of now (reproducible benchmarks against a
     /// simulated Atlas served as of the same time).
     #[arg(long, value_name = "TIME", hide = true)]
@@ -397,6 +398,34 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Parses an age such as `90d`, `12w` or `36h`.
+///
+/// # Errors
+/// A sentence naming the accepted forms.
+pub fn parse_age(s: &str) -> Result<SignedDuration, String> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = digits.parse().map_err(|_| {
+        format!("{s:?} is not an age; write a number and a unit, e.g. 90d, 12w or 36h")
+    })?;
+    let hours = match unit {
+        "d" => n * 24,
+        "w" => n * 24 * 7,
+        "h" => n,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit {unit:?}; use d (days), w (weeks) or h (hours), e.g. 90d"
+            ));
+        }
+    };
+    if n <= 0 || hours > 24 * 366 * 5 {
+        return Err(format!(
+            "{s:?} is out of range; give between 1h and 5 years"
+        ));
+    }
+    Ok(SignedDuration::from_hours(hours))
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -451,5 +480,21 @@ mod tests {
             shown.contains("pubkey01") && shown.contains("[redacted]"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(
+            parse_age("90d").unwrap(),
+            SignedDuration::from_hours(90 * 24)
+        );
+        assert_eq!(
+            parse_age("2w").unwrap(),
+            SignedDuration::from_hours(14 * 24)
+        );
+        assert_eq!(parse_age("36h").unwrap(), SignedDuration::from_hours(36));
+        assert!(parse_age("90").unwrap_err().contains("unknown unit"));
+        assert!(parse_age("d").unwrap_err().contains("e.g. 90d"));
+        assert!(parse_age("0d").is_err());
     }
 }
