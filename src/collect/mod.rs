@@ -168,7 +168,7 @@ impl Walk<'_> {
             } => {
                 format!("access denied: the credential lacks the role this needs ({error})")
             }
-            _ => error.to_string(),
+            _ => crate::model::with_causes(error),
         };
         self.record(CoverageGap {
             scope,
