@@ -54,14 +54,15 @@ pub enum AtlasError {
         body: Option<Box<ApiErrorBody>>,
     },
     /// The connection failed, timed out or broke mid-body, and retries ran out.
-    #[error("{endpoint} {url}: {what}")]
+    #[error("{endpoint} {url}{}", what.as_ref().map(|w| format!(": {w}")).unwrap_or_default())]
     Transport {
         /// The endpoint's operation id.
         endpoint: &'static str,
         /// The URL requested.
         url: String,
-        /// What happened, e.g. "timed out after 30s" or "could not connect".
-        what: String,
+        /// What happened, e.g. "timed out after 30s" or "could not connect", when the HTTP
+        /// stack's error does not say it by itself.
+        what: Option<String>,
         /// The HTTP stack's error, when it says more than `what` (a timeout says it all).
         #[source]
         cause: Option<HttpError>,
@@ -233,6 +234,37 @@ mod tests {
             assert!(body.parameters.is_empty(), "{json}");
             assert_eq!(body.error_code.as_deref(), Some("RATE_LIMITED"));
         }
+    }
+
+    #[test]
+    fn a_cause_is_told_by_the_chain_not_by_the_message() {
+        let cause = serde_json::from_slice::<Vec<u8>>(b"[1,").unwrap_err();
+        let told = cause.to_string();
+        let e = AtlasError::Decode {
+            endpoint: "listOrgs",
+            url: "https://x/orgs".into(),
+            cause,
+        };
+        assert_eq!(
+            e.to_string(),
+            "listOrgs https://x/orgs: the response is not valid JSON for this endpoint"
+        );
+        assert_eq!(
+            crate::model::with_causes(&e),
+            format!("{e}: {told}"),
+            "the parser's message, once, after the request's"
+        );
+        let e = AtlasError::Auth {
+            endpoint: "listOrgs",
+            url: "https://x/orgs".into(),
+            cause: AuthError::Unanswered { rounds: 9 },
+        };
+        let text = crate::model::with_causes(&e);
+        assert!(
+            text.starts_with("listOrgs https://x/orgs: authentication failed: the server kept answering 401 after 9 fresh nonces or tokens; check"),
+            "{text}"
+        );
+        assert_eq!(text.matches("401").count(), 1, "{text}");
     }
 
     #[test]

@@ -128,14 +128,14 @@ impl Client {
             Failure::Transport(e) => {
                 let (what, cause) = if e.is_timeout() {
                     let secs = self.options.timeout.as_secs_f64();
-                    (format!("timed out after {secs}s"), None)
+                    (Some(format!("timed out after {secs}s")), None)
                 } else if e.is_connect() {
-                    ("could not connect".to_string(), Some(e.into()))
+                    (Some("could not connect".into()), Some(e.into()))
                 } else if e.is_body() || e.is_decode() {
                     let what = "the connection broke while reading the response";
-                    (what.to_string(), Some(e.into()))
+                    (Some(what.into()), Some(e.into()))
                 } else {
-                    ("the request failed".to_string(), Some(e.into()))
+                    (None, Some(e.into()))
                 };
                 AtlasError::Transport {
                     endpoint: endpoint_name,
