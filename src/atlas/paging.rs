@@ -1,6 +1,6 @@
 //! Reading whole answers on top of the request path: one object, a bare array, or a
 //! paginated listing read to its end, dropping any item a moving listing serves twice. Each
-//! page is one request through [`Client::send`](super::request); paging never sits beside it.
+//! page is one request through the request path (`request`); paging never sits beside it.
 
 use std::collections::HashSet;
 

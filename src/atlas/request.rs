@@ -1,11 +1,10 @@
 //! The one request path. Every request passes, in order: its turn in the rate-limit bucket of
-//! its endpoint set and scope ([`Throttle`](super::throttle::Throttle)), the concurrency
-//! permit, authentication (digest answer or bearer token), the send with a timeout, learning
-//! from the response headers and 429s, and decoding; a failure anywhere on that path is one
-//! [`Failure`], and [`RetryBudget`] decides whether it is sent again. No request holds a permit
-//! while it waits (for its bucket or a backoff), so requests of a slow bucket never keep the
-//! others from being sent. Decoding is the last step of the path, so a body cut short is sent
-//! for again.
+//! its endpoint set and scope (`throttle`), the concurrency permit, authentication (digest
+//! answer or bearer token), the send with a timeout, learning from the response headers and
+//! 429s, and decoding; a failure anywhere on that path is one [`Failure`], and [`RetryBudget`]
+//! decides whether it is sent again. No request holds a permit while it waits (for its bucket
+//! or a backoff), so requests of a slow bucket never keep the others from being sent. Decoding
+//! is the last step of the path, so a body cut short is sent for again.
 
 use std::time::{Duration, Instant};
 
