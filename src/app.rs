@@ -36,18 +36,9 @@ pub const EXIT_ERROR: u8 = 2;
 /// Done, but some scope could not be read.
 pub const EXIT_INCOMPLETE: u8 = 3;
 
-/// An error and its causes as one message, each cause that the message before it does not
-/// already tell added after a colon.
+/// An error and its causes as one message, each cause after a colon.
 pub fn error_text(err: &anyhow::Error) -> String {
-    let mut text = err.to_string();
-    for cause in err.chain().skip(1) {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-    }
-    text
+    model::with_causes(err.as_ref())
 }
 
 /// Sets up `tracing` on stderr. Our own crate logs at the chosen level; libraries stay at warn,
@@ -185,7 +176,8 @@ pub fn open_store(path: &std::path::Path) -> Result<crate::store::Store> {
     }
     crate::store::Store::open(path).map_err(|e| match e {
         crate::store::StoreError::Sql { .. } => anyhow::anyhow!(
-            "{e}; --store must name an evidence store written by atlas-audit, or a new file"
+            "{}; --store must name an evidence store written by atlas-audit, or a new file",
+            model::with_causes(&e)
         ),
         other => other.into(),
     })
@@ -335,7 +327,8 @@ pub fn client_from(args: &ConnectionArgs) -> Result<(Client, Option<profile::Pro
         }
         (None, None, None) => (ClientOptions::default().base_url, "the default".to_string()),
     };
-    crate::atlas::check_base_url(&base_url).map_err(|e| anyhow::anyhow!("{from}: {e}"))?;
+    crate::atlas::check_base_url(&base_url)
+        .map_err(|e| anyhow::anyhow!("{from}: {}", model::with_causes(&e)))?;
     let options = ClientOptions {
         base_url,
         concurrency: usize::from(args.concurrency),
@@ -412,12 +405,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cause_already_told_is_not_repeated() {
+    fn every_cause_is_told_once_in_order() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-        let told = anyhow::Error::new(io).context("cannot read x.toml: no such file");
-        assert_eq!(error_text(&told), "cannot read x.toml: no such file");
-        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
-        let untold = anyhow::Error::new(io).context("reading x.toml");
-        assert_eq!(error_text(&untold), "reading x.toml: no such file");
+        let err = anyhow::Error::new(crate::deliver::DeliverError::Read {
+            path: "email.txt".into(),
+            source: io,
+        })
+        .context("emailing the report");
+        assert_eq!(
+            error_text(&err),
+            "emailing the report: cannot read email.txt for the email: no such file"
+        );
     }
 }

@@ -110,11 +110,11 @@ CREATE TABLE IF NOT EXISTS db_logins (
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// SQLite refused.
-    #[error("evidence store {path}: {source}")]
+    #[error("evidence store {path}")]
     Sql {
         path: PathBuf,
         #[source]
-        source: rusqlite::Error,
+        source: SqlError,
     },
     /// The file is from a newer atlas-audit.
     #[error(
@@ -122,13 +122,28 @@ pub enum StoreError {
     )]
     TooNew { path: PathBuf, found: i64 },
     /// A stored snapshot cannot be read back.
-    #[error("evidence store {path}: run {run}: {detail}")]
+    #[error("evidence store {path}: run {run}: {what}")]
     Snapshot {
         path: PathBuf,
         run: i64,
-        detail: String,
+        what: &'static str,
+        #[source]
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 }
+
+/// SQLite's error as a cause: rusqlite's message, which already says what the error code
+/// under it means.
+#[derive(Debug)]
+pub struct SqlError(rusqlite::Error);
+
+impl std::fmt::Display for SqlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SqlError {}
 
 /// A run, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +191,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let sql = |source| StoreError::Sql {
             path: path.into(),
-            source,
+            source: SqlError(source),
         };
         let conn = Connection::open(path).map_err(sql)?;
         let found: i64 = conn
@@ -219,7 +234,8 @@ impl Store {
             match self.snapshot(id) {
                 Ok(snapshot) => ledger(tx, &snapshot, id).map_err(self.sql())?,
                 Err(e) => tracing::warn!(
-                    "{e}; its access-log reads are not in the ledger, so continuous observation may restart after it"
+                    "{}; its access-log reads are not in the ledger, so continuous observation may restart after it",
+                    crate::model::with_causes(&e)
                 ),
             }
         }
@@ -229,7 +245,7 @@ impl Store {
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         |source| StoreError::Sql {
             path: self.path.clone(),
-            source,
+            source: SqlError(source),
         }
     }
 
@@ -242,7 +258,7 @@ impl Store {
         let path = self.path.clone();
         let sql = move |source| StoreError::Sql {
             path: path.clone(),
-            source,
+            source: SqlError(source),
         };
         let snapshot = run.snapshot;
         let sha256 = hex(&Sha256::digest(run.snapshot_json));
@@ -431,10 +447,11 @@ impl Store {
     /// # Errors
     /// No such run, or the stored bytes do not match their digest.
     pub fn snapshot(&self, run: i64) -> Result<Snapshot, StoreError> {
-        let bad = |detail: String| StoreError::Snapshot {
+        let bad = |what, cause| StoreError::Snapshot {
             path: self.path.clone(),
             run,
-            detail,
+            what,
+            cause,
         };
         let (sha256, data): (String, Vec<u8>) = self
             .conn
@@ -445,12 +462,12 @@ impl Store {
             )
             .optional()
             .map_err(self.sql())?
-            .ok_or_else(|| bad("no such run".into()))?;
-        let json = inflate(&data).map_err(|e| bad(format!("cannot inflate: {e}")))?;
+            .ok_or_else(|| bad("no such run", None))?;
+        let json = inflate(&data).map_err(|e| bad("cannot inflate", Some(e.into())))?;
         if hex(&Sha256::digest(&json)) != sha256 {
-            return Err(bad("snapshot bytes do not match their SHA-256".into()));
+            return Err(bad("snapshot bytes do not match their SHA-256", None));
         }
-        serde_json::from_slice(&json).map_err(|e| bad(format!("not a snapshot: {e}")))
+        serde_json::from_slice(&json).map_err(|e| bad("not a snapshot", Some(e.into())))
     }
 
     /// A principal's newest sign of activity over every recorded run.

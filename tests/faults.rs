@@ -143,7 +143,8 @@ async fn server_errors_are_retried_then_reported() {
     let err = atlas_audit::collect::collect(&client, &collect_options())
         .await
         .expect_err("nothing readable");
-    assert!(err.to_string().contains("HTTP 500"), "{err}");
+    let told = atlas_audit::model::with_causes(&err);
+    assert!(told.contains("HTTP 500"), "{told}");
     let tally = client.tallies();
     let orgs = &tally["listOrgs"];
     assert_eq!(orgs.retries, 6, "max_retries honoured");

@@ -159,6 +159,10 @@ pub(super) async fn send(
             "{e}; the report files are kept in {}/: check --email-to, --smtp-url and the SMTP login against the answer, then run the report again",
             dir.display()
         ),
-        Err(e) => bail!("{e}; the report files are kept in {}/", dir.display()),
+        Err(e) => bail!(
+            "{}; the report files are kept in {}/",
+            crate::model::with_causes(&e),
+            dir.display()
+        ),
     }
 }

@@ -10,6 +10,8 @@ use digest_auth::{AuthContext, WwwAuthenticateHeader};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::error::AuthError;
+
 /// What the tool authenticates with.
 #[derive(Clone)]
 pub enum Credentials {
@@ -264,7 +266,7 @@ impl Authenticator {
         &self,
         http: &reqwest::Client,
         token_url: &str,
-    ) -> Result<Option<SecretString>, String> {
+    ) -> Result<Option<SecretString>, AuthError> {
         let Credentials::ServiceAccount {
             client_id,
             client_secret,
@@ -289,20 +291,17 @@ impl Authenticator {
             .body("grant_type=client_credentials")
             .send()
             .await
-            .map_err(|e| format!("token request failed: {}", without_url(&e)))?;
+            .map_err(|e| AuthError::TokenRequest(e.into()))?;
         let status = response.status();
         let body = response
             .bytes()
             .await
-            .map_err(|e| format!("token response: {}", without_url(&e)))?;
+            .map_err(|e| AuthError::TokenResponse(e.into()))?;
         if !status.is_success() {
-            return Err(format!(
-                "the token endpoint answered HTTP {}: check the client id and secret",
-                status.as_u16()
-            ));
+            return Err(AuthError::TokenRefused(status.as_u16()));
         }
-        let parsed: TokenResponse = serde_json::from_slice(&body)
-            .map_err(|e| format!("the token response is not the expected JSON ({e})"))?;
+        let parsed: TokenResponse =
+            serde_json::from_slice(&body).map_err(AuthError::TokenDecode)?;
         let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(3600));
         let value = SecretString::from(parsed.access_token);
         *guard = Some(Token {
@@ -325,23 +324,6 @@ impl Authenticator {
             *guard = None;
         }
     }
-}
-
-/// reqwest's error text without the URL (which the caller already shows).
-pub(crate) fn without_url(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text
-            .replace(&format!(" ({url})"), "")
-            .replace(url.as_str(), "the URL");
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -1,7 +1,5 @@
 //! Errors of the Atlas client, one variant per way a request can end badly.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 /// Atlas's `ApiError` body, sent with every error status.
@@ -56,24 +54,29 @@ pub enum AtlasError {
         body: Option<Box<ApiErrorBody>>,
     },
     /// The connection failed, timed out or broke mid-body, and retries ran out.
-    #[error("{endpoint} {url}: {what}")]
+    #[error("{endpoint} {url}{}", what.as_ref().map(|w| format!(": {w}")).unwrap_or_default())]
     Transport {
         /// The endpoint's operation id.
         endpoint: &'static str,
         /// The URL requested.
         url: String,
-        /// What happened, e.g. "timed out after 30s".
-        what: String,
+        /// What happened, e.g. "timed out after 30s" or "could not connect", when the HTTP
+        /// stack's error does not say it by itself.
+        what: Option<String>,
+        /// The HTTP stack's error, when it says more than `what` (a timeout says it all).
+        #[source]
+        cause: Option<HttpError>,
     },
     /// The body was not the JSON the endpoint promises.
-    #[error("{endpoint} {url}: the response is not valid JSON for this endpoint ({detail})")]
+    #[error("{endpoint} {url}: the response is not valid JSON for this endpoint")]
     Decode {
         /// The endpoint's operation id.
         endpoint: &'static str,
         /// The URL requested.
         url: String,
-        /// serde's message, with line and column.
-        detail: String,
+        /// serde's error, with line and column.
+        #[source]
+        cause: serde_json::Error,
     },
     /// Atlas refused the credential itself (a fresh digest answer): nothing can be read with it.
     #[error(
@@ -89,18 +92,75 @@ pub enum AtlasError {
         /// What the server did.
         detail: String,
     },
-    /// The credentials were refused.
-    #[error(
-        "{endpoint} {url}: authentication failed ({detail}); check the API key or service account and that this machine's IP address is on its access list"
-    )]
+    /// The credentials were refused, or no token could be had for them.
+    #[error("{endpoint} {url}: authentication failed")]
     Auth {
         /// The endpoint's operation id.
         endpoint: &'static str,
         /// The URL requested.
         url: String,
-        /// What the server said.
-        detail: String,
+        /// How it failed.
+        #[source]
+        cause: AuthError,
     },
+}
+
+/// How authentication failed for good.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Every fresh digest answer or new token was met with another 401.
+    #[error(
+        "the server kept answering 401 after {rounds} fresh nonces or tokens; check the API key or service account and that this machine's IP address is on its access list"
+    )]
+    Unanswered {
+        /// Authentication rounds tried.
+        rounds: u32,
+    },
+    /// The token request got no answer.
+    #[error("the token request failed")]
+    TokenRequest(#[source] HttpError),
+    /// The token endpoint's answer broke off.
+    #[error("the token response could not be read")]
+    TokenResponse(#[source] HttpError),
+    /// The token endpoint refused the service account.
+    #[error(
+        "the token endpoint answered HTTP {0}; check the client id and secret, and that this machine's IP address is on the service account's access list"
+    )]
+    TokenRefused(u16),
+    /// The token endpoint answered with something that is not a token.
+    #[error("the token response is not the expected JSON")]
+    TokenDecode(#[source] serde_json::Error),
+}
+
+/// An error of the HTTP stack, told without the URL (the message it is the cause of names the
+/// URL already); its own causes follow it in the chain.
+#[derive(Debug)]
+pub struct HttpError(reqwest::Error);
+
+impl From<reqwest::Error> for HttpError {
+    fn from(e: reqwest::Error) -> Self {
+        HttpError(e)
+    }
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = self.0.to_string();
+        match self.0.url() {
+            Some(url) => f.write_str(
+                &text
+                    .replace(&format!(" ({url})"), "")
+                    .replace(url.as_str(), "the URL"),
+            ),
+            None => f.write_str(&text),
+        }
+    }
+}
+
+impl std::error::Error for HttpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
 }
 
 fn body_suffix(body: &Option<Box<ApiErrorBody>>) -> String {
@@ -140,39 +200,9 @@ impl AtlasError {
     }
 }
 
-/// How the retry loop should treat a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
-    /// Try again after the backoff (or the server's `Retry-After`, if longer).
-    After(Option<Duration>),
-    /// Authenticate afresh (answer a new digest challenge, fetch a new token) and send again at once.
-    Reauthenticate,
-    /// Give up: the same request will fail the same way.
-    Never,
-}
-
-/// The one place that decides which statuses are worth retrying: 429, every 5xx and 408.
-/// Other 4xx mean the request itself is wrong or not allowed, and repeating it changes nothing.
-pub fn classify_status(status: u16, retry_after: Option<Duration>) -> Retry {
-    match status {
-        408 | 429 | 500..=599 => Retry::After(retry_after),
-        _ => Retry::Never,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retries_only_throttling_server_errors_and_timeouts() {
-        for s in [408, 429, 500, 502, 503, 504, 599] {
-            assert!(matches!(classify_status(s, None), Retry::After(_)), "{s}");
-        }
-        for s in [400, 401, 403, 404, 406, 409, 410, 422] {
-            assert_eq!(classify_status(s, None), Retry::Never, "{s}");
-        }
-    }
 
     #[test]
     fn error_bodies_with_null_fields_keep_what_they_carry() {
@@ -204,6 +234,37 @@ mod tests {
             assert!(body.parameters.is_empty(), "{json}");
             assert_eq!(body.error_code.as_deref(), Some("RATE_LIMITED"));
         }
+    }
+
+    #[test]
+    fn a_cause_is_told_by_the_chain_not_by_the_message() {
+        let cause = serde_json::from_slice::<Vec<u8>>(b"[1,").unwrap_err();
+        let told = cause.to_string();
+        let e = AtlasError::Decode {
+            endpoint: "listOrgs",
+            url: "https://x/orgs".into(),
+            cause,
+        };
+        assert_eq!(
+            e.to_string(),
+            "listOrgs https://x/orgs: the response is not valid JSON for this endpoint"
+        );
+        assert_eq!(
+            crate::model::with_causes(&e),
+            format!("{e}: {told}"),
+            "the parser's message, once, after the request's"
+        );
+        let e = AtlasError::Auth {
+            endpoint: "listOrgs",
+            url: "https://x/orgs".into(),
+            cause: AuthError::Unanswered { rounds: 9 },
+        };
+        let text = crate::model::with_causes(&e);
+        assert!(
+            text.starts_with("listOrgs https://x/orgs: authentication failed: the server kept answering 401 after 9 fresh nonces or tokens; check"),
+            "{text}"
+        );
+        assert_eq!(text.matches("401").count(), 1, "{text}");
     }
 
     #[test]

@@ -56,11 +56,11 @@ pub const MAX_ACCESS_LOGS: usize = 20_000;
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
     /// The first listing failed: nothing can be read with these credentials or this URL.
-    #[error("could not read the list of organizations: {0}")]
+    #[error("could not read the list of organizations")]
     Root(#[source] AtlasError),
     /// Atlas refused the credential itself: the run stops at once.
-    #[error("{0}")]
-    Refused(#[source] AtlasError),
+    #[error(transparent)]
+    Refused(AtlasError),
     /// The credential reads no org at all.
     #[error(
         "the credential can read no organization; for a project-scoped key, name the projects with --project"
@@ -169,7 +169,7 @@ impl Walk<'_> {
             } => {
                 format!("access denied: the credential lacks the role this needs ({error})")
             }
-            _ => error.to_string(),
+            _ => crate::model::with_causes(error),
         };
         self.record(CoverageGap {
             scope,

@@ -35,7 +35,7 @@ pub const DEFAULT_ATTACH_LIMIT: u64 = 10 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
     /// A report file the message needs could not be read.
-    #[error("cannot read {} for the email: {source}", path.display())]
+    #[error("cannot read {} for the email", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -43,14 +43,16 @@ pub enum DeliverError {
         source: std::io::Error,
     },
     /// `email.eml` could not be written.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// Why.
         source: std::io::Error,
     },
-    /// lettre refused the message (a header it cannot encode).
+    /// lettre refused the message (a header it cannot encode). Its text, not its error: lettre's
+    /// errors tell their own cause and also return it as their source, so a chain would tell
+    /// it twice.
     #[error("the email could not be built: {0}")]
     Message(String),
     /// TLS could not be set up (no usable certificate store, for one).
@@ -58,7 +60,7 @@ pub enum DeliverError {
     Tls {
         /// The server, as a URL without credentials.
         server: String,
-        /// lettre's or rustls's message.
+        /// lettre's message, which tells rustls's (as [`DeliverError::Message`], not a source).
         detail: String,
     },
     /// Every attempt failed, or one failed for good.

@@ -58,14 +58,14 @@ fn read_as_of(dir: &Path) -> Result<Option<Timestamp>, WorldError> {
         .and_then(Value::as_str)
         .ok_or_else(|| WorldError::AsOf {
             path: path.clone(),
-            message: "the field is missing or not a string".into(),
+            cause: None,
         })?;
     as_of
         .parse::<Timestamp>()
         .map(Some)
         .map_err(|e| WorldError::AsOf {
             path,
-            message: e.to_string(),
+            cause: Some(e),
         })
 }
 
@@ -98,9 +98,9 @@ fn api_path(dir: &Path, file: &Path) -> Option<String> {
 }
 
 fn parse(path: &Path, bytes: &[u8]) -> Result<Value, WorldError> {
-    serde_json::from_slice(bytes).map_err(|e| WorldError::Json {
+    serde_json::from_slice(bytes).map_err(|cause| WorldError::Json {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        cause,
     })
 }
 
@@ -222,9 +222,9 @@ fn drop_unused_resource_keys(roles: &mut Value) {
 }
 
 fn raw(file: &Path, value: &Value) -> Result<RawItem, WorldError> {
-    serde_json::value::to_raw_value(value).map_err(|e| WorldError::Json {
+    serde_json::value::to_raw_value(value).map_err(|cause| WorldError::Json {
         path: file.to_path_buf(),
-        message: e.to_string(),
+        cause,
     })
 }
 

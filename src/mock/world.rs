@@ -29,12 +29,13 @@ pub enum WorldError {
         source: std::io::Error,
     },
     /// A file is not valid JSON.
-    #[error("{path} is not valid JSON: {message}")]
+    #[error("{path} is not valid JSON")]
     Json {
         /// The file.
         path: PathBuf,
-        /// The parser's message, with line and column.
-        message: String,
+        /// The parser's error, with line and column.
+        #[source]
+        cause: serde_json::Error,
     },
     /// A file holds JSON of the wrong shape for its API path.
     #[error("{path}: {message}")]
@@ -57,13 +58,15 @@ pub enum WorldError {
     },
     /// `world.json` has no usable `as_of`.
     #[error(
-        "{path}: `as_of` must be an RFC 3339 timestamp such as \"2026-03-01T00:00:00Z\": {message}"
+        "{path}: `as_of` must be an RFC 3339 timestamp such as \"2026-03-01T00:00:00Z\"{}",
+        if cause.is_none() { ": the field is missing or not a string" } else { "" }
     )]
     AsOf {
         /// The `world.json` file.
         path: PathBuf,
-        /// What is wrong with it.
-        message: String,
+        /// Why the field's text is not a timestamp; none when there is no such text.
+        #[source]
+        cause: Option<jiff::Error>,
     },
 }
 

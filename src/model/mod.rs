@@ -73,6 +73,19 @@ pub fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// An error and each cause under it, joined by `: `: how every message tells a chain of
+/// errors, each cause once (a coverage gap's reason, a line on stderr).
+pub fn with_causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// The UTC calendar day of a moment: the day every date in the snapshot, the store and the
 /// reports is counted in.
 pub fn utc_day(t: Timestamp) -> jiff::civil::Date {

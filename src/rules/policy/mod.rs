@@ -282,7 +282,7 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// The file could not be read.
-    #[error("cannot read the policy file {}: {source}", path.display())]
+    #[error("cannot read the policy file {}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
