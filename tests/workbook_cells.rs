@@ -200,44 +200,54 @@ impl Package {
         out
     }
 
-    /// The workbook's defined names (the autofilters' `_FilterDatabase`).
+    /// The workbook's defined names (the autofilters' `_FilterDatabase`), in sheet order, each
+    /// sheet name quoted: `'Findings'!$A$1` and `Findings!$A$1` are the same reference.
     fn defined_names(&self) -> String {
         let xml = self.part("xl/workbook.xml");
         let mut reader = quick_xml::Reader::from_str(&xml);
-        let mut out = String::new();
-        let mut open: Option<BTreeMap<String, String>> = None;
+        let mut attrs: Vec<BTreeMap<String, String>> = Vec::new();
         loop {
             match reader.read_event().unwrap() {
                 Event::Start(e) if e.local_name().into_inner() == "definedName" => {
-                    open = Some(attributes(&e));
-                }
-                Event::End(e) if e.local_name().into_inner() == "definedName" => {
-                    let attrs = open.take().unwrap();
-                    let _ = writeln!(
-                        out,
-                        "defined name\t{}",
-                        attrs
-                            .iter()
-                            .map(|(k, v)| format!("{k}={v}"))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    );
+                    attrs.push(attributes(&e));
                 }
                 Event::Eof => break,
                 _ => {}
             }
         }
-        let texts: Vec<String> = elements_text(&xml)
+        let texts = elements_text(&xml)
             .into_iter()
             .filter(|(tag, _)| tag == "definedName")
-            .map(|(_, text)| text)
+            .map(|(_, text)| text);
+        let mut names: Vec<(u32, String)> = attrs
+            .into_iter()
+            .zip(texts)
+            .map(|(attrs, text)| {
+                let sheet = attrs
+                    .get("localSheetId")
+                    .and_then(|id| id.parse().ok())
+                    .unwrap_or(u32::MAX);
+                let listed: Vec<String> = attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let line = format!(
+                    "defined name\t{}\t{}",
+                    listed.join(" "),
+                    escape(&quoted(&text))
+                );
+                (sheet, line)
+            })
             .collect();
-        // Each defined name line, then its formula.
-        let mut lines: Vec<String> = out.lines().map(str::to_string).collect();
-        for (line, text) in lines.iter_mut().zip(texts) {
-            let _ = write!(line, "\t{}", escape(&text));
+        names.sort();
+        names.into_iter().map(|(_, line)| line + "\n").collect()
+    }
+}
+
+/// A reference with its sheet name quoted: `Findings!$A$1` → `'Findings'!$A$1`.
+fn quoted(reference: &str) -> String {
+    match reference.rsplit_once('!') {
+        Some((sheet, cells)) if !sheet.starts_with('\'') => {
+            format!("'{}'!{cells}", sheet.replace('\'', "''"))
         }
-        lines.iter().map(|l| format!("{l}\n")).collect()
+        _ => reference.to_string(),
     }
 }
 
