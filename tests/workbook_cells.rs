@@ -516,11 +516,11 @@ impl SheetXml {
                 }
                 Event::End(e) => {
                     let name = e.local_name();
-                    if matches!(name.into_inner(), "formula" | "formula1" | "formula2") {
-                        if let Some(line) = pending.as_mut() {
-                            let tag = name.into_inner().to_string();
-                            let _ = write!(line, " {tag}={}", escape(&text));
-                        }
+                    if matches!(name.into_inner(), "formula" | "formula1" | "formula2")
+                        && let Some(line) = pending.as_mut()
+                    {
+                        let tag = name.into_inner().to_string();
+                        let _ = write!(line, " {tag}={}", escape(&text));
                     }
                     if matches!(name.into_inner(), "dataValidation" | "cfRule") {
                         controls.extend(pending.take());
