@@ -2,7 +2,10 @@
 //! every format, run as the release binary so its time and memory are its own. The floor is
 //! the time the same process takes just to load the snapshot. Prints the medians of load,
 //! rules, rendering and the whole command, peak memory, the whole/load ratio, each format
-//! rendered alone, and every file's size.
+//! rendered alone, and every file's size. Last, the workbook against `rust_xlsxwriter`'s own
+//! floor: the same cells (read back from the workbook just written) written by the library
+//! alone, in constant-memory mode, sheets on their own threads and the same deflate level,
+//! with no formats, validation or protection, timed in this process.
 //!
 //! `cargo bench --bench report [-- RUNS [SIZE]]` (defaults: 3 runs, xl).
 
@@ -14,7 +17,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use atlas_audit::mock::SyntheticSize;
+use calamine::{Data, Reader, Xlsx};
 use common::*;
+use rayon::prelude::*;
+use rust_xlsxwriter::Workbook;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -137,11 +143,94 @@ fn main() {
         println!("  {name:<20} {bytes:>12} {secs:>14.2}");
     }
     println!("each format alone (render phase, one run):");
+    let mut workbook_alone = 0.0;
+    let mut sheets = Cells::new();
     for format in ["csv", "xlsx", "html", "json"] {
         let r = run(&path, &out, format);
         println!(
             "  {format:<5} render {:.2}s, whole {:.2}s, peak {} MiB",
             r.render, r.wall, r.peak_mib
         );
+        if let Some((_, secs)) = r.files.get(WORKBOOK) {
+            workbook_alone = *secs;
+            // Read now: the next format's run replaces the folder.
+            sheets = read_cells(&out.join(WORKBOOK));
+        }
     }
+    let cells: usize = sheets
+        .iter()
+        .map(|(_, rows)| rows.iter().map(Vec::len).sum::<usize>())
+        .sum();
+    let floor = median((0..runs).map(|_| floor_seconds(&sheets)).collect());
+    println!(
+        "workbook: {WORKBOOK} {workbook_alone:.2}s (xlsx alone) vs rust_xlsxwriter's floor {floor:.2}s for the same {cells} cells in {} sheets: {:.2}×",
+        sheets.len(),
+        workbook_alone / floor
+    );
+}
+
+const WORKBOOK: &str = "access-review.xlsx";
+
+/// Every sheet's non-empty cells, row by row: (column, value).
+type Cells = Vec<(String, Vec<Vec<(u16, Data)>>)>;
+
+fn read_cells(path: &Path) -> Cells {
+    let mut book: Xlsx<_> = calamine::open_workbook(path).unwrap();
+    book.sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = book.worksheet_range(&name).unwrap();
+            let (row0, col0) = range.start().unwrap_or((0, 0));
+            let mut rows: Vec<Vec<(u16, Data)>> = vec![Vec::new(); row0 as usize];
+            rows.extend(range.rows().map(|r| {
+                r.iter()
+                    .enumerate()
+                    .filter(|(_, d)| **d != Data::Empty)
+                    .map(|(c, d)| ((c as u32 + col0) as u16, d.clone()))
+                    .collect()
+            }));
+            (name, rows)
+        })
+        .collect()
+}
+
+/// Seconds `rust_xlsxwriter` alone takes to write `sheets` into a buffer: strings and numbers
+/// (dates as their serials), no formats.
+fn floor_seconds(sheets: &Cells) -> f64 {
+    let t = Instant::now();
+    let mut book = Workbook::new();
+    book.set_zip_compression_level(1);
+    let blank: Vec<_> = sheets
+        .iter()
+        .map(|_| book.new_worksheet_with_constant_memory().unwrap())
+        .collect();
+    let written: Vec<_> = blank
+        .into_par_iter()
+        .zip(sheets.par_iter())
+        .with_max_len(1)
+        .map(|(mut sheet, (name, rows))| {
+            sheet.set_name(name).unwrap();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, data) in row {
+                    let r = r as u32;
+                    match data {
+                        Data::String(s) => sheet.write_string(r, *c, s).map(|_| ()),
+                        Data::Float(n) => sheet.write_number(r, *c, *n).map(|_| ()),
+                        Data::Int(n) => sheet.write_number(r, *c, *n as f64).map(|_| ()),
+                        Data::DateTime(d) => sheet.write_number(r, *c, d.as_f64()).map(|_| ()),
+                        Data::Bool(b) => sheet.write_boolean(r, *c, *b).map(|_| ()),
+                        other => sheet.write_string(r, *c, other.to_string()).map(|_| ()),
+                    }
+                    .unwrap();
+                }
+            }
+            sheet
+        })
+        .collect();
+    for sheet in written {
+        book.push_worksheet(sheet);
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    assert!(!bytes.is_empty());
+    t.elapsed().as_secs_f64()
 }

@@ -10,10 +10,9 @@ mod html;
 mod manifest;
 #[cfg(test)]
 pub(crate) mod sample;
-mod spreadsheet;
 mod tables;
 mod view;
-mod xlsx;
+mod workbook;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -299,7 +298,7 @@ fn render(
         }
         "principals.csv" => write_file(dir, name, commits, |out| principals_csv(review, out)),
         "access-review.xlsx" => {
-            let bytes = xlsx::workbook(review)?;
+            let bytes = workbook::workbook(review)?;
             write_file(dir, name, commits, |out| out.write_all(&bytes))
         }
         "report.html" => {

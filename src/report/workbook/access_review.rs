@@ -1,0 +1,179 @@
+//! The Access Review sheet: one row per grant a reviewer decides on, the evidence, then the
+//! four reviewer columns. Those are the only cells that can be edited: they carry a Decision
+//! list, a Date check and a highlight for a decision without a comment, and the rest of the
+//! sheet is protected.
+
+use std::borrow::Cow;
+
+use rust_xlsxwriter::{
+    ConditionalFormatFormula, DataValidation, DataValidationRule, ExcelDateTime, ProtectionOptions,
+    Worksheet, XlsxError, column_number_to_name,
+};
+
+use super::{Sheet, Style, Styles, Table, Written, owned, project_name};
+use crate::model::{Grant, Scope};
+use crate::report::Review;
+use crate::report::cell::yes_no;
+use crate::rules::{Action, Status};
+
+/// The Access Review sheet's columns: the evidence, then the four reviewer columns.
+pub(super) const HEADERS: &[&str] = &[
+    "Principal key",
+    "Kind",
+    "Name",
+    "Org",
+    "Project",
+    "Level",
+    "Resource",
+    "Role",
+    "Via",
+    "Implies projects",
+    "Privileged",
+    "Last activity",
+    "Activity source",
+    "Days inactive",
+    "Finding ids",
+    "Highest open severity",
+    "Recommendation",
+    "Decision",
+    "Reviewer",
+    "Date",
+    "Comment",
+];
+
+/// Widths of the reviewer columns, the last four: Decision, Reviewer, Date, Comment.
+pub(super) const REVIEWER_WIDTHS: [f64; 4] = [12.0, 24.0, 12.0, 50.0];
+
+pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
+    let grants: Vec<&'a Grant> = review
+        .snapshot
+        .grants
+        .iter()
+        .filter(|g| Review::reviewable(g))
+        .collect();
+    Table {
+        name: "Access Review",
+        headers: owned(HEADERS),
+        editable: REVIEWER_WIDTHS.len(),
+        len: grants.len(),
+        row: Box::new(move |s, i| row(s, review, grants[i])),
+    }
+}
+
+/// A grant's level, and its resource with the clusters it is limited to.
+fn level_and_resource(scope: &Scope) -> (&'static str, Cow<'_, str>) {
+    match scope {
+        Scope::Org { .. } => ("org", Cow::Borrowed("")),
+        Scope::Project { .. } => ("project", Cow::Borrowed("")),
+        Scope::Database {
+            resource, clusters, ..
+        } if clusters.is_empty() => ("database", Cow::Borrowed(resource.as_str())),
+        Scope::Database {
+            resource, clusters, ..
+        } => (
+            "database",
+            Cow::Owned(format!("{resource} (clusters {})", clusters.join(", "))),
+        ),
+    }
+}
+
+fn row<'a>(s: &mut Sheet<'_>, review: &Review<'a>, g: &'a Grant) -> Written {
+    let principal = review.principal(&g.principal);
+    let (level, resource) = level_and_resource(&g.scope);
+    let worst = review
+        .grant_findings(g)
+        .filter(|f| f.status == Status::Open)
+        .min_by_key(|f| f.severity);
+    s.text(&g.principal)?;
+    s.text(principal.map_or("", |p| p.kind.as_str()))?;
+    s.text(principal.map_or("", |p| p.name.as_str()))?;
+    s.text(review.org_name(g.scope.org_id()))?;
+    s.text(project_name(review, g.scope.project_id()))?;
+    s.text(level)?;
+    s.text(&resource)?;
+    s.text(&g.role)?;
+    s.text(&g.via.label())?;
+    match review.implied_by(g) {
+        0 => s.skip(1),
+        n => s.count(n)?,
+    }
+    s.text(yes_no(review.is_privileged(g)))?;
+    match principal.map(|p| review.activity(p)) {
+        Some(a) => {
+            s.time_or(a.at, a.sentinel)?;
+            s.text(a.source)?;
+            match a.days_inactive {
+                Some(d) => s.number(d as f64)?,
+                None => s.text(&a.days_text())?,
+            }
+        }
+        None => s.skip(3),
+    }
+    s.text(&review.grant_finding_ids(g))?;
+    s.severity(worst.map(|f| f.severity))?;
+    let suggestion = worst.map_or(Action::Keep, |f| f.recommendation.action);
+    s.text(suggestion.as_str())
+}
+
+/// The reviewer columns from `first` on, over data rows 1 to `last`: editable, a Decision
+/// list, a Date check, a highlight for decisions without a comment, and the rest of the sheet
+/// protected (without a password; sorting, filtering and resizing stay allowed).
+pub(super) fn reviewer_controls(
+    sheet: &mut Worksheet,
+    styles: &Styles,
+    first: u16,
+    last: u32,
+) -> Result<(), XlsxError> {
+    let last = last.max(1);
+    let [decision, _, date, comment] = [0, 1, 2, 3].map(|i| first + i);
+    let column_styles = [
+        Style::Choice,
+        Style::Choice,
+        Style::ChoiceDay,
+        Style::Comment,
+    ];
+    for (i, (style, width)) in column_styles.into_iter().zip(REVIEWER_WIDTHS).enumerate() {
+        let col = first + i as u16;
+        sheet.set_column_width(col, width)?;
+        if let Some(format) = styles.get(style) {
+            sheet.set_column_format(col, format)?;
+        }
+    }
+    let choices = [Action::Keep, Action::Revoke, Action::Modify].map(Action::as_str);
+    let decisions = DataValidation::new()
+        .allow_list_strings(&choices)?
+        .set_input_title("Decision")?
+        .set_input_message("Keep, Revoke or Modify. A comment is expected unless Keep.")?
+        .set_error_title("Not a decision")?
+        .set_error_message("Choose Keep, Revoke or Modify from the list.")?;
+    sheet.add_data_validation(1, decision, last, decision, &decisions)?;
+    let days = DataValidation::new()
+        .allow_date(DataValidationRule::Between(
+            ExcelDateTime::from_ymd(2000, 1, 1)?,
+            ExcelDateTime::from_ymd(2099, 12, 31)?,
+        ))
+        .set_input_title("Date")?
+        .set_input_message("The day you decided, as yyyy-mm-dd.")?
+        .set_error_title("Not a date")?
+        .set_error_message("Enter the date as yyyy-mm-dd.")?;
+    sheet.add_data_validation(1, date, last, date, &days)?;
+    // Built from column letters alone, never from data.
+    let (d, c) = (
+        column_number_to_name(decision),
+        column_number_to_name(comment),
+    );
+    let undecided = ConditionalFormatFormula::new()
+        .set_rule(
+            format!("=AND(OR(${d}2=\"Revoke\",${d}2=\"Modify\"),LEN(TRIM(${c}2))=0)").as_str(),
+        )
+        .set_format(&styles.undecided);
+    sheet.add_conditional_format(1, 0, last, comment, &undecided)?;
+    sheet.protect_with_options(&ProtectionOptions {
+        format_columns: true,
+        format_rows: true,
+        sort: true,
+        use_autofilter: true,
+        ..ProtectionOptions::default()
+    });
+    Ok(())
+}

@@ -1,0 +1,536 @@
+//! `access-review.xlsx`: the workbook reviewers fill in, written with `rust_xlsxwriter`. A
+//! Summary, then one data sheet per table: Findings, Access Review (the grants a reviewer
+//! decides on, with the four reviewer columns, the only cells that can be edited), Principals,
+//! Changes (with a baseline), Coverage and Exemptions. Each sheet has its own file.
+//!
+//! Every data sheet has a frozen, filterable header and column widths measured from its data.
+//! Atlas text is neutralised and written as strings, never formulas; a cell longer than Excel
+//! allows is cut and says so. A table longer than a sheet continues in numbered sheets, each
+//! with its own header, validation and protection. Sheets are written in constant-memory mode,
+//! each on its own thread; the cell formats are registered in a fixed order first, and the
+//! document's dates are the review's as-of time, so the same input gives the same bytes.
+
+mod access_review;
+mod changes;
+mod coverage;
+mod exemptions;
+mod findings;
+mod principals;
+mod summary;
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rayon::prelude::*;
+use rust_xlsxwriter::{
+    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
+    XlsxError,
+};
+
+use super::cell::neutralise;
+use super::{ReportError, Review};
+use crate::rules::Severity;
+
+/// Rows in an Excel sheet, the header included.
+const EXCEL_ROWS: u32 = 1_048_576;
+/// Characters (UTF-16 code units) in an Excel cell.
+const EXCEL_CELL: usize = 32_767;
+/// The widest a column is made, in characters; longer text wraps.
+const MAX_WIDTH: usize = 60;
+/// Deflate level of the package. The sheets are large and repetitive: the fastest level packs
+/// a large estate's workbook in about a third of the time of the default (6), for a file about
+/// a fifth larger.
+const ZIP_LEVEL: u8 = 1;
+
+/// The workbook's bytes.
+///
+/// # Errors
+/// When a cell would fall outside a sheet (more columns than Excel has), or a sheet's
+/// temporary file cannot be written.
+pub fn workbook(review: &Review<'_>) -> Result<Vec<u8>, ReportError> {
+    render(review, EXCEL_ROWS)
+}
+
+/// The workbook, with tables split into sheets of at most `row_limit` rows (header included).
+fn render(review: &Review<'_>, row_limit: u32) -> Result<Vec<u8>, ReportError> {
+    let started = std::time::Instant::now();
+    let tables = tables(review);
+    let parts = plan(&tables, row_limit);
+    let styles = Styles::new();
+    let mut book = Workbook::new();
+    book.set_zip_compression_level(ZIP_LEVEL);
+    book.set_properties(&properties(review.as_of)?);
+    // Format indices are handed out on first use; registering every format here, in order,
+    // keeps them the same whichever thread writes first.
+    for format in styles.all() {
+        book.register_format(format);
+    }
+    let blank = |book: &mut Workbook| book.new_worksheet_with_constant_memory().map_err(failed);
+    let summary_sheet = blank(&mut book)?;
+    let data_sheets = (0..parts.len())
+        .map(|_| blank(&mut book))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (summary_sheet, data_sheets) = rayon::join(
+        || summary::write(summary_sheet, &styles, review),
+        || {
+            data_sheets
+                .into_par_iter()
+                .zip(parts.par_iter())
+                .with_max_len(1)
+                .map(|(sheet, part)| write_part(sheet, &styles, part))
+                .collect::<Result<Vec<_>, _>>()
+        },
+    );
+    book.push_worksheet(summary_sheet?);
+    for sheet in data_sheets? {
+        book.push_worksheet(sheet);
+    }
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "workbook sheets written"
+    );
+    book.save_to_buffer().map_err(failed)
+}
+
+fn failed(e: XlsxError) -> ReportError {
+    ReportError::Workbook(e.to_string())
+}
+
+/// The document's title, author, comment and dates; the dates are the review's as-of time,
+/// so no clock reaches the file.
+fn properties(as_of: Timestamp) -> Result<DocProperties, ReportError> {
+    let created = ExcelDateTime::from_timestamp(as_of.as_second()).map_err(failed)?;
+    Ok(DocProperties::new()
+        .set_title("Atlas access review")
+        .set_author("atlas-audit")
+        .set_comment(concat!("atlas-audit ", env!("CARGO_PKG_VERSION")))
+        .set_creation_datetime(&created))
+}
+
+/// The workbook's cell styles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Title,
+    Label,
+    Header,
+    ReviewerHeader,
+    Wrap,
+    Time,
+    Day,
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    Choice,
+    ChoiceDay,
+    Comment,
+}
+
+impl Style {
+    fn severity(s: Severity) -> Style {
+        match s {
+            Severity::Critical => Style::Critical,
+            Severity::High => Style::High,
+            Severity::Medium => Style::Medium,
+            Severity::Low => Style::Low,
+            Severity::Info => Style::Info,
+        }
+    }
+}
+
+/// The styles after `Plain`, in [`Style`] order.
+const STYLED: [Style; 15] = [
+    Style::Title,
+    Style::Label,
+    Style::Header,
+    Style::ReviewerHeader,
+    Style::Wrap,
+    Style::Time,
+    Style::Day,
+    Style::Critical,
+    Style::High,
+    Style::Medium,
+    Style::Low,
+    Style::Info,
+    Style::Choice,
+    Style::ChoiceDay,
+    Style::Comment,
+];
+
+/// The format of each [`Style`] but `Plain`, and the highlight of a decision without a
+/// comment.
+struct Styles {
+    formats: Vec<Format>,
+    undecided: Format,
+}
+
+const DATE_TIME: &str = "yyyy-mm-dd hh:mm";
+const DATE: &str = "yyyy-mm-dd";
+
+fn filled(rgb: u32) -> Format {
+    Format::new().set_background_color(Color::RGB(rgb))
+}
+
+fn wrapped(format: Format) -> Format {
+    format.set_text_wrap().set_align(FormatAlign::Top)
+}
+
+fn header(rgb: u32) -> Format {
+    wrapped(filled(rgb).set_bold().set_border_bottom(FormatBorder::Thin))
+}
+
+fn severity(bg: u32, font: u32) -> Format {
+    filled(bg).set_font_color(Color::RGB(font))
+}
+
+fn editable() -> Format {
+    filled(0xFFF8DC).set_unlocked()
+}
+
+impl Styles {
+    fn new() -> Styles {
+        let format = |style: Style| match style {
+            Style::Plain => Format::new(),
+            Style::Title => Format::new().set_bold().set_font_size(16),
+            Style::Label => Format::new().set_bold(),
+            Style::Header => header(0xD9E1F2),
+            Style::ReviewerHeader => header(0xFFE699),
+            Style::Wrap => wrapped(Format::new()),
+            Style::Time => Format::new().set_num_format(DATE_TIME),
+            Style::Day => Format::new().set_num_format(DATE),
+            Style::Critical => severity(0x7B0000, 0xFFFFFF).set_bold(),
+            Style::High => severity(0xD93025, 0xFFFFFF),
+            Style::Medium => severity(0xF6B26B, 0x000000),
+            Style::Low => severity(0xD9D9D9, 0x000000),
+            Style::Info => severity(0xCFE2F3, 0x000000),
+            Style::Choice => editable(),
+            Style::ChoiceDay => editable().set_num_format(DATE),
+            Style::Comment => wrapped(editable()),
+        };
+        Styles {
+            formats: STYLED.into_iter().map(format).collect(),
+            undecided: filled(0xF4CCCC),
+        }
+    }
+
+    /// The format of a style; none for `Plain`.
+    fn get(&self, style: Style) -> Option<&Format> {
+        let at = STYLED.iter().position(|s| *s == style)?;
+        self.formats.get(at)
+    }
+
+    /// Every cell format, in the order the workbook numbers them.
+    fn all(&self) -> &[Format] {
+        &self.formats
+    }
+}
+
+/// A cursor over a sheet's rows: writes cells left to right, rows top to bottom, and measures
+/// every column as it goes.
+struct Sheet<'w> {
+    sheet: &'w mut Worksheet,
+    styles: &'w Styles,
+    row: u32,
+    col: u16,
+    widths: Vec<usize>,
+    /// Whether text wider than a column wraps (data sheets) or runs on (the Summary).
+    wrap_long: bool,
+}
+
+type Written = Result<(), XlsxError>;
+
+impl<'w> Sheet<'w> {
+    fn new(sheet: &'w mut Worksheet, styles: &'w Styles) -> Self {
+        Sheet {
+            sheet,
+            styles,
+            row: 0,
+            col: 0,
+            widths: Vec::new(),
+            wrap_long: true,
+        }
+    }
+
+    /// The header row, in the header style (the reviewer style from `reviewer_from` on).
+    fn header(&mut self, headers: &[String], reviewer_from: usize) -> Written {
+        for (i, h) in headers.iter().enumerate() {
+            let style = if i >= reviewer_from {
+                Style::ReviewerHeader
+            } else {
+                Style::Header
+            };
+            self.styled(h, style)?;
+        }
+        self.next_row();
+        Ok(())
+    }
+
+    fn next_row(&mut self) {
+        self.row += 1;
+        self.col = 0;
+    }
+
+    fn skip(&mut self, cells: u16) {
+        self.col += cells;
+    }
+
+    fn measure(&mut self, chars: usize) {
+        let col = usize::from(self.col);
+        if self.widths.len() <= col {
+            self.widths.resize(col + 1, 0);
+        }
+        self.widths[col] = self.widths[col].max(chars.min(MAX_WIDTH));
+    }
+
+    /// A text cell: neutralised, cut to Excel's limit with a note, wrapped when long.
+    fn text(&mut self, text: &str) -> Written {
+        self.styled(text, Style::Plain)
+    }
+
+    fn styled(&mut self, text: &str, style: Style) -> Written {
+        if !text.is_empty() {
+            let neutral = neutralise(text);
+            let cell = fit(&neutral);
+            let chars = cell.chars().take(MAX_WIDTH + 1).count();
+            self.measure(chars);
+            let long = self.wrap_long && chars > MAX_WIDTH;
+            let style = match style {
+                Style::Plain if long => Style::Wrap,
+                other => other,
+            };
+            // Always a string: text that looks like a formula stays text.
+            match self.styles.get(style) {
+                Some(format) => {
+                    self.sheet
+                        .write_string_with_format(self.row, self.col, cell, format)?;
+                }
+                None => {
+                    self.sheet.write_string(self.row, self.col, cell)?;
+                }
+            }
+        }
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A bold label.
+    fn label(&mut self, text: &str) -> Written {
+        self.styled(text, Style::Label)
+    }
+
+    fn number(&mut self, n: f64) -> Written {
+        self.measure(n.to_string().len());
+        self.sheet.write_number(self.row, self.col, n)?;
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A count, as a number.
+    fn count(&mut self, n: impl Into<u64>) -> Written {
+        self.number(n.into() as f64)
+    }
+
+    /// A number when the text is one, else the text.
+    fn count_or_text(&mut self, text: &str) -> Written {
+        match text.parse::<i64>() {
+            Ok(n) => self.number(n as f64),
+            Err(_) => self.text(text),
+        }
+    }
+
+    /// An Excel serial in a date style, measured as `width` characters.
+    fn dated(&mut self, serial: f64, style: Style, width: usize) -> Written {
+        self.measure(width);
+        match self.styles.get(style) {
+            Some(format) => self
+                .sheet
+                .write_number_with_format(self.row, self.col, serial, format)?,
+            None => self.sheet.write_number(self.row, self.col, serial)?,
+        };
+        self.col += 1;
+        Ok(())
+    }
+
+    /// A date-time cell, or `otherwise` as text when there is no moment (or Excel cannot
+    /// hold it).
+    fn time_or(&mut self, at: Option<Timestamp>, otherwise: &str) -> Written {
+        match (at, at.and_then(time_serial)) {
+            (_, Some(serial)) => self.dated(serial, Style::Time, 16),
+            (Some(t), None) => self.text(&t.to_string()),
+            (None, None) => self.text(otherwise),
+        }
+    }
+
+    /// A date cell, or nothing.
+    fn day(&mut self, day: Option<Date>) -> Written {
+        match (day, day.and_then(date_serial)) {
+            (_, Some(serial)) => self.dated(serial, Style::Day, 10),
+            (Some(d), None) => self.text(&d.to_string()),
+            (None, None) => {
+                self.col += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// A severity, in its colour, or nothing.
+    fn severity(&mut self, severity: Option<Severity>) -> Written {
+        match severity {
+            Some(s) => self.styled(s.as_str(), Style::severity(s)),
+            None => {
+                self.col += 1;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Excel's serial day number of a date (1900 date system), if Excel can show it.
+fn date_serial(d: Date) -> Option<f64> {
+    let days = d.since(jiff::civil::date(1899, 12, 30)).ok()?.get_days();
+    // Serials before 1900-03-01 are off by Excel's phantom 1900-02-29.
+    (61..=2_958_465).contains(&days).then_some(f64::from(days))
+}
+
+/// Excel's serial of a moment (UTC), if Excel can show it.
+fn time_serial(t: Timestamp) -> Option<f64> {
+    let serial = t.as_second() as f64 / 86_400.0 + 25_569.0;
+    (61.0..2_958_466.0).contains(&serial).then_some(serial)
+}
+
+/// The text cut to fit a cell, with a note saying so; the text itself when it fits.
+fn fit(text: &str) -> Cow<'_, str> {
+    // A UTF-16 unit takes at least one byte, so short text needs no counting.
+    if text.len() <= EXCEL_CELL || text.encode_utf16().count() <= EXCEL_CELL {
+        return Cow::Borrowed(text);
+    }
+    let note = format!(
+        "… [truncated: {} characters in total; see findings.json and the CSV files]",
+        text.chars().count()
+    );
+    let room = EXCEL_CELL - note.encode_utf16().count();
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in text.char_indices() {
+        used += c.len_utf16();
+        if used > room {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    Cow::Owned(format!("{}{note}", &text[..end]))
+}
+
+/// Writes one data row.
+type RowWriter<'a> = Box<dyn Fn(&mut Sheet<'_>, usize) -> Written + Send + Sync + 'a>;
+
+/// A data sheet before it is split: its name, header, length and how to write row `i`.
+struct Table<'a> {
+    name: &'static str,
+    headers: Vec<String>,
+    /// How many of the last columns a reviewer fills in (the rest is evidence).
+    editable: usize,
+    len: usize,
+    row: RowWriter<'a>,
+}
+
+impl Table<'_> {
+    /// The first column a reviewer fills in.
+    fn evidence(&self) -> usize {
+        self.headers.len() - self.editable
+    }
+}
+
+/// One sheet: a stretch of one table.
+struct Part<'t, 'a> {
+    name: String,
+    table: &'t Table<'a>,
+    rows: Range<usize>,
+}
+
+/// The data sheets, in workbook order.
+fn tables<'a>(review: &'a Review<'a>) -> Vec<Table<'a>> {
+    let mut tables = vec![
+        findings::table(review),
+        access_review::table(review),
+        principals::table(review),
+    ];
+    tables.extend(changes::table(review));
+    tables.push(coverage::table(review));
+    tables.push(exemptions::table(review));
+    tables
+}
+
+/// Splits every table into sheets of at most `row_limit` rows and names them.
+fn plan<'t, 'a>(tables: &'t [Table<'a>], row_limit: u32) -> Vec<Part<'t, 'a>> {
+    let per_sheet = row_limit.saturating_sub(1).max(1) as usize;
+    let mut parts = Vec::new();
+    for table in tables {
+        for part in 0..table.len.div_ceil(per_sheet).max(1) {
+            let name = match part {
+                0 => table.name.to_string(),
+                n => format!("{} ({})", table.name, n + 1),
+            };
+            let start = part * per_sheet;
+            parts.push(Part {
+                name,
+                table,
+                rows: start..(start + per_sheet).min(table.len),
+            });
+        }
+    }
+    parts
+}
+
+/// Writes one data sheet: its header and rows in order, then its layout from what the rows
+/// measured: widths, a frozen header, an autofilter over the data, and for the Access Review
+/// the reviewer controls.
+fn write_part(
+    mut sheet: Worksheet,
+    styles: &Styles,
+    part: &Part<'_, '_>,
+) -> Result<Worksheet, ReportError> {
+    let fail = |e: XlsxError| ReportError::Workbook(format!("sheet {}: {e}", part.name));
+    let table = part.table;
+    let columns = table.headers.len().max(1) as u16;
+    let last = part.rows.len() as u32;
+    sheet.set_name(&part.name).map_err(fail)?;
+    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    sheet.autofilter(0, 0, last, columns - 1).map_err(fail)?;
+    let widths = {
+        let mut cursor = Sheet::new(&mut sheet, styles);
+        cursor
+            .header(&table.headers, table.evidence())
+            .map_err(fail)?;
+        for i in part.rows.clone() {
+            (table.row)(&mut cursor, i).map_err(fail)?;
+            cursor.next_row();
+        }
+        cursor.widths
+    };
+    for (col, w) in widths.iter().enumerate() {
+        let width = (*w + 2).clamp(8, MAX_WIDTH + 2) as f64;
+        sheet.set_column_width(col as u16, width).map_err(fail)?;
+    }
+    if table.editable > 0 {
+        access_review::reviewer_controls(&mut sheet, styles, table.evidence() as u16, last)
+            .map_err(fail)?;
+    }
+    Ok(sheet)
+}
+
+fn owned(headers: &[&str]) -> Vec<String> {
+    headers.iter().map(|h| h.to_string()).collect()
+}
+
+/// The project's name, or nothing.
+fn project_name<'s>(review: &'s Review<'_>, id: Option<&'s str>) -> &'s str {
+    id.map_or("", |p| review.project_name(p))
+}
+
+#[cfg(test)]
+mod tests;
