@@ -223,7 +223,14 @@ mod csv_tests {
 
     #[test]
     fn fields_are_quoted_only_when_they_must_be_and_end_with_crlf() {
-        let out = written(&[&["plain", "comma, inside", "\"quoted\"", "line\r\nbreak", "", "=1+1"]]);
+        let out = written(&[&[
+            "plain",
+            "comma, inside",
+            "\"quoted\"",
+            "line\r\nbreak",
+            "",
+            "=1+1",
+        ]]);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "plain,\"comma, inside\",\"\"\"quoted\"\"\",\"line\r\nbreak\",,'=1+1\r\n"
