@@ -2,6 +2,9 @@
 //! finding; they format what [`Review`] reads from the input. Every file is written atomically,
 //! the formats render in parallel, and the same snapshot and policy give byte-identical files.
 //! `manifest.json` is written last and carries the SHA-256 of every other file.
+//!
+//! Each file is an [`OutputFile`] (`outputs.rs`: its name, format, cost and renderer);
+//! `schedule.rs` renders them in parallel; `pages/` makes the HTML report and the email.
 
 mod cell;
 mod changes;

@@ -82,7 +82,7 @@ pub(super) fn fit_email(
 }
 
 /// Moves the page's CSS into `style` attributes, keeping `@media` rules; never fetches anything.
-pub(super) fn inline_css(html: &str, origin: &str) -> Result<String, ReportError> {
+fn inline_css(html: &str, origin: &str) -> Result<String, ReportError> {
     CSSInliner::options()
         .load_remote_stylesheets(false)
         .keep_at_rules(true)

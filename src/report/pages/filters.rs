@@ -38,7 +38,7 @@ pub(super) fn thousands(value: &Value, _: &HashMap<String, Value>) -> tera::Resu
 }
 
 /// A filter's input as text: a string as it is, anything else as JSON (`7`, `true`).
-pub(super) fn text_of(value: &Value) -> String {
+fn text_of(value: &Value) -> String {
     value
         .as_str()
         .map_or_else(|| value.to_string(), str::to_string)

@@ -13,72 +13,72 @@ use crate::rules::{ExemptionNote, Finding, RuleId, Severity, Status, SubjectKind
 
 #[derive(Debug, Serialize)]
 pub(super) struct RuleView {
-    pub(super) rule: &'static str,
-    pub(super) severity: &'static str,
-    pub(super) label: &'static str,
-    pub(super) open: usize,
-    pub(super) exempted: usize,
-    pub(super) total: usize,
-    pub(super) checks: &'static str,
-    pub(super) why: &'static str,
-    pub(super) findings: List<FindingView>,
+    rule: &'static str,
+    severity: &'static str,
+    label: &'static str,
+    open: usize,
+    exempted: usize,
+    total: usize,
+    checks: &'static str,
+    why: &'static str,
+    findings: List<FindingView>,
 }
 
 #[derive(Debug, Serialize)]
 pub(super) struct FindingView {
-    pub(super) id: String,
-    pub(super) rule: &'static str,
-    pub(super) severity: &'static str,
-    pub(super) label: &'static str,
-    pub(super) status: &'static str,
-    pub(super) principal: SubjectView,
-    pub(super) org: String,
-    pub(super) project: Option<String>,
-    pub(super) title: String,
-    pub(super) summary: String,
+    id: String,
+    rule: &'static str,
+    severity: &'static str,
+    label: &'static str,
+    status: &'static str,
+    principal: SubjectView,
+    org: String,
+    project: Option<String>,
+    title: String,
+    summary: String,
     /// `name: value` lines.
-    pub(super) facts: List<String>,
-    pub(super) action: &'static str,
-    pub(super) to: Option<String>,
-    pub(super) recommendation: String,
-    pub(super) exemption: Option<ExemptionView>,
+    facts: List<String>,
+    action: &'static str,
+    to: Option<String>,
+    recommendation: String,
+    exemption: Option<ExemptionView>,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct SubjectView {
-    pub(super) name: String,
-    pub(super) key: String,
-    pub(super) kind: &'static str,
+struct SubjectView {
+    name: String,
+    key: String,
+    kind: &'static str,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct ExemptionView {
-    pub(super) reason: String,
-    pub(super) owner: Option<String>,
-    pub(super) ticket: Option<String>,
-    pub(super) expires: String,
-    pub(super) expired: bool,
-    pub(super) policy_line: Option<usize>,
+struct ExemptionView {
+    reason: String,
+    owner: Option<String>,
+    ticket: Option<String>,
+    expires: String,
+    expired: bool,
+    policy_line: Option<usize>,
 }
 
 #[derive(Debug, Serialize)]
 pub(super) struct PrincipalView {
-    pub(super) name: String,
-    pub(super) key: String,
-    pub(super) kind: &'static str,
+    name: String,
+    key: String,
+    kind: &'static str,
     /// The worst severity among its open findings.
-    pub(super) severity: &'static str,
-    pub(super) label: &'static str,
+    severity: &'static str,
+    label: &'static str,
     /// Its open critical and high findings.
-    pub(super) findings: usize,
-    pub(super) rules: Vec<&'static str>,
+    findings: usize,
+    rules: Vec<&'static str>,
     /// `Revoke`, or `Modify to <lesser role>`, one per distinct recommendation.
-    pub(super) actions: Vec<String>,
+    actions: Vec<String>,
     /// Last activity: `2027-01-13 10:20 UTC`, `never` or `no information`.
-    pub(super) last_activity: String,
+    last_activity: String,
     /// How long ago: `2 days ago`, `today`, `created 300 days ago`.
-    pub(super) inactive: Option<String>,
-    pub(super) days_inactive: Option<i64>,
+    inactive: Option<String>,
+    days_inactive: Option<i64>,
 }
 
 /// A fact's value as text: strings bare, `none` for null or empty lists, objects as `key: value`.
@@ -117,7 +117,7 @@ pub(super) fn value_text(v: &Value, nested: bool) -> String {
 
 /// Last activity in words, and how long ago: `2027-01-13 10:20 UTC`, `2 days ago`; `never`,
 /// `created 300 days ago`; `no information`.
-pub(super) fn activity_words(a: &ActivityCells) -> (String, Option<String>) {
+fn activity_words(a: &ActivityCells) -> (String, Option<String>) {
     let ago = |days: i64| match days {
         0 => "today".to_string(),
         1 => "1 day ago".to_string(),
@@ -205,7 +205,7 @@ pub(super) fn finding(r: &Review<'_>, f: &Finding, l: Limits) -> FindingView {
     }
 }
 
-pub(super) fn exemption(e: &ExemptionNote, l: Limits) -> ExemptionView {
+fn exemption(e: &ExemptionNote, l: Limits) -> ExemptionView {
     ExemptionView {
         reason: l.text(&e.reason),
         owner: e.owner.as_deref().map(|o| l.name(o)),
@@ -218,11 +218,11 @@ pub(super) fn exemption(e: &ExemptionNote, l: Limits) -> ExemptionView {
 
 /// A principal with open critical or high findings, gathered over all its findings.
 pub(super) struct Needing<'a> {
-    pub(super) first: &'a Finding,
-    pub(super) worst: Severity,
-    pub(super) findings: usize,
-    pub(super) rules: BTreeSet<RuleId>,
-    pub(super) actions: BTreeSet<(crate::rules::Action, Option<&'a str>)>,
+    first: &'a Finding,
+    worst: Severity,
+    findings: usize,
+    rules: BTreeSet<RuleId>,
+    actions: BTreeSet<(crate::rules::Action, Option<&'a str>)>,
 }
 
 impl Needing<'_> {

@@ -10,9 +10,9 @@ use serde::Serialize;
 pub(super) struct List<T> {
     pub(super) items: Vec<T>,
     pub(super) total: usize,
-    pub(super) more: usize,
+    more: usize,
     /// The page's size budget, not the cap, ended the list.
-    pub(super) cut: bool,
+    cut: bool,
 }
 
 impl<T: Serialize> List<T> {
@@ -47,7 +47,7 @@ impl<T: Serialize> List<T> {
 pub(super) struct Budget(Cell<usize>);
 
 /// Markup a template adds around one item, roughly.
-pub(super) const ITEM_MARKUP: usize = 1_000;
+const ITEM_MARKUP: usize = 1_000;
 
 impl Budget {
     pub(super) fn new(bytes: usize) -> Budget {

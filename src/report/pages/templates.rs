@@ -89,7 +89,7 @@ pub(super) fn source(
 }
 
 /// A Tera error with every cause in its chain (the parser's line and column among them).
-pub(super) fn template_error(name: &str, error: &dyn std::error::Error) -> ReportError {
+fn template_error(name: &str, error: &dyn std::error::Error) -> ReportError {
     let mut detail = error.to_string();
     let mut cause = error.source();
     while let Some(e) = cause {

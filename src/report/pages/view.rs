@@ -15,7 +15,7 @@ use crate::rules::{Severity, SubjectKind};
 pub const SHORTENED: &str = "… [shortened; full text in findings.csv]";
 
 /// The files a page points to for what it does not show.
-pub(super) const FILES: Files = Files {
+const FILES: Files = Files {
     workbook: "access-review.xlsx",
     findings_csv: "findings.csv",
     findings_json: "findings.json",
@@ -80,7 +80,7 @@ pub(super) fn shorten(s: &str, limit: Option<usize>) -> String {
     out
 }
 
-pub(super) fn since(r: &Review<'_>, b: Baseline<'_>, l: &Limits) -> SinceView {
+fn since(r: &Review<'_>, b: Baseline<'_>, l: &Limits) -> SinceView {
     use crate::changes::ChangeKind;
     let names = Names::of(&[r.snapshot, b.snapshot]);
     let c = b.changes;
@@ -111,187 +111,187 @@ pub(super) fn since(r: &Review<'_>, b: Baseline<'_>, l: &Limits) -> SinceView {
 #[derive(Debug, Serialize)]
 pub(super) struct Page {
     /// The page title.
-    pub(super) title: &'static str,
+    title: &'static str,
     /// The as-of moment: `2027-01-15 12:00 UTC`.
-    pub(super) as_of: String,
+    as_of: String,
     /// The same in RFC 3339.
-    pub(super) as_of_rfc3339: String,
+    as_of_rfc3339: String,
     /// This `atlas-audit`'s version.
-    pub(super) tool_version: &'static str,
+    tool_version: &'static str,
     /// The version that collected the snapshot, when it says.
-    pub(super) collected_by: Option<String>,
+    collected_by: Option<String>,
     /// The orgs and projects covered, in words.
-    pub(super) scope: String,
+    scope: String,
     /// Names of the orgs read.
-    pub(super) orgs: List<String>,
+    orgs: List<String>,
     /// The policy the rules ran under.
-    pub(super) policy: PolicyView,
+    policy: PolicyView,
     /// Whether every scope was read, and what was not.
-    pub(super) coverage: CoverageView,
+    coverage: CoverageView,
     /// Principals by kind.
-    pub(super) population: Vec<KindCount>,
+    population: Vec<KindCount>,
     /// Principals in all.
-    pub(super) principals_total: usize,
+    principals_total: usize,
     /// Grants a reviewer decides on, and grants implied by org roles.
-    pub(super) grants: GrantCounts,
+    grants: GrantCounts,
     /// Finding totals.
-    pub(super) totals: Totals,
+    totals: Totals,
     /// Every severity, worst first, with its open and exempted counts.
-    pub(super) severities: Vec<SeverityView>,
+    severities: Vec<SeverityView>,
     /// Rules with findings, most severe first, each with the findings shown.
-    pub(super) rules: Vec<RuleView>,
+    rules: Vec<RuleView>,
     /// The most severe open findings (the email's list; empty in `report.html`).
     pub(super) top: List<FindingView>,
     /// Findings the email left out to stay under its size budget.
     pub(super) top_left_out: usize,
     /// Principals (not orgs or projects) with open critical or high findings.
-    pub(super) principals: List<PrincipalView>,
+    principals: List<PrincipalView>,
     /// Rules and scopes that could not be judged.
-    pub(super) not_evaluated: List<NotEvaluatedView>,
+    not_evaluated: List<NotEvaluatedView>,
     /// Exemptions that matched nothing or expired.
-    pub(super) exemption_warnings: List<WarningView>,
+    exemption_warnings: List<WarningView>,
     /// What changed since the last review, with `--baseline`.
-    pub(super) since: Option<SinceView>,
+    since: Option<SinceView>,
     /// What the page shows at most.
-    pub(super) limits: LimitsView,
+    limits: LimitsView,
     /// The files holding what the page does not show.
-    pub(super) files: Files,
+    files: Files,
     /// The marker ending shortened text.
-    pub(super) shortened: &'static str,
+    shortened: &'static str,
 }
 
 /// What changed since the last review.
 #[derive(Debug, Serialize)]
-pub(super) struct SinceView {
+struct SinceView {
     /// The baseline snapshot file.
-    pub(super) baseline: String,
+    baseline: String,
     /// Its as-of moment: `2027-01-15 12:00 UTC`.
-    pub(super) baseline_as_of: String,
+    baseline_as_of: String,
     /// Whole days between the two.
-    pub(super) days: i64,
+    days: i64,
     /// Changes in all.
-    pub(super) total: usize,
+    total: usize,
     /// Every kind of change with its count, in report order (kinds with none included).
-    pub(super) counts: Vec<ChangeCount>,
+    counts: Vec<ChangeCount>,
     /// The changes shown, each as one line.
-    pub(super) items: List<ChangeView>,
+    items: List<ChangeView>,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct ChangeCount {
+struct ChangeCount {
     /// `grant_added`, …
-    pub(super) kind: &'static str,
+    kind: &'static str,
     /// `Grants added`, …
-    pub(super) label: &'static str,
-    pub(super) count: usize,
+    label: &'static str,
+    count: usize,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct ChangeView {
-    pub(super) kind: &'static str,
-    pub(super) label: &'static str,
+struct ChangeView {
+    kind: &'static str,
+    label: &'static str,
     /// The change in words: who, where, what.
-    pub(super) line: String,
+    line: String,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct PolicyView {
-    pub(super) origin: String,
-    pub(super) digest: String,
+struct PolicyView {
+    origin: String,
+    digest: String,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct CoverageView {
-    pub(super) complete: bool,
-    pub(super) status: String,
-    pub(super) gaps: List<GapView>,
+struct CoverageView {
+    complete: bool,
+    status: String,
+    gaps: List<GapView>,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct GapView {
+struct GapView {
     /// `org:<id>`, `project:<id>` or narrower.
-    pub(super) scope: String,
+    scope: String,
     /// The org's or project's name, when the scope is one.
-    pub(super) name: Option<String>,
-    pub(super) endpoint: String,
-    pub(super) status: Option<u16>,
-    pub(super) error_code: Option<String>,
-    pub(super) reason: String,
+    name: Option<String>,
+    endpoint: String,
+    status: Option<u16>,
+    error_code: Option<String>,
+    reason: String,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct KindCount {
-    pub(super) kind: &'static str,
+struct KindCount {
+    kind: &'static str,
     /// `API keys`, for a heading or a table.
-    pub(super) label: &'static str,
+    label: &'static str,
     /// `service account` or `service accounts` (by the count), for a sentence.
-    pub(super) noun: &'static str,
-    pub(super) count: usize,
+    noun: &'static str,
+    count: usize,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct GrantCounts {
-    pub(super) reviewable: usize,
-    pub(super) implied: usize,
+struct GrantCounts {
+    reviewable: usize,
+    implied: usize,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct Totals {
-    pub(super) findings: usize,
-    pub(super) open: usize,
-    pub(super) exempted: usize,
+struct Totals {
+    findings: usize,
+    open: usize,
+    exempted: usize,
     /// Open findings rated critical or high.
-    pub(super) open_high: usize,
-    pub(super) rules: usize,
-    pub(super) not_evaluated: usize,
-    pub(super) exemption_warnings: usize,
+    open_high: usize,
+    rules: usize,
+    not_evaluated: usize,
+    exemption_warnings: usize,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct SeverityView {
-    pub(super) severity: &'static str,
+struct SeverityView {
+    severity: &'static str,
     /// The severity in capitals, as pages write it.
-    pub(super) label: &'static str,
-    pub(super) open: usize,
-    pub(super) exempted: usize,
-    pub(super) total: usize,
+    label: &'static str,
+    open: usize,
+    exempted: usize,
+    total: usize,
     /// Its share of all findings in words: `89%`, `<1%`, `0%`.
-    pub(super) share: String,
+    share: String,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct NotEvaluatedView {
-    pub(super) rule: &'static str,
-    pub(super) org: String,
-    pub(super) project: Option<String>,
-    pub(super) principal: Option<String>,
-    pub(super) reason: String,
+struct NotEvaluatedView {
+    rule: &'static str,
+    org: String,
+    project: Option<String>,
+    principal: Option<String>,
+    reason: String,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct WarningView {
-    pub(super) rule: &'static str,
-    pub(super) principal: String,
-    pub(super) policy_line: Option<usize>,
-    pub(super) message: String,
+struct WarningView {
+    rule: &'static str,
+    principal: String,
+    policy_line: Option<usize>,
+    message: String,
 }
 
 #[derive(Debug, Serialize)]
-pub(super) struct LimitsView {
-    pub(super) per_rule: usize,
-    pub(super) top: usize,
-    pub(super) list: usize,
-    pub(super) email_budget: usize,
-    pub(super) email_budget_kb: usize,
+struct LimitsView {
+    per_rule: usize,
+    top: usize,
+    list: usize,
+    email_budget: usize,
+    email_budget_kb: usize,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
-pub(super) struct Files {
-    pub(super) workbook: &'static str,
-    pub(super) findings_csv: &'static str,
-    pub(super) findings_json: &'static str,
-    pub(super) report: &'static str,
-    pub(super) manifest: &'static str,
+struct Files {
+    workbook: &'static str,
+    findings_csv: &'static str,
+    findings_json: &'static str,
+    report: &'static str,
+    manifest: &'static str,
 }
 
 impl Page {
@@ -382,7 +382,7 @@ pub(super) fn label(s: Severity) -> &'static str {
     }
 }
 
-pub(super) fn coverage(r: &Review<'_>, l: Limits) -> CoverageView {
+fn coverage(r: &Review<'_>, l: Limits) -> CoverageView {
     CoverageView {
         complete: r.snapshot.is_complete(),
         status: r.coverage_status(),
@@ -403,7 +403,7 @@ pub(super) fn coverage(r: &Review<'_>, l: Limits) -> CoverageView {
 }
 
 /// The org's or project's name for an `org:<id>` or `project:<id>` scope.
-pub(super) fn scope_name<'s>(r: &'s Review<'_>, scope: &'s str) -> Option<&'s str> {
+fn scope_name<'s>(r: &'s Review<'_>, scope: &'s str) -> Option<&'s str> {
     if let Some(id) = scope.strip_prefix("org:") {
         Some(r.org_name(id))
     } else {
@@ -411,7 +411,7 @@ pub(super) fn scope_name<'s>(r: &'s Review<'_>, scope: &'s str) -> Option<&'s st
     }
 }
 
-pub(super) fn population(r: &Review<'_>) -> Vec<KindCount> {
+fn population(r: &Review<'_>) -> Vec<KindCount> {
     r.population()
         .into_iter()
         .map(|(kind, count)| {
@@ -428,7 +428,7 @@ pub(super) fn population(r: &Review<'_>) -> Vec<KindCount> {
 }
 
 /// A kind as a heading, and as a noun in a sentence, singular and plural.
-pub(super) fn kind_names(kind: SubjectKind) -> (&'static str, &'static str, &'static str) {
+fn kind_names(kind: SubjectKind) -> (&'static str, &'static str, &'static str) {
     match kind {
         SubjectKind::Org => ("Organizations", "organization", "organizations"),
         SubjectKind::Project => ("Projects", "project", "projects"),
@@ -445,7 +445,7 @@ pub(super) fn moment(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-pub(super) fn totals(r: &Review<'_>) -> Totals {
+fn totals(r: &Review<'_>) -> Totals {
     let findings = &r.findings.findings;
     let open = r.open_count();
     Totals {
@@ -459,7 +459,7 @@ pub(super) fn totals(r: &Review<'_>) -> Totals {
     }
 }
 
-pub(super) fn severities(r: &Review<'_>) -> Vec<SeverityView> {
+fn severities(r: &Review<'_>) -> Vec<SeverityView> {
     let all = r.findings.findings.len();
     r.severity_counts()
         .into_iter()
