@@ -239,11 +239,11 @@ fn grant_rows<W: Write>(
             activity = row[15..18].iter().map(|c| c.text().into_owned()).collect();
         }
         for cell in &prefix {
-            csv.field(cell)?;
+            csv.field(cell);
         }
         let project = g.scope.project_id();
-        csv.field(project.unwrap_or_default())?;
-        csv.field(project.map(|p| review.project_name(p)).unwrap_or_default())?;
+        csv.field(project.unwrap_or_default());
+        csv.field(project.map(|p| review.project_name(p)).unwrap_or_default());
         let (level, resource, clusters) = match &g.scope {
             Scope::Org { .. } => ("org", "", Cow::Borrowed("")),
             Scope::Project { .. } => ("project", "", Cow::Borrowed("")),
@@ -252,27 +252,25 @@ fn grant_rows<W: Write>(
             } => ("database", resource.as_str(), clusters.join(" ").into()),
         };
         for cell in [level, resource, &clusters] {
-            csv.field(cell)?;
+            csv.field(cell);
         }
-        csv.field(&g.role)?;
-        match &g.via {
-            Via::Direct => csv.field("direct")?,
-            Via::Team(_) => csv.field(&g.via.label())?,
-            Via::OrgRole(_) => csv.field("org-role")?,
-        }
-        csv.field(match &g.via {
-            Via::OrgRole(role) => role,
-            _ => "",
-        })?;
+        csv.field(&g.role);
+        let (via, implied_by) = match &g.via {
+            Via::Direct => (Cow::Borrowed("direct"), ""),
+            Via::Team(_) => (Cow::Owned(g.via.label()), ""),
+            Via::OrgRole(role) => (Cow::Borrowed("org-role"), role.as_str()),
+        };
+        csv.field(&via);
+        csv.field(implied_by);
         let implies = review.implied_by(g);
         csv.field(&if implies > 0 {
             implies.to_string()
         } else {
             String::new()
-        })?;
-        csv.field(yes_no(review.is_privileged(g)))?;
+        });
+        csv.field(yes_no(review.is_privileged(g)));
         for cell in &activity {
-            csv.field(cell)?;
+            csv.field(cell);
         }
         ids.clear();
         for f in review.grant_findings(g) {
@@ -281,7 +279,7 @@ fn grant_rows<W: Write>(
             }
             ids.push_str(&f.id);
         }
-        csv.field(&ids)?;
+        csv.field(&ids);
         csv.end_record()?;
     }
     Ok(())
