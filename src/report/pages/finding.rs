@@ -183,12 +183,8 @@ pub(super) fn finding(r: &Review<'_>, f: &Finding, l: Limits) -> FindingView {
             key: l.name(&f.principal.key),
             kind: f.principal.kind.as_str(),
         },
-        org: l.name(r.org_name(&f.scope.org_id)),
-        project: f
-            .scope
-            .project_id
-            .as_deref()
-            .map(|p| l.name(r.project_name(p))),
+        org: l.org(r, &f.scope),
+        project: l.project(r, &f.scope),
         title: l.text(&f.title),
         summary: l.text(&f.evidence.summary),
         facts: List::take(&f.evidence.facts, l.facts, &Budget::unlimited(), |fact| {

@@ -9,7 +9,7 @@ use super::finding::{FindingView, PrincipalView, RuleView, principals_needing_ac
 use super::list::{Budget, List};
 use crate::report::cell::push_visible;
 use crate::report::{Baseline, Names, Review, change_line};
-use crate::rules::{Severity, SubjectKind};
+use crate::rules::{FindingScope, Severity, SubjectKind};
 
 /// Appended to text the email shortens.
 pub const SHORTENED: &str = "… [shortened; full text in findings.csv]";
@@ -57,6 +57,19 @@ pub(super) const REPORT: Limits = Limits {
 };
 
 impl Limits {
+    /// The name of the scope's org.
+    pub(super) fn org(&self, r: &Review<'_>, scope: &FindingScope) -> String {
+        self.name(r.org_name(&scope.org_id))
+    }
+
+    /// The name of the scope's project, when it has one.
+    pub(super) fn project(&self, r: &Review<'_>, scope: &FindingScope) -> Option<String> {
+        scope
+            .project_id
+            .as_deref()
+            .map(|p| self.name(r.project_name(p)))
+    }
+
     pub(super) fn name(&self, s: &str) -> String {
         shorten(s, self.name)
     }
@@ -337,12 +350,8 @@ impl Page {
                 &Budget::new(l.list_bytes),
                 |n| NotEvaluatedView {
                     rule: n.rule.as_str(),
-                    org: l.name(r.org_name(&n.scope.org_id)),
-                    project: n
-                        .scope
-                        .project_id
-                        .as_deref()
-                        .map(|p| l.name(r.project_name(p))),
+                    org: l.org(r, &n.scope),
+                    project: l.project(r, &n.scope),
                     principal: n.principal.as_deref().map(|p| l.name(p)),
                     reason: l.text(&n.reason),
                 },
