@@ -10,6 +10,7 @@ pub mod changes;
 pub mod cli;
 pub mod collect;
 pub mod deliver;
+pub mod files;
 pub mod fuzzing;
 pub mod mock;
 pub mod model;

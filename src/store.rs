@@ -25,8 +25,8 @@ use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use crate::files::hex;
 use crate::model::{Snapshot, key, utc_day};
-use crate::report::hex;
 use crate::rules::Findings;
 use crate::rules::history::{History, LogRead, PastLogin};
 

@@ -63,7 +63,7 @@ async fn collect_then_report_are_two_runs_sharing_one_snapshot() {
         ["collect", "report"]
     );
     let bytes = std::fs::read(&snap).unwrap();
-    let sha = atlas_audit::report::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let sha = atlas_audit::files::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     assert!(runs.iter().all(|r| r.snapshot_sha256 == sha));
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("findings.json")).unwrap()).unwrap();

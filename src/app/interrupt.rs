@@ -1,6 +1,6 @@
 //! Stopping on SIGINT or SIGTERM. The commands that write files listen for them; on one,
 //! every temporary file and folder still in flight is removed (outputs reach their final
-//! names only by rename, see [`crate::model::scratch`]), one line on stderr says what was left,
+//! names only by rename, see [`crate::files::scratch`]), one line on stderr says what was left,
 //! and the process exits with 128 + the signal's number: 130 or 143. SIGHUP keeps its
 //! default, so that `nohup` still works.
 
@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 
-use crate::model::scratch;
+use crate::files::scratch;
 
 /// What an interruption leaves, said in the line printed when one comes; `None` means nothing
 /// was written.

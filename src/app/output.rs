@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 
 use crate::deliver::DRY_RUN_FILE;
-use crate::model::AtomicFile;
-use crate::model::scratch::Scratch;
+use crate::files::AtomicFile;
+use crate::files::scratch::Scratch;
 use crate::report::{self, Written};
 
 /// What the demo saves beside its report.

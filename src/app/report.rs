@@ -14,6 +14,7 @@ use super::output::{Folder, Owner};
 use super::{EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, collect_live, interrupt, table};
 use crate::changes::{self, Changes};
 use crate::cli::{DiffArgs, InitArgs, ReportArgs, RulesArgs};
+use crate::files;
 use crate::model::{self, Snapshot};
 use crate::report::{self, Format};
 use crate::rules::{self, Findings, Policy, RuleId, Severity, Status};
@@ -41,8 +42,7 @@ pub fn load_policy(explicit: Option<&Path>) -> Result<LoadedPolicy> {
         ),
         invalid => invalid.into(),
     })?;
-    let digest =
-        report::sha256_file(path).with_context(|| format!("reading {}", path.display()))?;
+    let digest = files::sha256_file(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(LoadedPolicy {
         policy,
         origin: path.display().to_string(),
@@ -411,7 +411,7 @@ pub(super) fn init(args: &InitArgs, quiet: bool) -> Result<ExitCode> {
         );
     }
     let text = rules::policy::starter();
-    model::write_atomic(&args.out, |w| std::io::Write::write_all(w, text.as_bytes()))
+    files::write_atomic(&args.out, |w| std::io::Write::write_all(w, text.as_bytes()))
         .map_err(|e| anyhow::anyhow!(super::output::explain("--out", &args.out, &e)))?;
     if !quiet {
         println!(

@@ -189,7 +189,7 @@ pub async fn deliver(
         Route::DryRun => {
             let path = report.dir.join(DRY_RUN_FILE);
             let bytes = message.formatted();
-            crate::model::write_atomic(&path, |out| out.write_all(&bytes)).map_err(|source| {
+            crate::files::write_atomic(&path, |out| out.write_all(&bytes)).map_err(|source| {
                 DeliverError::Write {
                     path: path.clone(),
                     source,

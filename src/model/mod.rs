@@ -2,13 +2,12 @@
 //! schema version. Everything volatile about a run (when, how many requests, how long) is in
 //! [`Meta`]; the rest is a pure function of the estate, sorted, so two collections of the same
 //! estate give the same JSON outside `meta`. This module imports nothing from the rest of the
-//! crate.
+//! crate but [`crate::files`], which writes the snapshot file atomically.
 
 mod estate;
 mod file;
 pub mod logtime;
 mod principal;
-pub mod scratch;
 
 use std::collections::BTreeMap;
 
@@ -16,7 +15,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use estate::*;
-pub use file::{AtomicFile, SnapshotError, from_slice, load, save, save_into, write_atomic};
+pub use file::{SnapshotError, from_slice, load, save, save_into};
 pub use principal::*;
 
 /// The snapshot format version. A reader refuses snapshots with a higher number. Version 2:

@@ -9,6 +9,7 @@
 //! machine formats (CSV, XLSX, JSON) keep such characters, exactly as Atlas gave them.
 
 use std::borrow::Cow;
+use std::io::{self, Write};
 
 /// The cell text, with a leading `'` when a spreadsheet would read it as a formula.
 pub fn neutralise(text: &str) -> Cow<'_, str> {
@@ -166,46 +167,86 @@ pub fn hostile_strings() -> Vec<String> {
     ]
 }
 
-/// Appends one CSV field (RFC 4180) to `out`: neutralised, and quoted when it holds a quote,
-/// a comma, CR or LF, with quotes doubled.
-pub fn csv_field(out: &mut Vec<u8>, text: &str) {
-    let text = neutralise(text);
-    let bytes = text.as_bytes();
-    if bytes
-        .iter()
-        .any(|b| matches!(b, b'"' | b',' | b'\r' | b'\n'))
-    {
-        out.push(b'"');
-        for &b in bytes {
-            if b == b'"' {
-                out.push(b'"');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(bytes);
-    }
+/// A CSV file as every one is written: RFC 4180 through `csv` (fields quoted only when they hold a
+/// quote, a comma, CR or LF; quotes doubled), records ended with CRLF, UTF-8. Every field is
+/// neutralised on its way in. A record is gathered whole and handed over at its end, which lets
+/// `csv` take its fast path for a record that fits its buffer.
+pub(crate) struct CsvWriter<W: Write> {
+    out: csv::Writer<W>,
+    record: csv::ByteRecord,
 }
 
-/// Appends a CSV record: the fields joined by commas, ended with CRLF.
-pub fn csv_record<'t>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'t str>) {
-    for (i, f) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+impl<W: Write> CsvWriter<W> {
+    /// A writer into `out`.
+    pub(crate) fn new(out: W) -> Self {
+        CsvWriter {
+            out: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(out),
+            record: csv::ByteRecord::new(),
         }
-        csv_field(out, f);
     }
-    out.extend_from_slice(b"\r\n");
+
+    /// Adds a field to the record under way.
+    pub(crate) fn field(&mut self, text: &str) {
+        self.record.push_field(neutralise(text).as_bytes());
+    }
+
+    /// Writes the record under way.
+    pub(crate) fn end_record(&mut self) -> io::Result<()> {
+        self.out.write_byte_record(&self.record)?;
+        self.record.clear();
+        Ok(())
+    }
+
+    /// Writes a whole record.
+    pub(crate) fn record<S: AsRef<str>>(
+        &mut self,
+        fields: impl IntoIterator<Item = S>,
+    ) -> io::Result<()> {
+        for f in fields {
+            self.field(f.as_ref());
+        }
+        self.end_record()
+    }
+
+    /// Flushes every record into `out`.
+    pub(crate) fn finish(self) -> io::Result<W> {
+        self.out.into_inner().map_err(|e| e.into_error())
+    }
 }
 
 #[cfg(test)]
 mod csv_tests {
     use super::*;
 
+    fn written(records: &[&[&str]]) -> Vec<u8> {
+        let mut csv = CsvWriter::new(Vec::new());
+        for r in records {
+            csv.record(r.iter()).unwrap();
+        }
+        csv.finish().unwrap()
+    }
+
+    #[test]
+    fn fields_are_quoted_only_when_they_must_be_and_end_with_crlf() {
+        let out = written(&[&[
+            "plain",
+            "comma, inside",
+            "\"quoted\"",
+            "line\r\nbreak",
+            "",
+            "=1+1",
+        ]]);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "plain,\"comma, inside\",\"\"\"quoted\"\"\",\"line\r\nbreak\",,'=1+1\r\n"
+        );
+    }
+
     #[test]
     fn fields_read_back_whole_through_a_csv_reader() {
-        let fields = [
+        let fields: &[&str] = &[
             "plain",
             "comma, inside",
             "\"quoted\"",
@@ -215,18 +256,19 @@ mod csv_tests {
             "nul\u{0}",
             "emoji 🔥",
         ];
-        let mut out = Vec::new();
-        csv_record(&mut out, fields);
-        csv_record(&mut out, fields);
+        let out = written(&[fields, fields]);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(out.as_slice());
+        let mut records = 0;
         for record in reader.records() {
             let record = record.unwrap();
             let read: Vec<&str> = record.iter().collect();
             let expected: Vec<String> = fields.iter().map(|f| neutralise(f).into_owned()).collect();
             assert_eq!(read, expected);
+            records += 1;
         }
+        assert_eq!(records, 2);
         assert!(out.ends_with(b"\r\n"));
     }
 }

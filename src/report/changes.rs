@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use rustc_hash::FxHashMap;
 
-use super::cell::{csv_record, one_line};
+use super::cell::{CsvWriter, one_line};
 use crate::changes::{Change, ChangeKind, Changes};
 use crate::model::Snapshot;
 
@@ -71,12 +71,22 @@ fn cells<'c>(c: &'c Change, names: &'c Names<'_>) -> [&'c str; 12] {
 
 /// `changes.csv`: a header, then one row per change in [`ChangeKind::ALL`] order.
 pub fn changes_csv(changes: &Changes, names: &Names<'_>) -> Vec<u8> {
-    let mut out = Vec::new();
-    csv_record(&mut out, CHANGES_CSV_HEADER.iter().copied());
+    let mut csv = CsvWriter::new(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = changes_records(changes, names, &mut csv);
+    csv.finish().unwrap_or_default()
+}
+
+fn changes_records(
+    changes: &Changes,
+    names: &Names<'_>,
+    csv: &mut CsvWriter<Vec<u8>>,
+) -> std::io::Result<()> {
+    csv.record(CHANGES_CSV_HEADER)?;
     for c in &changes.changes {
-        csv_record(&mut out, cells(c, names));
+        csv.record(cells(c, names))?;
     }
-    out
+    Ok(())
 }
 
 /// One line about a change, for text.

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::cell::{csv_record, yes_no};
+use super::cell::yes_no;
 use super::tables::{write_chunks, write_rows};
 use crate::rules::{Finding, Findings};
 
@@ -34,9 +34,9 @@ pub fn write_findings_json(findings: &Findings, out: &mut dyn Write) -> io::Resu
                     buf.push(b',');
                 }
                 buf.extend_from_slice(b"\n    ");
-                // Writing to a Vec cannot fail, and a finding always serialises.
-                let _ = write_nested(buf, f, 2);
+                write_nested(buf, f, 2)?;
             }
+            Ok(())
         })?;
         out.write_all(b"\n  ]")?;
     }
@@ -213,10 +213,11 @@ pub fn write_findings_csv(findings: &Findings, out: &mut dyn Write) -> io::Resul
         out,
         FINDINGS_CSV_HEADER,
         &findings.findings,
-        |chunk, buf| {
+        |chunk, csv| {
             for f in chunk {
-                csv_record(buf, row(f).iter().map(String::as_str));
+                csv.record(row(f))?;
             }
+            Ok(())
         },
     )
 }

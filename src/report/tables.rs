@@ -3,12 +3,13 @@
 //! (one row per principal, in the manner of a credential report). RFC 4180, UTF-8, CRLF, a
 //! header row; cells a spreadsheet would evaluate are neutralised.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use jiff::Timestamp;
 use rayon::prelude::*;
 
-use super::cell::{csv_field, csv_record, yes_no};
+use super::cell::{CsvWriter, yes_no};
 use super::view::{ActivityCells, Review, auth_method};
 use crate::model::{Grant, Principal, PrincipalDetail, Scope, Via};
 use crate::rules::Status;
@@ -78,7 +79,7 @@ pub enum Cell<'a> {
 
 impl Cell<'_> {
     /// The cell as CSV writes it: RFC 3339 for moments.
-    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+    pub fn text(&self) -> Cow<'_, str> {
         match self {
             Cell::Text(t) => (*t).into(),
             Cell::Owned(t) => t.as_str().into(),
@@ -164,12 +165,16 @@ pub(super) fn write_rows<T: Sync>(
     out: &mut dyn Write,
     header: &[&str],
     items: &[T],
-    rows: impl Fn(&[T], &mut Vec<u8>) + Sync,
+    rows: impl Fn(&[T], &mut CsvWriter<&mut Vec<u8>>) -> io::Result<()> + Sync,
 ) -> io::Result<()> {
-    let mut head = Vec::new();
-    csv_record(&mut head, header.iter().copied());
-    out.write_all(&head)?;
-    write_chunks(out, items, 4096, 256, |_, chunk, buf| rows(chunk, buf))
+    let mut head = CsvWriter::new(Vec::new());
+    head.record(header)?;
+    out.write_all(&head.finish()?)?;
+    write_chunks(out, items, 4096, 256, |_, chunk, buf| {
+        let mut csv = CsvWriter::new(buf);
+        rows(chunk, &mut csv)?;
+        csv.finish().map(drop)
+    })
 }
 
 /// Renders `items` in parallel chunks of `chunk` items and writes them in order, a batch of
@@ -180,7 +185,7 @@ pub(super) fn write_chunks<T: Sync>(
     items: &[T],
     chunk: usize,
     bytes_per_item: usize,
-    render: impl Fn(usize, &[T], &mut Vec<u8>) + Sync,
+    render: impl Fn(usize, &[T], &mut Vec<u8>) -> io::Result<()> + Sync,
 ) -> io::Result<()> {
     let batch = chunk * rayon::current_num_threads().max(1) * 2;
     for (b, group) in items.chunks(batch).enumerate() {
@@ -189,21 +194,15 @@ pub(super) fn write_chunks<T: Sync>(
             .enumerate()
             .map(|(i, items)| {
                 let mut buf = Vec::with_capacity(items.len() * bytes_per_item);
-                render(b * batch + i * chunk, items, &mut buf);
-                buf
+                render(b * batch + i * chunk, items, &mut buf)?;
+                Ok(buf)
             })
-            .collect();
+            .collect::<io::Result<_>>()?;
         for part in parts {
             out.write_all(&part)?;
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-fn csv_cells(buf: &mut Vec<u8>, cells: &[Cell<'_>]) {
-    let texts: Vec<std::borrow::Cow<'_, str>> = cells.iter().map(Cell::text).collect();
-    csv_record(buf, texts.iter().map(|t| t.as_ref()));
 }
 
 /// `grants.csv`: every grant in the snapshot, implied ones included, in snapshot order.
@@ -215,92 +214,75 @@ pub fn grants_csv(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()> {
         out,
         GRANTS_CSV_HEADER,
         &review.snapshot.grants,
-        |chunk, buf| {
-            grant_rows(review, chunk, buf);
-        },
+        |chunk, csv| grant_rows(review, chunk, csv),
     )
 }
 
 /// Writes grant rows as [`grant_row`] would, faster: the grants are sorted by principal, and an
 /// org role implies one grant per project, so the cells that depend only on the principal and
-/// org are rendered once per run of rows and copied.
-fn grant_rows(review: &Review<'_>, grants: &[Grant], buf: &mut Vec<u8>) {
+/// org are made once per run of rows.
+fn grant_rows<W: Write>(
+    review: &Review<'_>,
+    grants: &[Grant],
+    csv: &mut CsvWriter<W>,
+) -> io::Result<()> {
     let mut holder: Option<(&str, &str)> = None;
-    let mut prefix = Vec::new();
-    let mut activity = Vec::new();
+    let mut prefix: Vec<String> = Vec::new();
+    let mut activity: Vec<String> = Vec::new();
+    let mut ids = String::new();
     for g in grants {
         let org = g.scope.org_id();
         if holder != Some((g.principal.as_str(), org)) {
             holder = Some((g.principal.as_str(), org));
             let row = grant_row(review, g);
-            prefix.clear();
-            for c in &row[..5] {
-                csv_field(&mut prefix, &c.text());
-                prefix.push(b',');
-            }
-            activity.clear();
-            for c in &row[15..18] {
-                activity.push(b',');
-                csv_field(&mut activity, &c.text());
-            }
+            prefix = row[..5].iter().map(|c| c.text().into_owned()).collect();
+            activity = row[15..18].iter().map(|c| c.text().into_owned()).collect();
         }
-        buf.extend_from_slice(&prefix);
+        for cell in &prefix {
+            csv.field(cell);
+        }
         let project = g.scope.project_id();
-        csv_field(buf, project.unwrap_or_default());
-        buf.push(b',');
-        csv_field(
-            buf,
-            project.map(|p| review.project_name(p)).unwrap_or_default(),
-        );
-        buf.push(b',');
-        match &g.scope {
-            Scope::Org { .. } => buf.extend_from_slice(b"org,,,"),
-            Scope::Project { .. } => buf.extend_from_slice(b"project,,,"),
+        csv.field(project.unwrap_or_default());
+        csv.field(project.map(|p| review.project_name(p)).unwrap_or_default());
+        let (level, resource, clusters) = match &g.scope {
+            Scope::Org { .. } => ("org", "", Cow::Borrowed("")),
+            Scope::Project { .. } => ("project", "", Cow::Borrowed("")),
             Scope::Database {
                 resource, clusters, ..
-            } => {
-                buf.extend_from_slice(b"database,");
-                csv_field(buf, resource);
-                buf.push(b',');
-                csv_field(buf, &clusters.join(" "));
-                buf.push(b',');
-            }
+            } => ("database", resource.as_str(), clusters.join(" ").into()),
+        };
+        for cell in [level, resource, &clusters] {
+            csv.field(cell);
         }
-        csv_field(buf, &g.role);
-        buf.push(b',');
-        match &g.via {
-            Via::Direct => buf.extend_from_slice(b"direct,"),
-            Via::Team(_) => {
-                csv_field(buf, &g.via.label());
-                buf.push(b',');
-            }
-            Via::OrgRole(role) => {
-                buf.extend_from_slice(b"org-role,");
-                csv_field(buf, role);
-            }
-        }
-        buf.push(b',');
+        csv.field(&g.role);
+        let (via, implied_by) = match &g.via {
+            Via::Direct => (Cow::Borrowed("direct"), ""),
+            Via::Team(_) => (Cow::Owned(g.via.label()), ""),
+            Via::OrgRole(role) => (Cow::Borrowed("org-role"), role.as_str()),
+        };
+        csv.field(&via);
+        csv.field(implied_by);
         let implies = review.implied_by(g);
-        if implies > 0 {
-            buf.extend_from_slice(implies.to_string().as_bytes());
-        }
-        buf.extend_from_slice(if review.is_privileged(g) {
-            b",yes"
+        csv.field(&if implies > 0 {
+            implies.to_string()
         } else {
-            b",no"
+            String::new()
         });
-        buf.extend_from_slice(&activity);
-        buf.push(b',');
-        let mut first = true;
-        for f in review.grant_findings(g) {
-            if !first {
-                buf.extend_from_slice(b"; ");
-            }
-            first = false;
-            buf.extend_from_slice(f.id.as_bytes());
+        csv.field(yes_no(review.is_privileged(g)));
+        for cell in &activity {
+            csv.field(cell);
         }
-        buf.extend_from_slice(b"\r\n");
+        ids.clear();
+        for f in review.grant_findings(g) {
+            if !ids.is_empty() {
+                ids.push_str("; ");
+            }
+            ids.push_str(&f.id);
+        }
+        csv.field(&ids);
+        csv.end_record()?;
     }
+    Ok(())
 }
 
 /// One principal as text cells, in [`PRINCIPALS_CSV_HEADER`] order.
@@ -399,11 +381,11 @@ pub fn principals_csv(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()
         out,
         PRINCIPALS_CSV_HEADER,
         &review.snapshot.principals,
-        |chunk, buf| {
+        |chunk, csv| {
             for p in chunk {
-                let cells = principal_cells(review, p);
-                csv_record(buf, cells.iter().map(String::as_str));
+                csv.record(principal_cells(review, p))?;
             }
+            Ok(())
         },
     )
 }
@@ -420,15 +402,16 @@ mod tests {
             let input = sample.input();
             let review = Review::new(&input);
             let grants = &review.snapshot.grants;
-            let mut fast = Vec::new();
-            grant_rows(&review, grants, &mut fast);
-            let mut slow = Vec::new();
+            let mut fast = CsvWriter::new(Vec::new());
+            grant_rows(&review, grants, &mut fast).unwrap();
+            let mut slow = CsvWriter::new(Vec::new());
             for g in grants {
-                csv_cells(&mut slow, &grant_row(&review, g));
+                slow.record(grant_row(&review, g).iter().map(Cell::text))
+                    .unwrap();
             }
             assert_eq!(
-                String::from_utf8(fast).unwrap(),
-                String::from_utf8(slow).unwrap()
+                String::from_utf8(fast.finish().unwrap()).unwrap(),
+                String::from_utf8(slow.finish().unwrap()).unwrap()
             );
         }
     }

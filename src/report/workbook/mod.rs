@@ -95,7 +95,10 @@ fn render(review: &Review<'_>, row_limit: u32) -> Result<Vec<u8>, ReportError> {
 }
 
 fn failed(e: XlsxError) -> ReportError {
-    ReportError::Workbook(e.to_string())
+    ReportError::Workbook {
+        sheet: None,
+        source: e,
+    }
 }
 
 /// The document's title, author, comment and dates; the dates are the review's as-of time,
@@ -494,7 +497,10 @@ fn write_part(
     styles: &Styles,
     part: &Part<'_, '_>,
 ) -> Result<Worksheet, ReportError> {
-    let fail = |e: XlsxError| ReportError::Workbook(format!("sheet {}: {e}", part.name));
+    let fail = |source: XlsxError| ReportError::Workbook {
+        sheet: Some(part.name.to_string()),
+        source,
+    };
     let table = part.table;
     let columns = table.headers.len().max(1) as u16;
     let last = part.rows.len() as u32;

@@ -27,7 +27,10 @@ pub(super) fn write(
     styles: &Styles,
     review: &Review<'_>,
 ) -> Result<Worksheet, ReportError> {
-    let fail = |e| ReportError::Workbook(format!("sheet Summary: {e}"));
+    let fail = |source| ReportError::Workbook {
+        sheet: Some("Summary".into()),
+        source,
+    };
     sheet.set_name("Summary").map_err(fail)?;
     for (col, width) in WIDTHS.into_iter().enumerate() {
         sheet.set_column_width(col as u16, width).map_err(fail)?;

@@ -1,11 +1,19 @@
+use std::collections::HashMap;
 use std::path::Path;
 
+use serde_json::Value;
+
+use super::email::{EMAIL, EMAIL_BUDGET, fit_email};
+use super::filters::{pad, thousands, wrap};
+use super::finding::value_text;
+use super::templates::BUILT_IN;
+use super::view::{Limits, SHORTENED, label, shorten};
 use super::*;
 use crate::model::CoverageGap;
 use crate::report::ReportInput;
 use crate::report::sample::{Sample, hostile, hostile_strings, ordinary};
 use crate::rules::testkit::Estate;
-use crate::rules::{self, Findings};
+use crate::rules::{self, Findings, Status};
 
 fn builtin() -> Templates {
     Templates::load(None).expect("the built-in templates parse")

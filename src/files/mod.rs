@@ -1,0 +1,53 @@
+//! The files a run writes, whatever their content: each one atomically ([`AtomicFile`]), every
+//! temporary known so that an interrupted run removes it ([`scratch`]), and the SHA-256 digests
+//! the manifest and the history store record. Below everything that writes files
+//! (`model` saving a snapshot, `report`, `deliver`, `store`, `app`), it imports nothing from
+//! the crate.
+
+mod atomic;
+pub mod scratch;
+
+use std::io;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use atomic::{AtomicFile, write_atomic};
+
+/// SHA-256 of a file, lowercase hex.
+///
+/// # Errors
+/// When the file cannot be read.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_are_lowercase_hex_of_the_whole_file() {
+        assert_eq!(hex(&[0x00, 0xab, 0x7f]), "00ab7f");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"abc").unwrap();
+        assert_eq!(
+            sha256_file(&path).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
