@@ -1,7 +1,7 @@
 //! Wire types: what Atlas sends, field for field. Every field Atlas may omit is an `Option` (or
 //! defaults to empty), unknown fields are ignored, and enums Atlas may extend are plain strings.
 //! Turning these into the audit's own model is `collect`'s job. They serialise under the same
-//! names, so a test can hold what was read against what was sent (`tests/recordings.rs`).
+//! names, so a test can hold what was read against what was sent (`tests/it/recordings.rs`).
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
