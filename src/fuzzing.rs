@@ -1,4 +1,4 @@
-//! Entry points for the fuzz targets in `fuzz/` and for `tests/fuzz_corpus.rs`, which replays
+//! Entry points for the fuzz targets in `fuzz/` and for `tests/it/fuzz_corpus.rs`, which replays
 //! their corpora on the stable toolchain. Each is a thin wrapper over the code the tool runs on
 //! untrusted input: a policy file, a snapshot file, and the bodies of Atlas API responses.
 

@@ -636,8 +636,10 @@ fn inflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 /// Tests that kill a run mid-write set `ATLAS_AUDIT_TEST_STORE_PAUSE_MS` to hold the
-/// transaction open; it does nothing otherwise.
+/// transaction open; it does nothing otherwise, and nothing at all in a build without the
+/// `test-hooks` feature.
 fn pause_for_tests() {
+    #[cfg(feature = "test-hooks")]
     if let Some(ms) = std::env::var("ATLAS_AUDIT_TEST_STORE_PAUSE_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())

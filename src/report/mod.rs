@@ -147,8 +147,10 @@ pub fn write(
 }
 
 /// Tests that interrupt a run while it renders set `ATLAS_AUDIT_TEST_RENDER_PAUSE_MS` to hold
-/// it once every file but the manifest is written; it does nothing otherwise.
+/// it once every file but the manifest is written; it does nothing otherwise, and nothing at all
+/// in a build without the `test-hooks` feature.
 fn pause_for_tests() {
+    #[cfg(feature = "test-hooks")]
     if let Some(ms) = std::env::var("ATLAS_AUDIT_TEST_RENDER_PAUSE_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())

@@ -1,5 +1,6 @@
 //! A small SMTP server for the email tests (plain SMTP on 127.0.0.1, scripted failures) and
-//! a reader for the MIME messages it receives. Included by `tests/email.rs` only.
+//! a reader for the MIME messages it receives. Included by the email and secrets tests
+//! (`tests/it/email.rs`, `tests/it/secrets.rs`).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};

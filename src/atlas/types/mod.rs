@@ -1,7 +1,7 @@
 //! Wire types: what Atlas sends, field for field. Every field Atlas may omit is an `Option` (or
 //! defaults to empty), unknown fields are ignored, and enums Atlas may extend are plain strings.
 //! Turning these into the audit's own model is `collect`'s job. They serialise under the same
-//! names, so a test can hold what was read against what was sent (`tests/recordings.rs`).
+//! names, so a test can hold what was read against what was sent (`tests/it/recordings.rs`).
 //! One file per part of the API: `org` (who holds access in an organization), `project` (what
 //! a project runs and who may reach it), `database` (database users and roles), `activity`
 //! (access logs and events); the paging envelope and listing identities are here.

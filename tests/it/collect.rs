@@ -1,12 +1,10 @@
 //! Collection against the simulated Atlas: completeness, exact request counts, media types.
 
-mod common;
-
+use crate::common::*;
 use atlas_audit::atlas::{Client, MAX_PAGE_SIZE};
 use atlas_audit::collect;
 use atlas_audit::mock::{MockServer, NonceReuse, SyntheticSize, World};
 use atlas_audit::model::PrincipalDetail;
-use common::*;
 use pretty_assertions::assert_eq;
 
 /// The server's two ways with digest nonces: reusable with a rising count, or good for one

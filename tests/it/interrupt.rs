@@ -6,15 +6,13 @@
 
 #![cfg(unix)]
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use atlas_audit::mock::{MockServer, SyntheticSize};
-use common::*;
 
 fn spawn(mut cmd: Command) -> Child {
     cmd.stdout(Stdio::piped())

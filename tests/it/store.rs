@@ -1,13 +1,11 @@
 //! The evidence store: runs recorded by `collect` and `report`, the snapshot kept once and read
 //! back whole, the last-seen ledger, and a run killed mid-write that leaves the store as it was.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
+use crate::common::*;
 use atlas_audit::store::Store;
-use common::*;
 
 fn key_env(server: &atlas_audit::mock::MockServer) -> Vec<(String, String)> {
     vec![

@@ -4,13 +4,11 @@
 //! report's first screen names each gap; the rules that needed the refused data say "not
 //! evaluated" for exactly those scopes.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::common::*;
 use atlas_audit::model::{CoverageGap, Snapshot};
-use common::*;
 use serde_json::Value;
 
 const ORG: &str = "6650a1000000000000000001";

@@ -1,10 +1,8 @@
 //! The binary end to end: exit codes, messages a user can act on, and secrets that never leak.
 
-mod common;
-
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 
 fn atlas_audit(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = atlas_audit_command();

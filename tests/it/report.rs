@@ -2,14 +2,12 @@
 //! (`--fail-on` gives 1, coverage gaps give 3 and win, a bad policy gives 2), and exemptions
 //! applied, expired and unmatched.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::common::*;
 use atlas_audit::model::{self, CoverageGap, Snapshot};
 use atlas_audit::rules::{Findings, RuleId, Status};
-use common::*;
 
 fn run(args: &[&str], cwd: &Path) -> Output {
     let mut cmd = atlas_audit_command();

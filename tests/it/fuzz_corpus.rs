@@ -6,15 +6,13 @@
 //! With `ATLAS_AUDIT_FUZZ_SEEDS=DIR` set, `write_seed_corpora` also writes the generated inputs
 //! to `DIR/<target>/`, the starting corpora for `cargo fuzz run` (see README "Fuzzing").
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use atlas_audit::fuzzing::{self, ApiResponse};
 use atlas_audit::model::{SCHEMA_VERSION, SnapshotError};
 use atlas_audit::rules::policy::{PolicyError, starter};
-use common::*;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -3,13 +3,11 @@
 //! files is never replaced; `demo` replaces its own folder; a snapshot file is replaced only
 //! with `--force`; and nothing is left beside the folder once a run ends.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 
 /// Runs the binary in `dir` with `args`.
 fn run(dir: &Path, args: &[&str]) -> Output {

@@ -1,9 +1,7 @@
 //! Snapshot files: atomic writes, a version check, and errors that say what to do.
 
-mod common;
-
+use crate::common::*;
 use atlas_audit::model::{self, SCHEMA_VERSION, SnapshotError};
-use common::*;
 
 #[test]
 fn round_trips_through_a_file() {

@@ -4,8 +4,6 @@
 //! screenshots are kept in `target/browser-screenshots/` for a person to look at. Without
 //! Chromium on PATH the test says so and passes; `.ci/run` installs it.
 
-mod common;
-
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -13,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use atlas_audit::rules::Findings;
-use common::*;
 
 /// Longest a single Chromium run may take.
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(120);

@@ -3,16 +3,12 @@
 //! failures (exit codes, retries, every report file kept), the attachment limit, the dry run,
 //! and bad settings refused before anything is written.
 
-mod common;
-#[path = "common/smtp.rs"]
-mod smtp;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::common::*;
+use crate::smtp::{Answer, Entity, TestSmtp};
 use atlas_audit::deliver::{self, DeliverError, Retry, Security, SmtpServer};
-use common::*;
-use smtp::{Answer, Entity, TestSmtp};
 
 const SMTP_USER: &str = "audit@example.test";
 /// Recognisable, so a test can search every output for it.

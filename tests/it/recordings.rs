@@ -7,17 +7,15 @@
 //! test, so that someone decides what it is read as. The bodies are read from `../shared/` and
 //! never copied into the project; where that folder is absent the test says so and passes.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::common::*;
 use atlas_audit::atlas::endpoint::{self as ep, Endpoint};
 use atlas_audit::atlas::types::{self, ListingItem};
 use atlas_audit::atlas::{AtlasError, Client};
 use axum::body::Body;
 use axum::http::{Response, StatusCode, header};
-use common::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -270,7 +268,7 @@ async fn every_recorded_body_is_read_whole() {
         let operation = folder.file_name().unwrap().to_string_lossy().into_owned();
         let Some(how) = read_as(&operation) else {
             problems.push(format!(
-                "{operation}: a recorded operation tests/recordings.rs does not classify; say what it is read as"
+                "{operation}: a recorded operation tests/it/recordings.rs does not classify; say what it is read as"
             ));
             continue;
         };

@@ -5,12 +5,10 @@
 //! only the store remembers by then), and two weeks without a collection reset the claim, with
 //! the report saying why.
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::*;
 use atlas_audit::model::{AccessLogEntry, AccessLogWindow, Snapshot};
-use common::*;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 

@@ -2,14 +2,12 @@
 //! with its true instant, an entry whose time cannot be read is kept and reported, Atlas's own
 //! agents are nobody's activity, and the simulated Atlas serves a week of history.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use atlas_audit::fuzzing::{self, ApiResponse};
 use atlas_audit::mock::World;
 use atlas_audit::model::{AccessLogEntry, LastActivity};
-use common::*;
 use jiff::{SignedDuration, Timestamp};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};

@@ -1,9 +1,7 @@
 //! Collection under faults: transient errors change nothing; denied scopes become named gaps.
 
-mod common;
-
+use crate::common::*;
 use atlas_audit::mock::NonceReuse;
-use common::*;
 use pretty_assertions::assert_eq;
 
 fn project_ids() -> Vec<String> {
@@ -225,10 +223,10 @@ async fn an_event_count_that_disagrees_is_an_estimate_not_a_gap() {
 }
 
 // One test per fault kind, each with what it must show beyond an unchanged snapshot. The
-// matrix in tests/faults_matrix.rs runs them all at 10%, alone and together.
+// matrix in tests/it/faults_matrix.rs runs them all at 10%, alone and together.
 
+use crate::common::faults::*;
 use atlas_audit::mock::MockStats;
-use common::faults::*;
 use std::time::Duration;
 
 /// Asserts the run is complete and equal to the demo world outside `meta`.

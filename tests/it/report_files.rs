@@ -3,17 +3,15 @@
 //! through every renderer inert and whole; and the email stays under 100 KB for the `xl`
 //! synthetic estate.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use crate::common::*;
 use atlas_audit::mock::SyntheticSize;
 use atlas_audit::model::{PrincipalDetail, Snapshot};
 use atlas_audit::report::{self, Format, ReportInput, neutralise};
 use atlas_audit::rules::{self, Policy};
 use calamine::{Data, Reader, Xlsx};
-use common::*;
 use sha2::{Digest, Sha256};
 
 const ALL_FILES: &[&str] = &[

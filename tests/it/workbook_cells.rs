@@ -3,17 +3,15 @@
 //! sheet order, frozen panes, autofilters, column widths and styles, sheet protection, data
 //! validations, conditional formats and the document properties, read from the package's XML.
 //!
-//! `ATLAS_AUDIT_PIN=1 cargo test --test workbook_cells` rewrites the pinned file.
-
-mod common;
+//! `ATLAS_AUDIT_PIN=1 cargo test --test it workbook_cells` rewrites the pinned file.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
+use crate::common::*;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use common::*;
 use quick_xml::events::{BytesStart, Event};
 
 const PINNED: &str = "tests/pinned/demo-workbook.txt";

@@ -1,11 +1,9 @@
 //! Digest and OAuth authentication against the simulated Atlas.
 
-mod common;
-
+use crate::common::*;
 use atlas_audit::atlas::{AtlasError, Client, Credentials};
 use atlas_audit::collect::{self, CollectError};
 use atlas_audit::mock::NonceReuse;
-use common::*;
 use pretty_assertions::assert_eq;
 use secrecy::SecretString;
 

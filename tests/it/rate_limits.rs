@@ -1,14 +1,12 @@
 //! Rate limits per endpoint set: a simulated Atlas whose endpoint families have buckets of
 //! different sizes, per org and project, and a client that learns each bucket on its own.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use atlas_audit::atlas::endpoint::{self, Endpoint};
 use atlas_audit::atlas::types::OrgUser;
 use atlas_audit::atlas::{Client, ClientOptions};
-use common::*;
 use pretty_assertions::assert_eq;
 
 /// Small enough to bite on the demo world read 3 items a page: events and org users.

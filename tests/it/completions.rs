@@ -1,8 +1,6 @@
 //! `completions SHELL`: a script for every shell clap_complete knows, naming the subcommands.
 
-mod common;
-
-use common::atlas_audit_command;
+use crate::common::atlas_audit_command;
 
 #[test]
 fn every_shell_gets_a_script_that_names_the_subcommands() {

@@ -2,12 +2,10 @@
 //! role raised, an API key removed, an exemption about to end). `report --baseline` and `diff`
 //! must list exactly those changes.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::*;
 use atlas_audit::model::{Grant, Scope, Snapshot, Via};
-use common::*;
 
 const LEAVER: &str = "user:ethan.brooks@northwind.example";
 const JOINER: &str = "user:zoe.new@northwind.example";

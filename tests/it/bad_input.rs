@@ -4,13 +4,11 @@
 //! a message that names the file, field, line, flag or variable and says what to do, and
 //! leaves the folder it ran in exactly as it was: no report folder, no snapshot, no temporary.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// Every name under `dir`, hidden ones too, as paths relative to it.

@@ -1,12 +1,10 @@
 //! The rule engine over the demo estate: every rule of the catalogue fires, on exactly the
 //! principals `fixtures/demo/SCENARIO.md` names, and the whole `findings.json` is pinned.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::*;
 use atlas_audit::rules::{self, Findings, Policy, RuleId, Severity, Status};
-use common::*;
 use pretty_assertions::assert_eq;
 
 fn demo_findings(policy: &Policy) -> Findings {

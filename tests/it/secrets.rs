@@ -4,19 +4,14 @@
 //! snapshots inflated), the message the server received, stdout and stderr are searched for each
 //! secret, in clear and in the base64 forms the protocols carry them in.
 
-mod common;
-#[allow(dead_code)]
-#[path = "common/smtp.rs"]
-mod smtp;
-
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::common::*;
+use crate::smtp::{Answer, TestSmtp};
 use base64::Engine as _;
-use common::*;
 use secrecy::SecretString;
-use smtp::{Answer, TestSmtp};
 
 const CLIENT_ID: &str = "mdb_sa_id_0123456789abcdef01234567";
 const CLIENT_SECRET: &str = "mdb_sa_sk_SECRETS-SUITE-CLIENT-7f3e";

@@ -3,15 +3,13 @@
 //! `meta`), or with coverage gaps that name what is missing: never a clean-looking snapshot
 //! built from partial data.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::common::faults::*;
+use crate::common::*;
 use atlas_audit::atlas::Credentials;
 use atlas_audit::mock::Transient;
-use common::faults::*;
-use common::*;
 use futures::StreamExt as _;
 use pretty_assertions::assert_eq;
 

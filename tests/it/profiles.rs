@@ -3,14 +3,12 @@
 //! profile is missing. The config file is a temporary one, named with ATLAS_AUDIT_ATLASCLI_CONFIG
 //! (or the hidden --atlascli-config flag), so nothing depends on the home folder.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::common::*;
 use atlas_audit::mock::MockServer;
 use atlas_audit::model::Snapshot;
-use common::*;
 
 const SA_ID: &str = "mdb_sa_id_profiletest";
 const SA_SECRET: &str = "mdb_sa_sk_PROFILE-SECRET-SENTINEL";

@@ -16,19 +16,17 @@
 //! - with Chromium on PATH, no payload runs in the browser: the pages keep their title, which
 //!   the script payloads would change, while a page known to run script is seen to.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::common::hostile::{FORGED_LINE, HostileWorld, hostile_world};
+use crate::common::*;
 use atlas_audit::model::Snapshot;
 use atlas_audit::report::{neutralise, visible};
 use atlas_audit::rules::{self, Findings, Policy};
 use calamine::{Data, Reader, Xlsx};
-use common::hostile::{FORGED_LINE, HostileWorld, hostile_world};
-use common::*;
 use scraper::{Html, Node};
 
 /// The report written once for every test of this file.

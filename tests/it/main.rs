@@ -1,0 +1,37 @@
+//! The integration tests: one module per area, built as one binary so that the suite links
+//! once. The helpers they share with the benchmarks live in `tests/common/`; the policy
+//! examples in `tests/policies/`; the insta snapshots beside this file, in `snapshots/`.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../common/smtp.rs"]
+mod smtp;
+
+mod access_logs;
+mod auth;
+mod bad_input;
+mod browser;
+mod changes;
+mod cli;
+mod collect;
+mod completions;
+mod denied;
+mod email;
+mod faults;
+mod faults_matrix;
+mod fuzz_corpus;
+mod hostile;
+mod interrupt;
+mod ledger;
+mod output_folder;
+mod policy;
+mod profiles;
+mod rate_limits;
+mod recordings;
+mod report;
+mod report_files;
+mod rules;
+mod secrets;
+mod snapshot_file;
+mod store;
+mod workbook_cells;
