@@ -60,6 +60,15 @@ pub enum ReportError {
     },
 }
 
+/// The workbook's bytes, built in memory: what [`write`] puts in `access-review.xlsx`, for
+/// measuring the writer on its own.
+///
+/// # Errors
+/// The workbook could not be built.
+pub fn workbook_bytes(review: &Review<'_>) -> Result<Vec<u8>, ReportError> {
+    workbook::workbook(review)
+}
+
 /// Every file [`write`] can put in a report folder: each format's files, `changes.csv` among
 /// them, and the manifest.
 pub fn file_names() -> Vec<&'static str> {
