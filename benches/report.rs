@@ -168,14 +168,8 @@ fn main() {
     let snapshot = atlas_audit::model::load(&path).unwrap();
     let policy = atlas_audit::rules::Policy::default();
     let findings = atlas_audit::rules::evaluate(&snapshot, &policy).unwrap();
-    let input = atlas_audit::report::ReportInput {
-        snapshot: &snapshot,
-        findings: &findings,
-        policy: &policy,
-        policy_origin: "defaults (no policy file)".into(),
-        policy_digest: "defaults".into(),
-        baseline: None,
-    };
+    let input =
+        atlas_audit::report::ReportInput::without_policy_file(&snapshot, &findings, &policy);
     let review = atlas_audit::report::Review::new(&input);
     let (mut ours, mut floors) = (Vec::new(), Vec::new());
     for _ in 0..runs {

@@ -20,14 +20,7 @@ pub struct Sample {
 impl Sample {
     /// The renderers' input.
     pub fn input(&self) -> ReportInput<'_> {
-        ReportInput {
-            snapshot: &self.estate.snapshot,
-            findings: &self.findings,
-            policy: &self.estate.policy,
-            policy_origin: "defaults (no policy file)".into(),
-            policy_digest: "defaults".into(),
-            baseline: None,
-        }
+        ReportInput::without_policy_file(&self.estate.snapshot, &self.findings, &self.estate.policy)
     }
 
     fn from(estate: Estate) -> Sample {

@@ -31,6 +31,24 @@ pub struct ReportInput<'a> {
     pub baseline: Option<Baseline<'a>>,
 }
 
+impl<'a> ReportInput<'a> {
+    /// The input of a run under `policy` given by no policy file, without a baseline.
+    pub fn without_policy_file(
+        snapshot: &'a Snapshot,
+        findings: &'a Findings,
+        policy: &'a Policy,
+    ) -> Self {
+        ReportInput {
+            snapshot,
+            findings,
+            policy,
+            policy_origin: "defaults (no policy file)".into(),
+            policy_digest: "defaults".into(),
+            baseline: None,
+        }
+    }
+}
+
 /// The last review's snapshot and the changes since.
 #[derive(Clone, Copy)]
 pub struct Baseline<'a> {

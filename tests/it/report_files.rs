@@ -245,14 +245,7 @@ fn the_email_for_the_xl_estate_is_under_100_kb() {
         "{}",
         findings.findings.len()
     );
-    let input = ReportInput {
-        snapshot: &snapshot,
-        findings: &findings,
-        policy: &policy,
-        policy_origin: "defaults (no policy file)".into(),
-        policy_digest: "defaults".into(),
-        baseline: None,
-    };
+    let input = ReportInput::without_policy_file(&snapshot, &findings, &policy);
     let dir = tempfile::tempdir().unwrap();
     let options = report::Options {
         formats: vec![Format::Html],

@@ -45,14 +45,7 @@ fn reserialised(s: &str) -> String {
 }
 
 fn input_of<'a>(e: &'a Estate, findings: &'a Findings) -> ReportInput<'a> {
-    ReportInput {
-        snapshot: &e.snapshot,
-        findings,
-        policy: &e.policy,
-        policy_origin: "defaults (no policy file)".into(),
-        policy_digest: "defaults".into(),
-        baseline: None,
-    }
+    ReportInput::without_policy_file(&e.snapshot, findings, &e.policy)
 }
 
 /// Thousands of findings whose every Atlas name is 10 KB of characters HTML escapes five-fold.
