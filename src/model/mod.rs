@@ -174,6 +174,31 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// `org:<id>`, `project:<id>`, or `project:<id>/db:<resource>` with `@<cluster>,…` when
+    /// limited to clusters: one text for the scope, as grant ids hash it.
+    pub fn key(&self) -> String {
+        match self {
+            Scope::Org { org_id } => key::org(org_id),
+            Scope::Project { project_id, .. } => key::project(project_id),
+            Scope::Database {
+                project_id,
+                resource,
+                clusters,
+                ..
+            } if clusters.is_empty() => format!("{}/db:{resource}", key::project(project_id)),
+            Scope::Database {
+                project_id,
+                resource,
+                clusters,
+                ..
+            } => format!(
+                "{}/db:{resource}@{}",
+                key::project(project_id),
+                clusters.join(",")
+            ),
+        }
+    }
+
     /// The org the scope belongs to.
     pub fn org_id(&self) -> &str {
         match self {
@@ -215,6 +240,14 @@ impl Via {
             Via::OrgRole(_) => "org-role".to_string(),
         }
     }
+
+    /// The path with whatever it goes through: `direct`, `team:<name>`, `org-role:<role>`.
+    pub fn key(&self) -> String {
+        match self {
+            Via::OrgRole(role) => format!("org-role:{role}"),
+            other => other.label(),
+        }
+    }
 }
 
 /// One row of the entitlement table: a principal holds a role on a scope by some path.
@@ -228,6 +261,31 @@ pub struct Grant {
     pub role: String,
     /// How.
     pub via: Via,
+}
+
+impl Grant {
+    /// The grant's stable id: `G-` and the first 10 hex digits of the SHA-256 of its principal
+    /// key, scope, role and path (as [`Via::label`] writes it, with the team's or org role's
+    /// name). The same grant has the same id in every report, so a reviewer's decision on it
+    /// can be read back and carried out.
+    pub fn id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [
+            self.principal.as_str(),
+            &self.scope.key(),
+            &self.role,
+            &self.via.key(),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        let digest = h.finalize();
+        let mut id = String::with_capacity(12);
+        id.push_str("G-");
+        id.push_str(&crate::files::hex(&digest[..5]));
+        id
+    }
 }
 
 /// An org or project event, flattened.
@@ -347,5 +405,72 @@ impl CoverageGap {
     /// access-log entries whose time could not be read, rather than in a read that failed.
     pub fn in_answer(&self) -> bool {
         self.status == Some(200)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(via: Via) -> Grant {
+        Grant {
+            principal: key::user("dana@example.com"),
+            scope: Scope::Project {
+                org_id: "a".repeat(24),
+                project_id: "b".repeat(24),
+            },
+            role: "GROUP_OWNER".to_string(),
+            via,
+        }
+    }
+
+    #[test]
+    fn grant_ids_are_stable_and_tell_every_part_apart() {
+        let direct = grant(Via::Direct);
+        let id = direct.id();
+        assert_eq!(id.len(), 12);
+        assert!(id.starts_with("G-"), "{id}");
+        assert!(id[2..].bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        assert_eq!(id, direct.clone().id());
+        let others = [
+            grant(Via::Team("ops".into())),
+            grant(Via::OrgRole("ORG_OWNER".into())),
+            grant(Via::OrgRole("ORG_GROUP_CREATOR".into())),
+            Grant {
+                role: "GROUP_READ_ONLY".into(),
+                ..direct.clone()
+            },
+            Grant {
+                principal: key::user("sam@example.com"),
+                ..direct.clone()
+            },
+            Grant {
+                scope: Scope::Org {
+                    org_id: "a".repeat(24),
+                },
+                ..direct.clone()
+            },
+        ];
+        let mut ids: Vec<String> = others.iter().map(Grant::id).collect();
+        ids.push(id);
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "every grant has its own id");
+    }
+
+    #[test]
+    fn database_scopes_with_clusters_have_their_own_key() {
+        let db = |clusters: Vec<String>| Scope::Database {
+            org_id: "o".into(),
+            project_id: "p".into(),
+            resource: "sales".into(),
+            clusters,
+        };
+        assert_eq!(db(vec![]).key(), "project:p/db:sales");
+        assert_eq!(
+            db(vec!["c1".into(), "c2".into()]).key(),
+            "project:p/db:sales@c1,c2"
+        );
     }
 }

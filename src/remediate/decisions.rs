@@ -1,0 +1,1 @@
+//! `atlas-audit decisions`: reviewers' decisions read back from filled-in workbooks.

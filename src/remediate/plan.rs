@@ -1,0 +1,1 @@
+//! `atlas-audit plan`: decisions or an offboarding turned into Atlas API calls.
