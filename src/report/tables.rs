@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::cell::{CsvWriter, yes_no};
 use super::view::{ActivityCells, Review, auth_method};
 use crate::model::{Grant, Principal, PrincipalDetail, Scope, Via};
-use crate::rules::Status;
+use crate::rules::{Severity, Status};
 
 /// The header of `grants.csv`.
 pub const GRANTS_CSV_HEADER: &[&str] = &[
@@ -98,7 +98,7 @@ fn text_or_empty(s: String) -> Cell<'static> {
     }
 }
 
-fn activity_cells<'r>(a: Option<&ActivityCells>) -> [Cell<'r>; 3] {
+fn activity_cells<'r>(a: Option<&ActivityCells<'_>>) -> [Cell<'r>; 3] {
     match a {
         None => [Cell::Empty, Cell::Empty, Cell::Empty],
         Some(a) => [
@@ -285,90 +285,98 @@ fn grant_rows<W: Write>(
     Ok(())
 }
 
-/// One principal as text cells, in [`PRINCIPALS_CSV_HEADER`] order.
-pub fn principal_cells(review: &Review<'_>, p: &Principal) -> Vec<String> {
+/// One principal as typed cells, in [`PRINCIPALS_CSV_HEADER`] order: the CSV writes their
+/// text, the workbook writes moments and counts as such.
+pub fn principal_row<'r>(review: &'r Review<'_>, p: &'r Principal) -> Vec<Cell<'r>> {
     let activity = review.activity(p);
-    let org_names: Vec<&str> = p.org_ids.iter().map(|o| review.org_name(o)).collect();
     let (status, access_list, delete_after) = match &p.detail {
         PrincipalDetail::AtlasUser(u) => {
             let mut statuses: Vec<&str> = u.memberships.iter().map(|m| m.status.as_str()).collect();
             statuses.sort_unstable();
             statuses.dedup();
-            (
-                statuses.join(" "),
-                "not_supported".to_string(),
-                String::new(),
-            )
+            let status = match statuses.as_slice() {
+                [] => Cell::Empty,
+                [one] => Cell::Text(one),
+                many => Cell::Owned(many.join(" ")),
+            };
+            (status, Cell::Text("not_supported"), Cell::Empty)
         }
-        PrincipalDetail::ApiKey(k) => (
-            String::new(),
-            list_len(k.access_list.as_deref()),
-            String::new(),
-        ),
+        PrincipalDetail::ApiKey(k) => (Cell::Empty, list_len(k.access_list.as_deref()), Cell::Empty),
         PrincipalDetail::ServiceAccount(s) => (
             match s.system_managed {
-                Some(true) => "system_managed",
-                Some(false) => "user_managed",
-                None => "",
-            }
-            .to_string(),
+                Some(true) => Cell::Text("system_managed"),
+                Some(false) => Cell::Text("user_managed"),
+                None => Cell::Empty,
+            },
             list_len(s.access_list.as_deref()),
-            String::new(),
+            Cell::Empty,
         ),
         PrincipalDetail::Team(t) => (
-            format!("{} member(s)", t.members.len()),
-            "not_supported".to_string(),
-            String::new(),
+            Cell::Owned(format!("{} member(s)", t.members.len())),
+            Cell::Text("not_supported"),
+            Cell::Empty,
         ),
         PrincipalDetail::DatabaseUser(d) => (
-            String::new(),
-            "not_supported".to_string(),
-            d.delete_after.map(|t| t.to_string()).unwrap_or_default(),
+            Cell::Empty,
+            Cell::Text("not_supported"),
+            d.delete_after.map_or(Cell::Empty, Cell::Time),
         ),
     };
-    let about: Vec<_> = review.findings_about(&p.key).collect();
-    let open = about.iter().filter(|f| f.status == Status::Open).count();
-    let highest = about
-        .iter()
-        .filter(|f| f.status == Status::Open)
-        .map(|f| f.severity)
-        .min();
-    let grants = review.grant_count(&p.key);
+    let mut open = 0;
+    let mut highest = None;
+    for f in review.findings_about(&p.key) {
+        if f.status == Status::Open {
+            open += 1;
+            highest = Some(highest.map_or(f.severity, |h: Severity| h.min(f.severity)));
+        }
+    }
+    let joined = |items: &'r [String], sep: &str| match items {
+        [] => Cell::Empty,
+        [one] => Cell::Text(one),
+        many => Cell::Owned(many.join(sep)),
+    };
+    let org_names = match p.org_ids.as_slice() {
+        [] => Cell::Empty,
+        [one] => Cell::Text(review.org_name(one)),
+        many => Cell::Owned(
+            many.iter()
+                .map(|o| review.org_name(o))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+    };
+    let [last_activity, source, days_inactive] = activity_cells(Some(&activity));
     vec![
-        p.key.clone(),
-        p.kind.as_str().to_string(),
-        p.name.clone(),
-        p.org_ids.join(" "),
-        org_names.join("; "),
-        p.project_id.clone().unwrap_or_default(),
+        Cell::Text(&p.key),
+        Cell::Text(p.kind.as_str()),
+        Cell::Text(&p.name),
+        joined(&p.org_ids, " "),
+        org_names,
+        p.project_id.as_deref().map_or(Cell::Empty, Cell::Text),
         p.project_id
             .as_deref()
-            .map(|id| review.project_name(id))
-            .unwrap_or_default()
-            .to_string(),
+            .map_or(Cell::Empty, |id| Cell::Text(review.project_name(id))),
         status,
-        p.created
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| "no_information".into()),
-        activity.last_text(),
-        activity.source.to_string(),
-        activity.days_text(),
-        activity.reason.clone().unwrap_or_default(),
-        auth_method(p).to_string(),
+        p.created.map_or(Cell::Text("no_information"), Cell::Time),
+        last_activity,
+        source,
+        days_inactive,
+        activity.reason.map_or(Cell::Empty, Cell::Text),
+        Cell::Text(auth_method(p)),
         access_list,
         delete_after,
-        grants.to_string(),
-        yes_no(review.principal_privileged(&p.key)).to_string(),
-        open.to_string(),
-        highest.map(|s| s.as_str()).unwrap_or_default().to_string(),
-        review.principal_finding_ids(&p.key),
+        Cell::Int(review.grant_count(&p.key).into()),
+        Cell::Text(yes_no(review.principal_privileged(&p.key))),
+        Cell::Int(open),
+        highest.map_or(Cell::Empty, |s: Severity| Cell::Text(s.as_str())),
+        text_or_empty(review.principal_finding_ids(&p.key)),
     ]
 }
 
-fn list_len<T>(list: Option<&[T]>) -> String {
+fn list_len<T>(list: Option<&[T]>) -> Cell<'static> {
     match list {
-        Some(l) => l.len().to_string(),
-        None => "no_information".to_string(),
+        Some(l) => Cell::Int(l.len() as i64),
+        None => Cell::Text("no_information"),
     }
 }
 
@@ -383,7 +391,7 @@ pub fn principals_csv(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()
         &review.snapshot.principals,
         |chunk, csv| {
             for p in chunk {
-                csv.record(principal_cells(review, p))?;
+                csv.record(principal_row(review, p).iter().map(Cell::text))?;
             }
             Ok(())
         },

@@ -73,7 +73,7 @@ pub struct RuleCount {
 
 /// What is known of a principal's last activity, ready for a cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivityCells {
+pub struct ActivityCells<'p> {
     /// The moment, when one was seen.
     pub at: Option<Timestamp>,
     /// `never` or `no_information` when there is no moment; empty when there is.
@@ -84,10 +84,10 @@ pub struct ActivityCells {
     /// to the as-of moment; `None` when nothing tells.
     pub days_inactive: Option<i64>,
     /// Why nothing can be said, for `no_information`.
-    pub reason: Option<String>,
+    pub reason: Option<&'p str>,
 }
 
-impl ActivityCells {
+impl ActivityCells<'_> {
     /// The last-activity cell as text: an RFC 3339 time, `never` or `no_information`.
     pub fn last_text(&self) -> String {
         match self.at {
@@ -316,7 +316,7 @@ impl<'a> Review<'a> {
     }
 
     /// What is known of the principal's last activity.
-    pub fn activity(&self, p: &Principal) -> ActivityCells {
+    pub fn activity<'p>(&self, p: &'p Principal) -> ActivityCells<'p> {
         match &p.last_activity {
             LastActivity::Seen { at, source } => ActivityCells {
                 at: Some(*at),
@@ -337,7 +337,7 @@ impl<'a> Review<'a> {
                 sentinel: "no_information",
                 source: "no_information",
                 days_inactive: None,
-                reason: Some(reason.clone()),
+                reason: Some(reason),
             },
         }
     }

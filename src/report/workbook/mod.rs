@@ -337,14 +337,6 @@ impl<'w> Sheet<'w> {
         self.number(n.into() as f64)
     }
 
-    /// A number when the text is one, else the text.
-    fn count_or_text(&mut self, text: &str) -> Written {
-        match text.parse::<i64>() {
-            Ok(n) => self.number(n as f64),
-            Err(_) => self.text(text),
-        }
-    }
-
     /// An Excel serial in a date style, measured as `width` characters.
     fn dated(&mut self, serial: f64, style: Style, width: usize) -> Written {
         self.measure(width);
