@@ -266,3 +266,113 @@ pub fn intents<'a>(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Via;
+    use crate::rules::testkit::Estate;
+
+    fn estate() -> Estate {
+        let mut e = Estate::new();
+        e.project("o1", "p1", &[]);
+        e.user("o1", "ann@example.com");
+        e.project_role("user:ann@example.com", "p1", "GROUP_OWNER", Via::Direct);
+        e
+    }
+
+    fn row(g: &Grant, decision: &str) -> DecisionRow {
+        DecisionRow {
+            grant_id: g.id(),
+            principal: g.principal.clone(),
+            scope: g.scope.key(),
+            role: g.role.clone(),
+            via: g.via.key(),
+            decision: decision.into(),
+            modify_to: String::new(),
+            reviewer: "dana@example.com".into(),
+            date: "2026-11-21".into(),
+            comment: "left the team".into(),
+            workbook: "review.xlsx".into(),
+            sheet: "Access Review".into(),
+            row: 7,
+        }
+    }
+
+    fn no_findings() -> Findings {
+        Findings {
+            as_of: crate::rules::testkit::as_of(),
+            findings: Vec::new(),
+            not_evaluated: Vec::new(),
+            exemption_warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rows_become_intents_and_keeps_are_skipped() {
+        let e = estate();
+        let g = &e.snapshot.grants[0];
+        let rows = [row(g, "Revoke"), row(g, "Keep")];
+        let got = intents(&e.snapshot, &rows, &no_findings()).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].want, Want::Revoke);
+        assert_eq!(got[0].reason.row, Some(7));
+        assert_eq!(got[0].reason.comment.as_deref(), Some("left the team"));
+    }
+
+    #[test]
+    fn a_row_for_another_grant_or_disagreeing_with_it_is_refused_by_row() {
+        let e = estate();
+        let g = &e.snapshot.grants[0];
+        let mut unknown = row(g, "Revoke");
+        unknown.grant_id = "G-0000000000".into();
+        let err = intents(&e.snapshot, &[unknown], &no_findings()).unwrap_err();
+        assert!(err.to_string().contains("review.xlsx row 7"), "{err}");
+        assert!(matches!(err, DecisionsError::UnknownGrant { .. }));
+        let mut edited = row(g, "Revoke");
+        edited.role = "GROUP_READ_ONLY".into();
+        let err = intents(&e.snapshot, &[edited], &no_findings()).unwrap_err();
+        assert!(err.to_string().contains("its role is"), "{err}");
+        let err = intents(&e.snapshot, &[row(g, "Delete")], &no_findings()).unwrap_err();
+        assert!(matches!(err, DecisionsError::Decision { .. }));
+    }
+
+    #[test]
+    fn a_modify_without_a_target_takes_the_recommended_lesser_role() {
+        let mut e = estate();
+        e.api_key("o1", "k1");
+        e.org_role("apikey:k1", "o1", "ORG_OWNER");
+        let findings = crate::rules::evaluate(&e.snapshot, &e.policy).unwrap();
+        let g = e
+            .snapshot
+            .grants
+            .iter()
+            .find(|g| g.principal == "apikey:k1")
+            .unwrap();
+        assert_eq!(
+            recommended_role(g, &findings).as_deref(),
+            Some("ORG_READ_ONLY")
+        );
+        let got = intents(&e.snapshot, &[row(g, "Modify")], &findings).unwrap();
+        assert_eq!(got[0].want, Want::Modify(Some("ORG_READ_ONLY".into())));
+        let mut given = row(g, "Modify");
+        given.modify_to = "ORG_MEMBER".into();
+        let got = intents(&e.snapshot, &[given], &findings).unwrap();
+        assert_eq!(got[0].want, Want::Modify(Some("ORG_MEMBER".into())));
+    }
+
+    #[test]
+    fn only_the_decisions_header_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("decisions.csv");
+        let e = estate();
+        let mut w = csv::Writer::from_path(&path).unwrap();
+        w.serialize(row(&e.snapshot.grants[0], "Revoke")).unwrap();
+        w.flush().unwrap();
+        let rows = read(&path).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].row, 7);
+        std::fs::write(&path, "grant_id,decision\r\nG-1,Revoke\r\n").unwrap();
+        assert!(matches!(read(&path), Err(DecisionsError::Header { .. })));
+    }
+}

@@ -153,3 +153,58 @@ pub fn write(plan: &Plan, path: &Path) -> Result<(), PlanError> {
     crate::files::write_atomic(&txt, |w| w.write_all(text::render(plan).as_bytes()))
         .map_err(err(&txt))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Via;
+    use crate::rules::testkit::Estate;
+
+    fn made(e: &Estate) -> Plan {
+        let basis = Basis {
+            snapshot: &e.snapshot,
+            sha256: "ab".repeat(32),
+            made_at: crate::rules::testkit::as_of(),
+        };
+        from_offboard(&basis, &["ann@example.com".into()])
+            .unwrap()
+            .plan
+    }
+
+    fn estate() -> Estate {
+        let mut e = Estate::new();
+        e.project("o1", "p1", &[]);
+        e.user("o1", "ann@example.com");
+        e.project_role("user:ann@example.com", "p1", "GROUP_OWNER", Via::Direct);
+        e.snapshot.meta.base_url = "http://127.0.0.1:9".into();
+        e
+    }
+
+    #[test]
+    fn an_edited_plan_fails_its_digest() {
+        let plan = made(&estate());
+        assert!(plan.verify_digest());
+        let mut edited = plan.clone();
+        edited.steps[0].request.path = "/groups/p2/users/id-ann@example.com".into();
+        assert!(!edited.verify_digest());
+        let mut dropped = plan.clone();
+        dropped.steps.pop();
+        assert!(!dropped.verify_digest());
+    }
+
+    #[test]
+    fn the_plan_is_written_as_json_and_text_and_reads_back() {
+        let plan = made(&estate());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        write(&plan, &path).unwrap();
+        let back: Plan = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(back, plan);
+        assert!(back.verify_digest());
+        let text = std::fs::read_to_string(dir.path().join("plan.txt")).unwrap();
+        assert!(text.contains("\nuser:ann@example.com\n  S-001 remove_group_user DELETE /groups/p1/users/id-ann@example.com [2025-02-19]"), "{text}");
+        assert!(text.contains("offboarding ann@example.com"), "{text}");
+        assert_eq!(back.base_url, "http://127.0.0.1:9");
+        assert_eq!(back.orgs, ["o1"]);
+    }
+}

@@ -289,3 +289,115 @@ fn database_users(b: &mut Builder<'_>, email: &str, org: &str) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remediate::plan::types::Action;
+    use crate::rules::testkit::Estate;
+
+    const ANN: &str = "user:ann@example.com";
+
+    /// Ann in two orgs, with a project role, a team and a database user named after her in
+    /// each; Bob owns both orgs and holds the same kinds of access.
+    fn estate() -> Estate {
+        let mut e = Estate::new();
+        e.org("o2");
+        e.project("o1", "p1", &[]);
+        e.project("o2", "p2", &[]);
+        e.user("o1", "ann@example.com");
+        e.user("o1", "bob@example.com");
+        for (org, project) in [("o1", "p1"), ("o2", "p2")] {
+            if org == "o2" {
+                for who in ["ann@example.com", "bob@example.com"] {
+                    if let PrincipalDetail::AtlasUser(u) =
+                        &mut e.principal_mut(&key::user(who)).detail
+                    {
+                        let mut m = u.memberships[0].clone();
+                        m.org_id = org.into();
+                        u.memberships.push(m);
+                    }
+                }
+            }
+            e.org_role(ANN, org, "ORG_MEMBER");
+            e.org_role("user:bob@example.com", org, "ORG_OWNER");
+            e.project_role(ANN, project, "GROUP_OWNER", Via::Direct);
+            e.project_role("user:bob@example.com", project, "GROUP_OWNER", Via::Direct);
+            e.db_user(project, "ann", &[("readWrite", "sales")], &[]);
+            e.db_user(project, "bob", &[("readWrite", "sales")], &[]);
+        }
+        e.team("o1", "ops", &[ANN]);
+        e.project_role(ANN, "p1", "GROUP_READ_ONLY", Via::Team("ops".into()));
+        if let PrincipalDetail::AtlasUser(u) = &mut e.principal_mut(ANN).detail {
+            u.memberships[0].teams.push("ops".into());
+        }
+        e
+    }
+
+    #[test]
+    fn everything_the_person_holds_in_both_orgs_is_planned_and_nothing_of_anyone_else() {
+        let e = estate();
+        let mut b = Builder::new(&e.snapshot);
+        let warnings = offboard(&mut b, &["Ann@Example.com".into()]).unwrap();
+        assert!(warnings.is_empty());
+        assert!(b.manual.is_empty(), "{:?}", b.manual);
+        let actions: Vec<(Action, &str)> = b
+            .steps
+            .iter()
+            .map(|s| (s.action, s.target.scope.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                (Action::RemoveGroupUser, "project:p1"),
+                (Action::RemoveOrgTeamUser, "org:o1"),
+                (Action::RemoveOrgUser, "org:o1"),
+                (Action::DeleteGroupDatabaseUser, "project:p1"),
+                (Action::RemoveGroupUser, "project:p2"),
+                (Action::RemoveOrgUser, "org:o2"),
+                (Action::DeleteGroupDatabaseUser, "project:p2"),
+            ]
+        );
+        // The org removal comes after the project and team steps of that org.
+        assert_eq!(b.steps[2].after, ["S-001", "S-002"]);
+        // Every grant of hers is named once; no grant of anyone else is.
+        let mut named: Vec<&String> = b.steps.iter().flat_map(|s| &s.reason.grant_ids).collect();
+        named.sort();
+        let mut hers: Vec<String> = e
+            .snapshot
+            .grants
+            .iter()
+            .filter(|g| g.principal == ANN || g.principal.contains("/admin/ann"))
+            .map(Grant::id)
+            .collect();
+        hers.sort();
+        assert_eq!(named, hers.iter().collect::<Vec<_>>());
+        assert!(b.steps.iter().all(|s| !s.principal.contains("bob")));
+    }
+
+    #[test]
+    fn unknown_people_are_an_error_alone_and_a_warning_among_known_ones() {
+        let e = estate();
+        let mut b = Builder::new(&e.snapshot);
+        let err = offboard(&mut b, &["zed@example.com".into()]).unwrap_err();
+        assert!(err.to_string().contains("zed@example.com is not"), "{err}");
+        let warnings = offboard(
+            &mut b,
+            &["zed@example.com".into(), "ann@example.com".into()],
+        )
+        .unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("zed@example.com"));
+        assert!(matches!(offboard(&mut b, &[]), Err(OffboardError::Empty)));
+    }
+
+    #[test]
+    fn the_last_owner_is_not_offboarded_from_the_org() {
+        let e = estate();
+        let mut b = Builder::new(&e.snapshot);
+        offboard(&mut b, &["bob@example.com".into()]).unwrap();
+        assert!(b.steps.iter().all(|s| s.action != Action::RemoveOrgUser));
+        assert_eq!(b.manual.len(), 2, "one per org");
+        assert!(b.steps.iter().any(|s| s.action == Action::RemoveGroupUser));
+    }
+}
