@@ -62,12 +62,16 @@ pub enum Condition {
     },
 }
 
-impl Condition {
-    /// `Not(self)`.
-    pub fn not(self) -> Condition {
+/// `!c` is [`Condition::Not`] of `c`.
+impl std::ops::Not for Condition {
+    type Output = Condition;
+
+    fn not(self) -> Condition {
         Condition::Not { of: Box::new(self) }
     }
+}
 
+impl Condition {
     /// Whether the condition holds on a check's answer (`None`: 404).
     pub fn holds(&self, read: Option<&Value>) -> bool {
         match self {
@@ -168,6 +172,8 @@ fn role_held(v: &Value, role: &str, project: Option<&str>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::ops::Not as _;
+
     use serde_json::json;
 
     use super::*;

@@ -23,17 +23,16 @@ pub struct Guard {
 impl Guard {
     /// The owners of every org of the snapshot and the credential's principal key.
     pub fn new(snapshot: &Snapshot) -> Self {
+        let principals: std::collections::HashMap<&str, &crate::model::Principal> = snapshot
+            .principals
+            .iter()
+            .map(|p| (p.key.as_str(), p))
+            .collect();
         let mut owners: BTreeMap<String, BTreeMap<String, bool>> = BTreeMap::new();
         for g in snapshot.grants.iter().filter(|g| is_owner_grant(g)) {
-            let human = snapshot
-                .principals
-                .binary_search_by(|p| p.key.as_str().cmp(&g.principal))
-                .ok()
-                .map(|i| &snapshot.principals[i])
-                .or_else(|| snapshot.principals.iter().find(|p| p.key == g.principal))
-                .is_some_and(|p| {
-                    p.kind == PrincipalKind::AtlasUser && is_active(p, g.scope.org_id())
-                });
+            let human = principals.get(g.principal.as_str()).is_some_and(|p| {
+                p.kind == PrincipalKind::AtlasUser && is_active(p, g.scope.org_id())
+            });
             owners
                 .entry(g.scope.org_id().to_string())
                 .or_default()

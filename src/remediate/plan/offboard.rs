@@ -4,6 +4,7 @@
 //! users), and the database users named after them (DBUSER_ORPHANED's matching).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Not as _;
 
 use super::builder::{Builder, target_of};
 use super::calls;

@@ -2,6 +2,7 @@
 //! database users.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Not as _;
 
 use super::*;
 
