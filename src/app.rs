@@ -7,6 +7,7 @@ mod demo;
 mod email;
 mod interrupt;
 mod output;
+mod plan;
 mod report;
 mod summary;
 mod table;
@@ -83,6 +84,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Collect(args) => collect_command(&args, quiet).await,
             Command::Report(args) => report::run(*args, quiet).await,
             Command::Diff(args) => report::diff(&args),
+            Command::Plan(args) => plan::run(&args, quiet),
             Command::Rules(args) => report::catalogue(&args),
             Command::Init(args) => report::init(&args, quiet),
             Command::Summary(args) => {

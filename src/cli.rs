@@ -37,6 +37,9 @@ pub enum Command {
     /// Access changes between two snapshots: principals and grants added, removed and
     /// changed, findings new and resolved (under the same policy), exemptions ending soon.
     Diff(DiffArgs),
+    /// Turn reviewers' decisions, or an offboarding, into a reviewable plan of Atlas API
+    /// calls (plan.json and plan.txt), offline over the snapshot the review was made from.
+    Plan(PlanArgs),
     /// Run the whole pipeline against the built-in simulated Atlas (no account needed).
     Demo(DemoArgs),
     /// Serve a simulated Atlas on loopback, for demos, tests and benchmarks.
@@ -324,6 +327,31 @@ pub struct DiffArgs {
     /// What to print: text (a summary and every change), csv (changes.csv) or json.
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "csv", "json"])]
     pub format: String,
+}
+
+/// `plan`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("intent").required(true).args(["decisions", "offboard", "offboard_file"])))]
+pub struct PlanArgs {
+    /// The snapshot the review was made from.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+    /// Where to write plan.json (plan.txt is written beside it).
+    #[arg(long, value_name = "FILE", default_value = "plan.json")]
+    pub out: PathBuf,
+    /// decisions.csv, as `atlas-audit decisions` writes it: each Revoke and Modify planned.
+    #[arg(long, value_name = "FILE")]
+    pub decisions: Option<PathBuf>,
+    /// Offboard these people: everything they hold in every org of the snapshot.
+    #[arg(long, value_name = "EMAIL", num_args = 1..)]
+    pub offboard: Vec<String>,
+    /// Offboard the people of this file, one email a line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub offboard_file: Option<PathBuf>,
+    /// Policy whose recommendations give a Modify without a target its lesser role
+    /// (default: ./atlas-audit.toml when present, else the catalogue defaults).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 /// `demo`

@@ -22,6 +22,7 @@ mod activity;
 mod inactivity;
 
 pub(super) use activity::orphaned;
+pub use activity::person_names;
 pub(super) use inactivity::inactive;
 
 /// A database user with what the rules need about it.

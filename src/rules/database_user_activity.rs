@@ -66,15 +66,22 @@ fn persons_of(ctx: &Context<'_>, org: &str) -> BTreeMap<String, Person> {
 fn by_name(persons: BTreeMap<String, Person>) -> HashMap<String, Vec<Person>> {
     let mut index: HashMap<String, Vec<Person>> = HashMap::new();
     for (email, person) in persons {
-        if let Some((local, _)) = email.split_once('@') {
-            index
-                .entry(local.to_string())
-                .or_default()
-                .push(person.clone());
+        for name in person_names(&email) {
+            index.entry(name).or_default().push(person.clone());
         }
-        index.entry(email).or_default().push(person);
     }
     index
+}
+
+/// The lowercased database usernames that name a person: the email and its local part. A
+/// database user is named after the person when its lowercased username is one of them
+/// (the matching of DBUSER_ORPHANED, and of offboarding).
+pub fn person_names(email: &str) -> Vec<String> {
+    let email = email.to_lowercase();
+    match email.split_once('@') {
+        Some((local, _)) => vec![local.to_string(), email.clone()],
+        None => vec![email],
+    }
 }
 
 /// The access-log entries of one database user in its project: Atlas's own agents are never

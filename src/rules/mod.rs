@@ -26,6 +26,7 @@ use rayon::prelude::*;
 
 pub use catalogue::{Family, RuleId};
 pub use context::{Context, Draft, Out, RuleOutput};
+pub use database_user::person_names;
 pub use finding::*;
 pub use history::History;
 pub use policy::Policy;

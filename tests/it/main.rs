@@ -24,6 +24,7 @@ mod hostile;
 mod interrupt;
 mod ledger;
 mod output_folder;
+mod plan;
 mod policy;
 mod profiles;
 mod rate_limits;

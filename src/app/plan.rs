@@ -1,0 +1,93 @@
+//! `plan`: the snapshot, the decisions or the people to offboard in; `plan.json` and
+//! `plan.txt` out. Offline: nothing here calls Atlas.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+
+use super::EXIT_OK;
+use crate::cli::PlanArgs;
+use crate::model;
+use crate::remediate::plan::{self, Basis, FileRef};
+
+/// The emails of an `--offboard-file`: one a line, blank lines and `#` comments skipped.
+fn emails_in(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs `plan`.
+///
+/// # Errors
+/// Bad input (unknown grant, disagreeing row, unknown person), or a file that cannot be read
+/// or written; the message names it and what to do.
+pub fn run(args: &PlanArgs, quiet: bool) -> Result<ExitCode> {
+    let snapshot = model::load(&args.snapshot)?;
+    let sha256 = crate::files::sha256_file(&args.snapshot)
+        .with_context(|| format!("reading {}", args.snapshot.display()))?;
+    let basis = Basis {
+        snapshot: &snapshot,
+        sha256,
+        made_at: Timestamp::now(),
+    };
+    let made = if let Some(path) = &args.decisions {
+        let rows = plan::from_decisions::read(path)?;
+        let policy = super::report::load_policy(args.policy.as_deref())?;
+        // Without an as-of time no rule runs; a Modify then needs its target in the row.
+        let findings = crate::rules::evaluate(&snapshot, &policy.policy).unwrap_or_else(|_| {
+            crate::rules::Findings {
+                as_of: Timestamp::UNIX_EPOCH,
+                findings: Vec::new(),
+                not_evaluated: Vec::new(),
+                exemption_warnings: Vec::new(),
+            }
+        });
+        let file = FileRef {
+            file: path.display().to_string(),
+            sha256: crate::files::sha256_file(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        };
+        plan::from_decisions(&basis, &rows, Some(file), &findings)?
+    } else {
+        let mut emails = args.offboard.clone();
+        if let Some(path) = &args.offboard_file {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "cannot read {}; give a file of emails, one a line",
+                    path.display()
+                )
+            })?;
+            emails.extend(emails_in(&text));
+        }
+        plan::from_offboard(&basis, &emails)?
+    };
+    for w in &made.warnings {
+        eprintln!("{w}");
+    }
+    plan::write(&made.plan, &args.out)?;
+    if !quiet {
+        println!(
+            "{} and {} planned: {} and {}",
+            model::counted(made.plan.steps.len(), "step", "steps"),
+            model::counted(made.plan.manual.len(), "manual entry", "manual entries"),
+            args.out.display(),
+            plan::text_path(&args.out).display()
+        );
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offboard_files_skip_blanks_and_comments() {
+        let text = "# leavers\nann@example.com\n\n  bob@example.com  # left in May\n";
+        assert_eq!(emails_in(text), ["ann@example.com", "bob@example.com"]);
+    }
+}

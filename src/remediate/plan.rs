@@ -1,1 +1,0 @@
-//! `atlas-audit plan`: decisions or an offboarding turned into Atlas API calls.
