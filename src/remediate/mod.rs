@@ -4,4 +4,5 @@
 //! never call it, and nothing in it decides what is risky.
 
 pub mod decisions;
+pub mod journal;
 pub mod plan;
