@@ -257,7 +257,9 @@ impl Client {
         let mut bearer_sent = None;
         match self.auth.credentials() {
             Credentials::ApiKey { .. } => {
-                let (header, sent) = self.auth.digest_header(round, &target.uri);
+                let (header, sent) =
+                    self.auth
+                        .digest_header_for(round, req.method.as_str(), &target.uri);
                 if let Some(header) = header {
                     request = request.header(AUTHORIZATION, header);
                 }

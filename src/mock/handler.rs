@@ -18,8 +18,9 @@ use super::oauth::OAuth;
 use super::paging::Query;
 use super::ratelimit::{Charge, Limiter, RateLimit, Take};
 use super::routes;
-use super::stats::Recorder;
+use super::stats::{Recorder, WriteRecord};
 use super::world::World;
+use super::writes;
 
 #[path = "handler_faults.rs"]
 mod faulted;
@@ -35,6 +36,8 @@ const DROP_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 /// The body Atlas sends with a digest challenge, as recorded (2026): pretty-printed with
 /// `" : "`, `errorCode` `UNEXPECTED_ERROR` and no `parameters`.
 const DIGEST_CHALLENGE_BODY: &str = "{\n  \"error\" : 401,\n  \"reason\" : \"Unauthorized\",\n  \"detail\" : \"You are not authorized for this resource.\",\n  \"errorCode\" : \"UNEXPECTED_ERROR\"\n}";
+/// Largest write body read.
+const MAX_WRITE_BYTES: usize = 256 * 1024;
 /// Largest token-request body read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
@@ -132,25 +135,44 @@ async fn api(
     request: Request,
     api_path: &str,
 ) -> (Response, Option<&'static str>) {
-    let uri = request
-        .uri()
+    let (parts, body) = request.into_parts();
+    let uri = parts
+        .uri
         .path_and_query()
-        .map_or_else(|| request.uri().path(), |pq| pq.as_str());
+        .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+    let is_get = parts.method == Method::GET;
+    // A write names its route in the write table; a GET in the read table.
+    let write = if is_get {
+        None
+    } else {
+        Some(writes::find(parts.method.as_str(), api_path))
+    };
+    let template = match &write {
+        Some(writes::Found::Write(w)) => Some(w.route.template),
+        _ => routes::match_path(api_path).map(|m| m.route.template),
+    };
     let incoming = Incoming {
-        headers: request.headers(),
-        method: request.method().as_str(),
+        headers: &parts.headers,
+        method: parts.method.as_str(),
         uri,
-        query: request.uri().query(),
+        query: parts.uri.query(),
         path: api_path,
-        template: routes::match_path(api_path).map(|m| m.route.template),
+        template,
     };
     let who = match authenticate(shared, incoming.headers, incoming.method, uri) {
         Ok(who) => who,
         Err(refused) => return (*refused, None),
     };
-    if request.method() != Method::GET {
-        return (method_not_allowed("GET"), None);
-    }
+    let write = match write {
+        None => None,
+        Some(writes::Found::Write(w)) => Some(w),
+        Some(writes::Found::WrongMethod(allowed)) => {
+            return (method_not_allowed(&allowed), None);
+        }
+        Some(writes::Found::Nothing) => {
+            return (ApiError::not_found(api_path).into_response(), None);
+        }
+    };
     let charge = shared
         .limiter
         .as_ref()
@@ -180,8 +202,35 @@ async fn api(
             rate_limited(&refused.endpoint_set, *retry_after, refused.limit),
             None,
         ),
-        _ => serve(shared, &incoming, charge.as_ref()).await,
+        _ => match &write {
+            Some(write) => {
+                let body = axum::body::to_bytes(body, MAX_WRITE_BYTES)
+                    .await
+                    .unwrap_or_default();
+                (
+                    serve_write(shared, &incoming, charge.as_ref(), write, &body),
+                    None,
+                )
+            }
+            None => serve(shared, &incoming, charge.as_ref()).await,
+        },
     };
+    // Every answer names its handler, as Atlas's do; deprecated endpoints say so.
+    let (java, deprecation) = match &write {
+        Some(w) => (w.route.java, w.route.deprecation),
+        None => (
+            writes::java_method_for_read(template),
+            writes::deprecation_of_read(template),
+        ),
+    };
+    if response.status() != StatusCode::UNAUTHORIZED {
+        let headers = response.headers_mut();
+        headers.insert("X-Java-Method", HeaderValue::from_static(java));
+        if let Some(date) = deprecation {
+            headers.insert("Deprecation", HeaderValue::from_static(date));
+            headers.insert("Sunset", HeaderValue::from_static(writes::SUNSET));
+        }
+    }
     if let Some(charge) = &charge
         && response.status() != StatusCode::UNAUTHORIZED
     {
@@ -300,6 +349,97 @@ async fn serve(
     (response, counted)
 }
 
+/// The answer to an authenticated write its bucket let through: permanent and transient
+/// faults (error answers only: the write is not applied), the media type, then the write,
+/// logged with its status.
+fn serve_write(
+    shared: &Shared,
+    incoming: &Incoming<'_>,
+    charge: Option<&Charge>,
+    write: &writes::WriteMatch,
+    body: &[u8],
+) -> Response {
+    let api_path = incoming.path;
+    match shared.faults.spec().permanent(api_path) {
+        Some(Permanent::Deny) => {
+            shared.stats.fault("deny");
+            return denied(api_path);
+        }
+        Some(Permanent::Unauth) => {
+            shared.stats.fault("unauth");
+            return unauthorized_role().into_response();
+        }
+        _ => {}
+    }
+    if !shared.faults.spec().rates.is_empty()
+        && let Some(kind) = shared
+            .faults
+            .draw(&format!("{} {}", incoming.method, incoming.uri))
+        && let Some(response) = transient_error(kind, incoming.template, charge)
+    {
+        shared.stats.fault(kind.key());
+        return response;
+    }
+    let route = write.route;
+    let accept = header_str(incoming.headers, header::ACCEPT);
+    if !accepts(accept, route.version) {
+        shared.stats.update(|s| s.wrong_accept += 1);
+        if shared.strict_accept {
+            return wrong_accept(accept, route.version).into_response();
+        }
+    }
+    let parsed: Option<Value> = if body.is_empty() {
+        None
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                let error = ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "MALFORMED_JSON",
+                    format!("The request body is not valid JSON: {e}."),
+                );
+                return logged(shared, incoming, None, error.into_response());
+            }
+        }
+    };
+    let response = match writes::apply(&shared.world, write, parsed.as_ref()) {
+        Ok((status, answer)) => {
+            let mut response = Response::new(match answer {
+                Some(value) => Body::from(value.to_string()),
+                None => Body::empty(),
+            });
+            *response.status_mut() = status;
+            // Recorded 204s carry the media type too.
+            if let Ok(value) =
+                HeaderValue::from_str(&format!("{};charset=utf-8", media_type(route.version)))
+            {
+                response.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            response
+        }
+        Err(error) => error.into_response(),
+    };
+    logged(shared, incoming, parsed, response)
+}
+
+/// Adds a write to the server's log.
+fn logged(
+    shared: &Shared,
+    incoming: &Incoming<'_>,
+    body: Option<Value>,
+    response: Response,
+) -> Response {
+    let record = WriteRecord {
+        method: incoming.method.to_owned(),
+        path: incoming.path.to_owned(),
+        body,
+        status: response.status().as_u16(),
+    };
+    shared.stats.update(|s| s.writes.push(record));
+    response
+}
+
 /// The caller's identity (public key or client id), or the 401 to send.
 fn authenticate(
     shared: &Shared,
@@ -362,16 +502,16 @@ fn json(status: StatusCode, body: &str) -> Response {
     response
 }
 
-fn method_not_allowed(allowed: &'static str) -> Response {
+fn method_not_allowed(allowed: &str) -> Response {
     let mut response = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
         format!("Only {allowed} is supported here."),
     )
     .into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allowed));
+    if let Ok(value) = HeaderValue::from_str(allowed) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
     response
 }
 

@@ -4,6 +4,7 @@
 mod auth;
 mod faults;
 mod serve;
+mod writes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
