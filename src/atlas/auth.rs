@@ -154,6 +154,7 @@ impl Authenticator {
     /// The `Authorization` value for a digest request to `uri` (path and query), and what it
     /// answers: the request's own challenge when it holds one, else the shared challenge with
     /// the next nonce count (unless every request now asks for its own), else nothing.
+    #[cfg(test)]
     pub fn digest_header(
         &self,
         round: &mut DigestRound,
