@@ -117,6 +117,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn world_json_limits_the_caller_or_leaves_it_unlimited() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_caller_roles(dir.path()).unwrap(), None);
+        std::fs::write(
+            dir.path().join("world.json"),
+            r#"{"as_of": "2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(read_caller_roles(dir.path()).unwrap(), None);
+        std::fs::write(
+            dir.path().join("world.json"),
+            r#"{"as_of": "2026-01-01T00:00:00Z", "caller_roles": {"org:o1": ["ORG_MEMBER"]}}"#,
+        )
+        .unwrap();
+        let roles = read_caller_roles(dir.path()).unwrap().unwrap();
+        assert_eq!(roles, CallerRoles::new().grant("org:o1", &["ORG_MEMBER"]));
+        assert!(!roles.meets(Need::OrgOwner, Some("o1"), None));
+        std::fs::write(
+            dir.path().join("world.json"),
+            r#"{"caller_roles": {"org:o1": "ORG_OWNER"}}"#,
+        )
+        .unwrap();
+        let err = read_caller_roles(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("caller_roles") && err.contains("world.json"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn org_owner_meets_every_need_and_project_roles_their_own() {
         let roles = CallerRoles::new()
             .grant("org:o1", &["ORG_OWNER"])
