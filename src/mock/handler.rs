@@ -18,7 +18,7 @@ use super::oauth::OAuth;
 use super::paging::Query;
 use super::ratelimit::{Charge, Limiter, RateLimit, Take};
 use super::routes;
-use super::stats::{Recorder, WriteRecord};
+use super::stats::Recorder;
 use super::world::World;
 use super::writes;
 
@@ -26,6 +26,11 @@ use super::writes;
 mod faulted;
 
 use faulted::{expire, half_then_cut, overcount, shift, shifted, transient_error};
+
+#[path = "handler_writes.rs"]
+mod written;
+
+use written::serve_write;
 
 /// Prefix of every API path.
 pub(crate) const API_PREFIX: &str = "/api/atlas/v2";
@@ -347,97 +352,6 @@ async fn serve(
         headers.insert(header::CONTENT_TYPE, value);
     }
     (response, counted)
-}
-
-/// The answer to an authenticated write its bucket let through: permanent and transient
-/// faults (error answers only: the write is not applied), the media type, then the write,
-/// logged with its status.
-fn serve_write(
-    shared: &Shared,
-    incoming: &Incoming<'_>,
-    charge: Option<&Charge>,
-    write: &writes::WriteMatch,
-    body: &[u8],
-) -> Response {
-    let api_path = incoming.path;
-    match shared.faults.spec().permanent(api_path) {
-        Some(Permanent::Deny) => {
-            shared.stats.fault("deny");
-            return denied(api_path);
-        }
-        Some(Permanent::Unauth) => {
-            shared.stats.fault("unauth");
-            return unauthorized_role().into_response();
-        }
-        _ => {}
-    }
-    if !shared.faults.spec().rates.is_empty()
-        && let Some(kind) = shared
-            .faults
-            .draw(&format!("{} {}", incoming.method, incoming.uri))
-        && let Some(response) = transient_error(kind, incoming.template, charge)
-    {
-        shared.stats.fault(kind.key());
-        return response;
-    }
-    let route = write.route;
-    let accept = header_str(incoming.headers, header::ACCEPT);
-    if !accepts(accept, route.version) {
-        shared.stats.update(|s| s.wrong_accept += 1);
-        if shared.strict_accept {
-            return wrong_accept(accept, route.version).into_response();
-        }
-    }
-    let parsed: Option<Value> = if body.is_empty() {
-        None
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(value) => Some(value),
-            Err(e) => {
-                let error = ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "MALFORMED_JSON",
-                    format!("The request body is not valid JSON: {e}."),
-                );
-                return logged(shared, incoming, None, error.into_response());
-            }
-        }
-    };
-    let response = match writes::apply(&shared.world, write, parsed.as_ref()) {
-        Ok((status, answer)) => {
-            let mut response = Response::new(match answer {
-                Some(value) => Body::from(value.to_string()),
-                None => Body::empty(),
-            });
-            *response.status_mut() = status;
-            // Recorded 204s carry the media type too.
-            if let Ok(value) =
-                HeaderValue::from_str(&format!("{};charset=utf-8", media_type(route.version)))
-            {
-                response.headers_mut().insert(header::CONTENT_TYPE, value);
-            }
-            response
-        }
-        Err(error) => error.into_response(),
-    };
-    logged(shared, incoming, parsed, response)
-}
-
-/// Adds a write to the server's log.
-fn logged(
-    shared: &Shared,
-    incoming: &Incoming<'_>,
-    body: Option<Value>,
-    response: Response,
-) -> Response {
-    let record = WriteRecord {
-        method: incoming.method.to_owned(),
-        path: incoming.path.to_owned(),
-        body,
-        status: response.status().as_u16(),
-    };
-    shared.stats.update(|s| s.writes.push(record));
-    response
 }
 
 /// The caller's identity (public key or client id), or the 401 to send.

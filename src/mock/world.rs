@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use serde::Deserialize;
@@ -182,6 +183,8 @@ pub struct World {
     entries: BTreeMap<String, Entry>,
     /// Listings replaced by writes, by path.
     changed: RwLock<HashMap<String, Arc<Entry>>>,
+    /// Whether any write changed anything: until one does, reads do not touch the lock.
+    any_changed: AtomicBool,
     /// Writes are applied one at a time per world.
     write_lock: Mutex<()>,
     /// Which roles the caller holds per org and project; `None`: every role everywhere.
@@ -307,6 +310,7 @@ impl WorldBuilder {
         let mut world = World {
             entries: self.entries,
             changed: RwLock::new(HashMap::new()),
+            any_changed: AtomicBool::new(false),
             write_lock: Mutex::new(()),
             caller_roles: None,
             all_groups: Vec::new(),
@@ -451,9 +455,13 @@ impl World {
     pub(crate) fn replace(&self, path: &str, entry: Entry) {
         let mut changed = self.changed.write().unwrap_or_else(|p| p.into_inner());
         changed.insert(path.to_owned(), Arc::new(entry));
+        self.any_changed.store(true, Ordering::Release);
     }
 
     fn changed(&self, path: &str) -> Option<Arc<Entry>> {
+        if !self.any_changed.load(Ordering::Acquire) {
+            return None;
+        }
         let changed = self.changed.read().unwrap_or_else(|p| p.into_inner());
         if changed.is_empty() {
             return None;
@@ -462,7 +470,8 @@ impl World {
     }
 
     /// The listing served at an API path below `/api/atlas/v2` (`/orgs/X/users`), as raw
-    /// items in the order Atlas lists them, unfiltered. `/groups` is answered from every org's
+    /// items in the order Atlas lists them, unfiltered, as loaded (what writes changed is
+    /// served over HTTP, not here). `/groups` is answered from every org's
     /// projects. `None` when nothing is stored there.
     pub fn list(&self, path: &str) -> Option<&[RawItem]> {
         if path == "/groups" {
