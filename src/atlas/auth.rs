@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use digest_auth::{AuthContext, WwwAuthenticateHeader};
+use digest_auth::{AuthContext, HttpMethod, WwwAuthenticateHeader};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -154,9 +154,21 @@ impl Authenticator {
     /// The `Authorization` value for a digest request to `uri` (path and query), and what it
     /// answers: the request's own challenge when it holds one, else the shared challenge with
     /// the next nonce count (unless every request now asks for its own), else nothing.
+    #[cfg(test)]
     pub fn digest_header(
         &self,
         round: &mut DigestRound,
+        uri: &str,
+    ) -> (Option<String>, DigestSent) {
+        self.digest_header_for(round, "GET", uri)
+    }
+
+    /// [`Authenticator::digest_header`] for a request of any method: the method is part of
+    /// what a digest answer signs (`HA2 = MD5(method:uri)`).
+    pub fn digest_header_for(
+        &self,
+        round: &mut DigestRound,
+        method: &str,
         uri: &str,
     ) -> (Option<String>, DigestSent) {
         let Credentials::ApiKey {
@@ -166,7 +178,13 @@ impl Authenticator {
         else {
             return (None, DigestSent::Nothing);
         };
-        let ctx = AuthContext::new(public_key.as_str(), private_key.expose_secret(), uri);
+        let ctx = AuthContext::new_with_method(
+            public_key.as_str(),
+            private_key.expose_secret(),
+            uri,
+            None::<&[u8]>,
+            HttpMethod::from(method),
+        );
         if let Some(own) = round.own.as_mut() {
             // Answered before (the request is being retried after a 5xx, say): a reuse now.
             let sent = if own.nc == 0 {

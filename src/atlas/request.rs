@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use tokio::sync::SemaphorePermit;
@@ -20,7 +22,7 @@ use super::auth::{ChallengeOutcome, Credentials, DigestRound, DigestSent};
 use super::client::Client;
 use super::endpoint::Endpoint;
 use super::error::{ApiErrorBody, AtlasError, AuthError};
-use super::retry::{Failure, Next, RetryBudget};
+use super::retry::{Failure, Next, RetryBudget, idempotent};
 use super::throttle::Ticket;
 
 /// Where one logical request goes: the URL, the digest `uri` (path and query), and the URL as
@@ -29,6 +31,46 @@ struct Target {
     url: Url,
     uri: String,
     shown: String,
+}
+
+/// What is sent: the method, and the JSON body of a write.
+pub(super) struct Req<'b> {
+    /// The HTTP method.
+    pub method: reqwest::Method,
+    /// The body, sent as the endpoint's versioned media type.
+    pub body: Option<&'b [u8]>,
+}
+
+impl Req<'_> {
+    /// A GET without a body.
+    pub const GET: Req<'static> = Req {
+        method: reqwest::Method::GET,
+        body: None,
+    };
+}
+
+/// A successful answer, whole.
+#[derive(Debug)]
+pub(super) struct Answer {
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// Its headers.
+    pub headers: HeaderMap,
+    /// Its body.
+    pub body: Bytes,
+    /// When the attempt that got it was sent.
+    pub sent_at: jiff::Timestamp,
+}
+
+/// How a request ended without an accepted answer: the last attempt's failure.
+#[derive(Debug)]
+pub(super) struct Ended {
+    /// What the last attempt met.
+    pub failure: Failure,
+    /// The URL, as messages show it.
+    pub url: String,
+    /// Authentication rounds taken.
+    pub auth_rounds: u32,
 }
 
 impl Client {
@@ -61,9 +103,31 @@ impl Client {
         query: &[(&str, String)],
         permit: &mut Option<SemaphorePermit<'c>>,
     ) -> Result<T, AtlasError> {
+        self.run(endpoint, &Req::GET, path, query, permit, |answer| {
+            serde_json::from_slice(&answer.body).map_err(Failure::Decode)
+        })
+        .await
+        .map_err(|ended| self.give_up(endpoint, ended))
+    }
+
+    /// The one request path: sends `req` for `path` through every gate until `finish` accepts
+    /// a successful answer, or the retry budget says the last failure is the result.
+    pub(super) async fn run<'c, R>(
+        &'c self,
+        endpoint: &Endpoint,
+        req: &Req<'_>,
+        path: &str,
+        query: &[(&str, String)],
+        permit: &mut Option<SemaphorePermit<'c>>,
+        finish: impl Fn(Answer) -> Result<R, Failure>,
+    ) -> Result<R, Ended> {
         let target = self.target(path, query);
-        if let Some(refused) = self.refusal(endpoint, &target.shown) {
-            return Err(refused);
+        if let Some(detail) = self.refused.get() {
+            return Err(Ended {
+                failure: Failure::Refused(detail.clone()),
+                url: target.shown,
+                auth_rounds: 0,
+            });
         }
         let mut round = DigestRound::default();
         let mut budget = RetryBudget::new(
@@ -71,6 +135,7 @@ impl Client {
             self.options.backoff_base,
             self.options.backoff_max,
         );
+        let idempotent = idempotent(&req.method);
         loop {
             let mut ticket = self
                 .throttle
@@ -83,24 +148,26 @@ impl Client {
                 continue;
             }
             let outcome = self
-                .attempt(endpoint, path, &ticket, &target, &mut round)
+                .attempt(endpoint, req, path, &ticket, &target, &mut round)
                 .await;
-            let failure = match outcome
-                .and_then(|body| serde_json::from_slice(&body).map_err(Failure::Decode))
-            {
+            let failure = match outcome.and_then(&finish) {
                 Ok(value) => return Ok(value),
                 Err(f) => f,
             };
-            let wait = match budget.spend(failure.retry()) {
+            let wait = match budget.spend(failure.retry_for(idempotent)) {
                 Next::Reauthenticate => continue,
                 Next::Retry(wait) => wait,
                 Next::GiveUp => {
                     self.tally(endpoint, |t| t.failures += 1);
-                    return Err(self.give_up(endpoint, target.shown, failure, &budget));
+                    return Err(Ended {
+                        failure,
+                        url: target.shown,
+                        auth_rounds: budget.auth_rounds(),
+                    });
                 }
             };
             self.tally(endpoint, |t| t.retries += 1);
-            tracing::debug!(endpoint = endpoint.name, url = %target.shown, ?failure, wait_ms = wait.as_millis() as u64, "retrying");
+            tracing::debug!(endpoint = endpoint.name, method = %req.method, url = %target.shown, ?failure, wait_ms = wait.as_millis() as u64, "retrying");
             if !wait.is_zero() {
                 *permit = None;
                 tokio::time::sleep(wait).await;
@@ -109,13 +176,12 @@ impl Client {
     }
 
     /// The error a request ends with, from the failure of its last attempt.
-    fn give_up(
-        &self,
-        endpoint: &Endpoint,
-        url: String,
-        failure: Failure,
-        budget: &RetryBudget,
-    ) -> AtlasError {
+    pub(super) fn give_up(&self, endpoint: &Endpoint, ended: Ended) -> AtlasError {
+        let Ended {
+            failure,
+            url,
+            auth_rounds,
+        } = ended;
         let endpoint_name = endpoint.name;
         match failure {
             Failure::Status { status, body, .. } => AtlasError::Status {
@@ -153,7 +219,7 @@ impl Client {
                 endpoint: endpoint_name,
                 url,
                 cause: AuthError::Unanswered {
-                    rounds: budget.auth_rounds(),
+                    rounds: auth_rounds,
                 },
             },
             Failure::Refused(detail) => self.refused_error(endpoint, &url, &detail),
@@ -170,21 +236,30 @@ impl Client {
     async fn attempt(
         &self,
         endpoint: &Endpoint,
+        req: &Req<'_>,
         path: &str,
         ticket: &Ticket,
         target: &Target,
         round: &mut DigestRound,
-    ) -> Result<Bytes, Failure> {
+    ) -> Result<Answer, Failure> {
         let mut request = self
             .http
-            .get(target.url.clone())
+            .request(req.method.clone(), target.url.clone())
             .header(ACCEPT, endpoint.accept())
             .timeout(self.options.timeout);
+        if let Some(body) = req.body {
+            // Atlas declares every write body under the operation's versioned media type.
+            request = request
+                .header(CONTENT_TYPE, endpoint.accept())
+                .body(body.to_vec());
+        }
         let mut digest_sent = DigestSent::Nothing;
         let mut bearer_sent = None;
         match self.auth.credentials() {
             Credentials::ApiKey { .. } => {
-                let (header, sent) = self.auth.digest_header(round, &target.uri);
+                let (header, sent) =
+                    self.auth
+                        .digest_header_for(round, req.method.as_str(), &target.uri);
                 if let Some(header) = header {
                     request = request.header(AUTHORIZATION, header);
                 }
@@ -205,8 +280,9 @@ impl Client {
         }
         self.tally(endpoint, |t| t.requests += 1);
         let sent_at = Instant::now();
+        let sent_time = jiff::Timestamp::now();
         let shown = target.shown.as_str();
-        tracing::trace!(endpoint = endpoint.name, url = %shown, accept = %endpoint.accept(), "request");
+        tracing::trace!(endpoint = endpoint.name, method = %req.method, url = %shown, accept = %endpoint.accept(), "request");
         let response = request.send().await.map_err(Failure::Transport)?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -225,7 +301,13 @@ impl Client {
         }
         if status.is_success() {
             self.auth.accepted(round, &digest_sent);
-            return response.bytes().await.map_err(Failure::Transport);
+            let body = response.bytes().await.map_err(Failure::Transport)?;
+            return Ok(Answer {
+                status: status.as_u16(),
+                headers,
+                body,
+                sent_at: sent_time,
+            });
         }
         let body = response.bytes().await.unwrap_or_default();
         let api_error: Option<Box<ApiErrorBody>> = serde_json::from_slice(&body).ok();
@@ -254,6 +336,9 @@ impl Client {
             status: status.as_u16(),
             retry_after,
             body: api_error,
+            headers: Box::new(headers),
+            raw: body,
+            sent_at: sent_time,
         })
     }
 
@@ -301,6 +386,6 @@ impl Client {
     }
 }
 
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+pub(super) fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }

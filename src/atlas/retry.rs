@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+
 use super::error::{ApiErrorBody, AuthError};
 
 /// Every way one attempt of a request can fail.
@@ -17,6 +20,12 @@ pub(crate) enum Failure {
         retry_after: Option<Duration>,
         /// Atlas's error body, when it sent one.
         body: Option<Box<ApiErrorBody>>,
+        /// The answer's headers (`X-Java-Method`, `Deprecation`, `RateLimit-Remaining`).
+        headers: Box<HeaderMap>,
+        /// The answer's body as sent.
+        raw: Bytes,
+        /// When the attempt was sent.
+        sent_at: jiff::Timestamp,
     },
     /// No whole answer: the request could not be built, or connecting, waiting for the answer
     /// or reading its body failed.
@@ -30,6 +39,18 @@ pub(crate) enum Failure {
     Refused(String),
     /// No token could be had for the service account.
     Token(AuthError),
+}
+
+/// Whether sending a request twice has the effect of sending it once: GET, PUT and DELETE are
+/// (a repeated delete may answer 404, but changes nothing more); POST and PATCH are not.
+pub(crate) fn idempotent(method: &reqwest::Method) -> bool {
+    matches!(
+        *method,
+        reqwest::Method::GET
+            | reqwest::Method::PUT
+            | reqwest::Method::DELETE
+            | reqwest::Method::HEAD
+    )
 }
 
 /// What a failure calls for.
@@ -71,6 +92,26 @@ impl Failure {
             Failure::Decode(_) => Retry::Backoff(None),
             Failure::Challenged => Retry::Reauthenticate,
             Failure::Refused(_) | Failure::Token(_) => Retry::Never,
+        }
+    }
+}
+
+impl Failure {
+    /// The retry decision for a request that is `idempotent` or not. An idempotent request is
+    /// decided by [`Failure::retry`]. One that is not may have been carried out by Atlas before
+    /// its answer was lost (a 5xx, a timeout, a connection broken after sending): sending it
+    /// again could act twice, so it ends there and is reported. What Atlas refused unprocessed
+    /// is still sent again: a 429 (Atlas paced it), an authentication round, and a connection
+    /// that could not be made at all (nothing was sent).
+    pub fn retry_for(&self, idempotent: bool) -> Retry {
+        let retry = self.retry();
+        if idempotent {
+            return retry;
+        }
+        match (self, retry) {
+            (Failure::Transport(e), Retry::Backoff(_)) if e.is_connect() => retry,
+            (_, Retry::Backoff(_)) => Retry::Never,
+            _ => retry,
         }
     }
 }
@@ -178,7 +219,28 @@ mod tests {
             status,
             retry_after,
             body: None,
+            headers: Box::default(),
+            raw: Bytes::new(),
+            sent_at: jiff::Timestamp::UNIX_EPOCH,
         }
+    }
+
+    #[test]
+    fn only_idempotent_calls_are_resent_after_a_failure_that_may_have_acted() {
+        for s in [500, 502, 503, 504, 408] {
+            assert_eq!(status(s, None).retry_for(true), Retry::Backoff(None), "{s}");
+            assert_eq!(status(s, None).retry_for(false), Retry::Never, "{s}");
+        }
+        // Atlas refused a 429 unprocessed: every method waits and goes again.
+        let wait = Some(Duration::from_secs(2));
+        assert_eq!(status(429, wait).retry_for(false), Retry::Paced(wait));
+        assert_eq!(status(429, wait).retry_for(true), Retry::Paced(wait));
+        assert_eq!(Failure::Challenged.retry_for(false), Retry::Reauthenticate);
+        assert_eq!(status(404, None).retry_for(true), Retry::Never);
+        assert!(idempotent(&reqwest::Method::DELETE));
+        assert!(idempotent(&reqwest::Method::PUT));
+        assert!(!idempotent(&reqwest::Method::POST));
+        assert!(!idempotent(&reqwest::Method::PATCH));
     }
 
     fn decode(body: &str) -> Failure {

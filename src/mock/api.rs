@@ -75,7 +75,8 @@ pub(crate) fn answer(
             Ok(group.get().as_bytes().to_vec())
         }
         Source::AllGroups => plain_page(world.all_groups(), query, route.include_count, &base),
-        Source::File => match (route.shape, world.entry(path)) {
+        Source::Check(check) => super::writes::check(world, check, matched),
+        Source::File => match (route.shape, world.entry(path).as_deref()) {
             (Shape::Object, Some(Entry::Object(item))) => Ok(item.get().as_bytes().to_vec()),
             (Shape::Object, _) => Err(ApiError::not_found(path)),
             (Shape::BareArray, entry) => {

@@ -12,7 +12,7 @@ use serde_json::Value;
 pub(crate) struct ApiError {
     /// The HTTP status, repeated in the body's `error`.
     pub status: StatusCode,
-    /// Atlas's `errorCode`, e.g. `RESOURCE_NOT_FOUND`.
+    /// Atlas's `errorCode`, e.g. `RESOURCE_NOT_FOUND`; empty for `null`.
     pub code: &'static str,
     /// Human-readable `detail`.
     pub detail: String,
@@ -25,7 +25,7 @@ struct Body_<'a> {
     detail: &'a str,
     error: u16,
     #[serde(rename = "errorCode")]
-    error_code: &'a str,
+    error_code: Option<&'a str>,
     parameters: &'a [Value],
     reason: &'a str,
 }
@@ -68,7 +68,8 @@ impl ApiError {
         let body = Body_ {
             detail: &self.detail,
             error: self.status.as_u16(),
-            error_code: self.code,
+            // An empty code is sent as `null`, as Atlas does on some 404s (recorded).
+            error_code: (!self.code.is_empty()).then_some(self.code),
             parameters: &self.parameters,
             reason: self.status.canonical_reason().unwrap_or("Error"),
         };

@@ -18,6 +18,11 @@
 //! | `database-users` | `/groups/{groupId}/databaseUsers` |
 //! | `custom-roles` | `/groups/{groupId}/customDBRoles/roles` |
 //! | `access-logs` | `/groups/{groupId}/dbAccessHistory/clusters/{clusterName}` |
+//! | `project-users` | `/groups/{groupId}/users/{userId}` and its writes |
+//! | `invitations` | `/orgs/{orgId}/invites`, `/groups/{groupId}/invites` and their items |
+//!
+//! Writes share the family of what they change: a user's (`org-users`, `project-users`), a
+//! team's, a key's, an account's, a database user's, an invitation's.
 //! | `default` | any other path |
 //!
 //! A route added later without an entry here takes the family of the deepest listed route its
@@ -95,6 +100,14 @@ pub(crate) static FAMILIES: &[Family] = &[
         name: "access-logs",
         pattern: "/groups/{groupId}/dbAccessHistory/clusters/{clusterName}",
     },
+    Family {
+        name: "project-users",
+        pattern: "/groups/{groupId}/users",
+    },
+    Family {
+        name: "invitations",
+        pattern: "/orgs/{orgId}/invites",
+    },
     DEFAULT,
 ];
 
@@ -133,6 +146,35 @@ static ROUTE_FAMILIES: &[(&str, &str)] = &[
         "access-logs",
     ),
     ("/groups/{groupId}/events", "events"),
+    // The check GETs and the invitation listings (routes::CHECK_ROUTES); writes take the
+    // family of the route their template extends (`.../users/{userId}:addRole` is
+    // `org-users`), or one listed in WRITE_FAMILIES.
+    ("/orgs/{orgId}/users/{userId}", "org-users"),
+    ("/groups/{groupId}/users/{userId}", "project-users"),
+    ("/orgs/{orgId}/apiKeys/{apiUserId}", "api-keys"),
+    (
+        "/orgs/{orgId}/serviceAccounts/{clientId}",
+        "service-accounts",
+    ),
+    (
+        "/groups/{groupId}/serviceAccounts/{clientId}",
+        "service-accounts",
+    ),
+    ("/groups/{groupId}/teams/{teamId}", "teams"),
+    (
+        "/groups/{groupId}/databaseUsers/{databaseName}/{username}",
+        "database-users",
+    ),
+    ("/orgs/{orgId}/invites", "invitations"),
+    ("/orgs/{orgId}/invites/{invitationId}", "invitations"),
+    ("/groups/{groupId}/invites", "invitations"),
+    ("/groups/{groupId}/invites/{invitationId}", "invitations"),
+];
+
+/// Write templates that extend no served route, with their family.
+static WRITE_FAMILIES: &[(&str, &str)] = &[
+    ("/groups/{groupId}/apiKeys/{apiUserId}", "api-keys"),
+    ("/orgs/{orgId}/teams/{teamId}:removeUser", "teams"),
 ];
 
 /// The family called `name`, if there is one.
@@ -155,7 +197,11 @@ pub(crate) fn family_of(template: Option<&str>) -> &'static Family {
         return &DEFAULT;
     };
     let listed = |name: &str| named(name).unwrap_or(&DEFAULT);
-    if let Some((_, name)) = ROUTE_FAMILIES.iter().find(|(t, _)| *t == template) {
+    if let Some((_, name)) = ROUTE_FAMILIES
+        .iter()
+        .chain(WRITE_FAMILIES)
+        .find(|(t, _)| *t == template)
+    {
         return listed(name);
     }
     // A route nobody listed: the deepest listed route it extends, below the bare org or
@@ -166,7 +212,7 @@ pub(crate) fn family_of(template: Option<&str>) -> &'static Family {
         .filter(|(t, _)| {
             template
                 .strip_prefix(t)
-                .is_some_and(|rest| rest.starts_with('/'))
+                .is_some_and(|rest| rest.starts_with('/') || rest.starts_with(':'))
         })
         .max_by_key(|(t, _)| t.len())
         .map_or(&DEFAULT, |(_, name)| listed(name))
@@ -185,11 +231,11 @@ pub(crate) fn scope_of(api_path: &str, who: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::routes::ROUTES;
+    use crate::mock::routes::{CHECK_ROUTES, ROUTES};
 
     #[test]
     fn every_served_route_has_a_listed_family() {
-        for route in ROUTES {
+        for route in ROUTES.iter().chain(CHECK_ROUTES) {
             let listed = ROUTE_FAMILIES.iter().find(|(t, _)| *t == route.template);
             let (_, name) = listed.unwrap_or_else(|| panic!("{} has no family", route.template));
             assert!(named(name).is_some(), "{name} is not a family");
@@ -197,7 +243,10 @@ mod tests {
         }
         for (template, _) in ROUTE_FAMILIES {
             assert!(
-                ROUTES.iter().any(|r| r.template == *template),
+                ROUTES
+                    .iter()
+                    .chain(CHECK_ROUTES)
+                    .any(|r| r.template == *template),
                 "{template} is listed but not served"
             );
         }

@@ -20,11 +20,17 @@ use super::ratelimit::{Charge, Limiter, RateLimit, Take};
 use super::routes;
 use super::stats::Recorder;
 use super::world::World;
+use super::writes;
 
 #[path = "handler_faults.rs"]
 mod faulted;
 
 use faulted::{expire, half_then_cut, overcount, shift, shifted, transient_error};
+
+#[path = "handler_writes.rs"]
+mod written;
+
+use written::serve_write;
 
 /// Prefix of every API path.
 pub(crate) const API_PREFIX: &str = "/api/atlas/v2";
@@ -35,6 +41,8 @@ const DROP_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 /// The body Atlas sends with a digest challenge, as recorded (2026): pretty-printed with
 /// `" : "`, `errorCode` `UNEXPECTED_ERROR` and no `parameters`.
 const DIGEST_CHALLENGE_BODY: &str = "{\n  \"error\" : 401,\n  \"reason\" : \"Unauthorized\",\n  \"detail\" : \"You are not authorized for this resource.\",\n  \"errorCode\" : \"UNEXPECTED_ERROR\"\n}";
+/// Largest write body read.
+const MAX_WRITE_BYTES: usize = 256 * 1024;
 /// Largest token-request body read.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
@@ -132,25 +140,44 @@ async fn api(
     request: Request,
     api_path: &str,
 ) -> (Response, Option<&'static str>) {
-    let uri = request
-        .uri()
+    let (parts, body) = request.into_parts();
+    let uri = parts
+        .uri
         .path_and_query()
-        .map_or_else(|| request.uri().path(), |pq| pq.as_str());
+        .map_or_else(|| parts.uri.path(), |pq| pq.as_str());
+    let is_get = parts.method == Method::GET;
+    // A write names its route in the write table; a GET in the read table.
+    let write = if is_get {
+        None
+    } else {
+        Some(writes::find(parts.method.as_str(), api_path))
+    };
+    let template = match &write {
+        Some(writes::Found::Write(w)) => Some(w.route.template),
+        _ => routes::match_path(api_path).map(|m| m.route.template),
+    };
     let incoming = Incoming {
-        headers: request.headers(),
-        method: request.method().as_str(),
+        headers: &parts.headers,
+        method: parts.method.as_str(),
         uri,
-        query: request.uri().query(),
+        query: parts.uri.query(),
         path: api_path,
-        template: routes::match_path(api_path).map(|m| m.route.template),
+        template,
     };
     let who = match authenticate(shared, incoming.headers, incoming.method, uri) {
         Ok(who) => who,
         Err(refused) => return (*refused, None),
     };
-    if request.method() != Method::GET {
-        return (method_not_allowed("GET"), None);
-    }
+    let write = match write {
+        None => None,
+        Some(writes::Found::Write(w)) => Some(w),
+        Some(writes::Found::WrongMethod(allowed)) => {
+            return (method_not_allowed(&allowed), None);
+        }
+        Some(writes::Found::Nothing) => {
+            return (ApiError::not_found(api_path).into_response(), None);
+        }
+    };
     let charge = shared
         .limiter
         .as_ref()
@@ -180,8 +207,35 @@ async fn api(
             rate_limited(&refused.endpoint_set, *retry_after, refused.limit),
             None,
         ),
-        _ => serve(shared, &incoming, charge.as_ref()).await,
+        _ => match &write {
+            Some(write) => {
+                let body = axum::body::to_bytes(body, MAX_WRITE_BYTES)
+                    .await
+                    .unwrap_or_default();
+                (
+                    serve_write(shared, &incoming, charge.as_ref(), write, &body),
+                    None,
+                )
+            }
+            None => serve(shared, &incoming, charge.as_ref()).await,
+        },
     };
+    // Every answer names its handler, as Atlas's do; deprecated endpoints say so.
+    let (java, deprecation) = match &write {
+        Some(w) => (w.route.java, w.route.deprecation),
+        None => (
+            writes::java_method_for_read(template),
+            writes::deprecation_of_read(template),
+        ),
+    };
+    if response.status() != StatusCode::UNAUTHORIZED {
+        let headers = response.headers_mut();
+        headers.insert("X-Java-Method", HeaderValue::from_static(java));
+        if let Some(date) = deprecation {
+            headers.insert("Deprecation", HeaderValue::from_static(date));
+            headers.insert("Sunset", HeaderValue::from_static(writes::SUNSET));
+        }
+    }
     if let Some(charge) = &charge
         && response.status() != StatusCode::UNAUTHORIZED
     {
@@ -362,16 +416,16 @@ fn json(status: StatusCode, body: &str) -> Response {
     response
 }
 
-fn method_not_allowed(allowed: &'static str) -> Response {
+fn method_not_allowed(allowed: &str) -> Response {
     let mut response = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
         format!("Only {allowed} is supported here."),
     )
     .into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allowed));
+    if let Ok(value) = HeaderValue::from_str(allowed) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
     response
 }
 

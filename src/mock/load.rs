@@ -38,7 +38,11 @@ impl World {
             }
             load_file(&mut builder, &file, api_path, shift, now)?;
         }
-        Ok(builder.finish())
+        let world = builder.finish();
+        Ok(match super::writes::read_caller_roles(dir)? {
+            Some(roles) => world.with_caller_roles(roles),
+            None => world,
+        })
     }
 }
 
@@ -454,7 +458,8 @@ mod tests {
         let events = world.list("/groups/g1/events").unwrap();
         assert!(events[0].get().contains("\"b\""));
         let path = "/groups/g1/dbAccessHistory/clusters/c0";
-        let Some(super::super::world::Entry::AccessLogs(logs)) = world.entry(path) else {
+        let entry = world.entry(path);
+        let Some(super::super::world::Entry::AccessLogs(logs)) = entry.as_deref() else {
             panic!("access logs not stored");
         };
         let ms = |s: &str| ts(s).as_millisecond();

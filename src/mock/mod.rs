@@ -12,7 +12,8 @@
 //! media types, `families` the endpoint sets that share a rate-limit bucket, `api`, `paging`
 //! and `filters` build answers, `digest`, `oauth`, `ratelimit` and `faults` are the gates,
 //! `handler` chains them, `server` starts and stops it, `stats` counts, and `synthetic`
-//! generates estates of a named size.
+//! generates estates of a named size. `writes` takes the remediation calls (and serves the
+//! GETs that check them), changing the world so later reads show them.
 
 mod api;
 mod api_error;
@@ -32,14 +33,16 @@ mod server;
 mod stats;
 mod synthetic;
 mod world;
+mod writes;
 
 pub use digest::NonceReuse;
 pub use faults::{FaultSpec, FaultSpecError, Permanent, Transient};
 pub use ratelimit::{RateLimit, RateLimitError, RateLimits};
 pub use server::{MockConfig, MockError, MockServer};
-pub use stats::MockStats;
+pub use stats::{MockStats, WriteRecord};
 pub use synthetic::{Plan, SyntheticSize, SyntheticSizeError, Totals};
 pub use world::{RawItem, World, WorldError};
+pub use writes::CallerRoles;
 
 /// The endpoint family names `--rate-limit` accepts (`default` last), for help and messages.
 pub fn rate_limit_families() -> impl Iterator<Item = &'static str> {

@@ -42,6 +42,31 @@ pub(crate) enum Source {
     AllGroups,
     /// One project of any `/orgs/{orgId}/groups` listing, picked by `groupId`.
     Group,
+    /// One item read out of the listings writes change (the GETs that check a write).
+    Check(Check),
+}
+
+/// The single-resource GETs that read a write's target again, served from the listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// `getOrgUser`: an item of `/orgs/{orgId}/users`.
+    OrgUser,
+    /// `getGroupUser`: an org user with roles in the project, as `GroupUserResponse`.
+    GroupUser,
+    /// `getOrgApiKey`: an item of `/orgs/{orgId}/apiKeys`.
+    OrgApiKey,
+    /// `getOrgServiceAccount`: an item of `/orgs/{orgId}/serviceAccounts`.
+    OrgServiceAccount,
+    /// `getGroupServiceAccount`: the account with its roles in the project.
+    GroupServiceAccount,
+    /// `getGroupTeam`: an item of `/groups/{groupId}/teams`.
+    GroupTeam,
+    /// `getGroupDatabaseUser`: an item of `/groups/{groupId}/databaseUsers`.
+    GroupDatabaseUser,
+    /// `getOrgInvite`: an item of `/orgs/{orgId}/invites`.
+    OrgInvite,
+    /// `getGroupInvite`: an item of `/groups/{groupId}/invites`.
+    GroupInvite,
 }
 
 /// One API route below `/api/atlas/v2`.
@@ -164,6 +189,48 @@ pub(crate) static ROUTES: &[Route] = &[
     },
 ];
 
+const fn check(template: &'static str, version: &'static str, check: Check) -> Route {
+    Route {
+        source: Source::Check(check),
+        ..route(template, version, Shape::Object)
+    }
+}
+
+/// The check GETs, and the (deprecated) invitation listings they read.
+pub(crate) static CHECK_ROUTES: &[Route] = &[
+    check("/orgs/{orgId}/users/{userId}", V2025, Check::OrgUser),
+    check("/groups/{groupId}/users/{userId}", V2025, Check::GroupUser),
+    check("/orgs/{orgId}/apiKeys/{apiUserId}", V2023, Check::OrgApiKey),
+    check(
+        "/orgs/{orgId}/serviceAccounts/{clientId}",
+        V2024,
+        Check::OrgServiceAccount,
+    ),
+    check(
+        "/groups/{groupId}/serviceAccounts/{clientId}",
+        V2024,
+        Check::GroupServiceAccount,
+    ),
+    check("/groups/{groupId}/teams/{teamId}", V2023, Check::GroupTeam),
+    check(
+        "/groups/{groupId}/databaseUsers/{databaseName}/{username}",
+        V2023,
+        Check::GroupDatabaseUser,
+    ),
+    check(
+        "/orgs/{orgId}/invites/{invitationId}",
+        V2023,
+        Check::OrgInvite,
+    ),
+    check(
+        "/groups/{groupId}/invites/{invitationId}",
+        V2023,
+        Check::GroupInvite,
+    ),
+    route("/orgs/{orgId}/invites", V2023, Shape::BareArray),
+    route("/groups/{groupId}/invites", V2023, Shape::BareArray),
+];
+
 /// The listings whose items are the parents of sub-resources, with the field that names an
 /// item in the sub-resource's path.
 pub(crate) static PARENT_KEYS: &[(&str, &str)] = &[
@@ -198,7 +265,7 @@ pub(crate) fn match_path(path: &str) -> Option<Matched<'_>> {
     if segments.iter().any(|s| s.is_empty()) {
         return None;
     }
-    ROUTES.iter().find_map(|route| {
+    ROUTES.iter().chain(CHECK_ROUTES).find_map(|route| {
         let template: Vec<&'static str> = route.template[1..].split('/').collect();
         if template.len() != segments.len() {
             return None;
@@ -276,7 +343,7 @@ mod tests {
 
     #[test]
     fn every_template_matches_itself() {
-        for route in ROUTES {
+        for route in ROUTES.iter().chain(CHECK_ROUTES) {
             let m = match_path(route.template).unwrap();
             assert_eq!(m.route.template, route.template);
         }

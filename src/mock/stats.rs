@@ -42,6 +42,33 @@ pub struct MockStats {
     /// Refused credentials: wrong digest password or user, replayed `nc`, unknown or expired
     /// bearer token, bad client credentials at the token endpoint.
     pub auth_failures: u64,
+    /// Every write that got past authentication, the rate limiter and injected faults, in
+    /// the order it was applied, with the status it was answered.
+    pub writes: Vec<WriteRecord>,
+}
+
+/// One write the simulated Atlas took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WriteRecord {
+    /// `DELETE`, `POST`, `PATCH` or `PUT`.
+    pub method: String,
+    /// The path below `/api/atlas/v2`, as sent (percent-encoded).
+    pub path: String,
+    /// The JSON body, if any.
+    pub body: Option<serde_json::Value>,
+    /// The status answered.
+    pub status: u16,
+}
+
+impl MockStats {
+    /// The writes Atlas carried out (2xx), as `METHOD path` lines.
+    pub fn applied_writes(&self) -> Vec<String> {
+        self.writes
+            .iter()
+            .filter(|w| (200..300).contains(&w.status))
+            .map(|w| format!("{} {}", w.method, w.path))
+            .collect()
+    }
 }
 
 /// The live counters behind a lock.

@@ -6,11 +6,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::routes::{self, Source};
+use super::writes::CallerRoles;
 use crate::model::ACCESS_HISTORY_DAYS;
 
 /// One item of a listing, or one resource, as the raw JSON text Atlas would send.
@@ -171,10 +174,21 @@ pub(crate) enum Entry {
     AccessLogs(AccessLogs),
 }
 
-/// The in-memory estate the simulated Atlas serves. Immutable once built; share it with `Arc`.
+/// The in-memory estate the simulated Atlas serves; share it with `Arc`. What was loaded never
+/// changes: a write replaces the listing it changes in a small overlay (`changed`), which reads
+/// look at first, so an estate nobody writes to costs one empty map and reads are never
+/// re-parsed (`writes.rs` in `mock/writes/` holds the logic).
 #[derive(Debug)]
 pub struct World {
     entries: BTreeMap<String, Entry>,
+    /// Listings replaced by writes, by path.
+    changed: RwLock<HashMap<String, Arc<Entry>>>,
+    /// Whether any write changed anything: until one does, reads do not touch the lock.
+    any_changed: AtomicBool,
+    /// Writes are applied one at a time per world.
+    write_lock: Mutex<()>,
+    /// Which roles the caller holds per org and project; `None`: every role everywhere.
+    caller_roles: Option<CallerRoles>,
     /// Every project of every org, for `/groups`.
     all_groups: Vec<RawItem>,
     group_by_id: HashMap<String, usize>,
@@ -295,6 +309,10 @@ impl WorldBuilder {
     pub fn finish(self) -> World {
         let mut world = World {
             entries: self.entries,
+            changed: RwLock::new(HashMap::new()),
+            any_changed: AtomicBool::new(false),
+            write_lock: Mutex::new(()),
+            caller_roles: None,
             all_groups: Vec::new(),
             group_by_id: HashMap::new(),
             org_by_id: HashMap::new(),
@@ -395,9 +413,65 @@ fn newest_first(items: Vec<RawItem>, index: EventIndex) -> (Vec<RawItem>, EventI
     (items, index)
 }
 
+/// A stored entry as reads see it: as loaded, or as a write left it.
+#[derive(Debug)]
+pub(crate) enum EntryRef<'w> {
+    /// As loaded.
+    Loaded(&'w Entry),
+    /// Replaced by a write.
+    Changed(Arc<Entry>),
+}
+
+impl std::ops::Deref for EntryRef<'_> {
+    type Target = Entry;
+
+    fn deref(&self) -> &Entry {
+        match self {
+            EntryRef::Loaded(entry) => entry,
+            EntryRef::Changed(entry) => entry,
+        }
+    }
+}
+
 impl World {
+    /// The same world, where the caller holds only `roles` (a 403 answers a write that needs
+    /// a role it lacks).
+    pub fn with_caller_roles(mut self, roles: CallerRoles) -> World {
+        self.caller_roles = Some(roles);
+        self
+    }
+
+    /// The caller's roles, if limited.
+    pub(crate) fn caller_roles(&self) -> Option<&CallerRoles> {
+        self.caller_roles.as_ref()
+    }
+
+    /// Takes the world's write lock: one write at a time.
+    pub(crate) fn write_lock(&self) -> MutexGuard<'_, ()> {
+        self.write_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the listing at `path` (a write changed it). The caller holds the write lock.
+    pub(crate) fn replace(&self, path: &str, entry: Entry) {
+        let mut changed = self.changed.write().unwrap_or_else(|p| p.into_inner());
+        changed.insert(path.to_owned(), Arc::new(entry));
+        self.any_changed.store(true, Ordering::Release);
+    }
+
+    fn changed(&self, path: &str) -> Option<Arc<Entry>> {
+        if !self.any_changed.load(Ordering::Acquire) {
+            return None;
+        }
+        let changed = self.changed.read().unwrap_or_else(|p| p.into_inner());
+        if changed.is_empty() {
+            return None;
+        }
+        changed.get(path).cloned()
+    }
+
     /// The listing served at an API path below `/api/atlas/v2` (`/orgs/X/users`), as raw
-    /// items in the order Atlas lists them, unfiltered. `/groups` is answered from every org's
+    /// items in the order Atlas lists them, unfiltered, as loaded (what writes changed is
+    /// served over HTTP, not here). `/groups` is answered from every org's
     /// projects. `None` when nothing is stored there.
     pub fn list(&self, path: &str) -> Option<&[RawItem]> {
         if path == "/groups" {
@@ -485,8 +559,12 @@ impl World {
             .count()
     }
 
-    pub(crate) fn entry(&self, path: &str) -> Option<&Entry> {
-        self.entries.get(path)
+    /// The entry at `path`, as the last write left it.
+    pub(crate) fn entry(&self, path: &str) -> Option<EntryRef<'_>> {
+        if let Some(changed) = self.changed(path) {
+            return Some(EntryRef::Changed(changed));
+        }
+        self.entries.get(path).map(EntryRef::Loaded)
     }
 
     pub(crate) fn all_groups(&self) -> &[RawItem] {
@@ -515,6 +593,23 @@ impl World {
     /// Whether a sub-resource's parent exists: `Some(false)` when the parent listing is stored
     /// and does not hold `key`, `None` when the parent listing is not stored at all.
     pub(crate) fn has_child(&self, parent_listing: &str, key: &str) -> Option<bool> {
+        if let Some(changed) = self.changed(parent_listing) {
+            let field = routes::match_path(parent_listing).and_then(|m| {
+                routes::PARENT_KEYS
+                    .iter()
+                    .find(|(template, _)| *template == m.route.template)
+                    .map(|(_, field)| *field)
+            })?;
+            let Entry::Listing(listing) = &*changed else {
+                return Some(false);
+            };
+            return Some(
+                listing
+                    .items
+                    .iter()
+                    .any(|item| key_of(item, field).as_deref() == Some(key)),
+            );
+        }
         self.children
             .get(parent_listing)
             .map(|keys| keys.contains(key))
@@ -554,7 +649,8 @@ mod tests {
             .map(|i| i.get())
             .collect();
         assert_eq!(order, vec!["1", "3", "2", "0"]);
-        let Some(Entry::Listing(listing)) = world.entry("/orgs/o/events") else {
+        let entry = world.entry("/orgs/o/events");
+        let Some(Entry::Listing(listing)) = entry.as_deref() else {
             panic!("not a listing");
         };
         let ListingIndex::Events(index) = &listing.index else {

@@ -4,6 +4,8 @@
 mod auth;
 mod faults;
 mod serve;
+mod writes;
+mod writes_wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
