@@ -8,6 +8,7 @@ mod email;
 mod interrupt;
 mod output;
 mod plan;
+mod remediate;
 mod report;
 mod summary;
 mod table;
@@ -85,6 +86,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Report(args) => report::run(*args, quiet).await,
             Command::Diff(args) => report::diff(&args),
             Command::Plan(args) => plan::run(&args, quiet),
+            Command::Apply(args) => remediate::apply(&args, quiet).await,
+            Command::Verify(args) => remediate::verify(&args, quiet).await,
             Command::Rules(args) => report::catalogue(&args),
             Command::Init(args) => report::init(&args, quiet),
             Command::Summary(args) => {

@@ -40,6 +40,12 @@ pub enum Command {
     /// Turn reviewers' decisions, or an offboarding, into a reviewable plan of Atlas API
     /// calls (plan.json and plan.txt), offline over the snapshot the review was made from.
     Plan(PlanArgs),
+    /// Carry out a plan: shows what it would do, and sends nothing without --yes. Each
+    /// step is re-read first (a target changed since the snapshot is skipped), sent, re-read
+    /// and confirmed, and journaled as it ends; a run again resumes.
+    Apply(ApplyArgs),
+    /// Read again the targets of an applied plan's steps and confirm each step's effect.
+    Verify(VerifyArgs),
     /// Run the whole pipeline against the built-in simulated Atlas (no account needed).
     Demo(DemoArgs),
     /// Serve a simulated Atlas on loopback, for demos, tests and benchmarks.
@@ -526,4 +532,39 @@ mod tests {
         assert!(parse_age("d").unwrap_err().contains("e.g. 90d"));
         assert!(parse_age("0d").is_err());
     }
+}
+
+/// `apply`
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan written by `atlas-audit plan` (plan.json).
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Carry the plan out. Without it, apply shows what it would do and sends nothing.
+    #[arg(long)]
+    pub yes: bool,
+    /// Leave these steps out (their ids, as plan.txt shows them: S-001 ...).
+    #[arg(long, value_name = "STEP", num_args = 1..)]
+    pub skip: Vec<String>,
+    /// The journal each step's end is appended to (default: apply-log.jsonl beside the plan).
+    /// A run again resumes after the last completed step.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Credentials and endpoint, as for collect.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// `verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The plan that was applied (plan.json).
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// The journal apply wrote (default: apply-log.jsonl beside the plan).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Credentials and endpoint, as for collect.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }

@@ -307,6 +307,9 @@ mod tests {
         assert_eq!(Journal::open(&path, "p1").unwrap().entries().len(), 1);
         std::fs::write(&path, format!("garbage\n{text}\n")).unwrap();
         let err = Journal::open(&path, "p1").err().unwrap();
-        assert!(err.to_string().contains(":1 is not a journal entry"), "{err}");
+        assert!(
+            err.to_string().contains(":1 is not a journal entry"),
+            "{err}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! (`apply`) and confirmed (`verify`). It sits above `atlas` and `model`; `rules` and `report`
 //! never call it, and nothing in it decides what is risky.
 
+pub mod apply;
 pub mod decisions;
 pub mod journal;
 pub mod plan;

@@ -301,7 +301,9 @@ pub fn principal_row<'r>(review: &'r Review<'_>, p: &'r Principal) -> Vec<Cell<'
             };
             (status, Cell::Text("not_supported"), Cell::Empty)
         }
-        PrincipalDetail::ApiKey(k) => (Cell::Empty, list_len(k.access_list.as_deref()), Cell::Empty),
+        PrincipalDetail::ApiKey(k) => {
+            (Cell::Empty, list_len(k.access_list.as_deref()), Cell::Empty)
+        }
         PrincipalDetail::ServiceAccount(s) => (
             match s.system_managed {
                 Some(true) => Cell::Text("system_managed"),

@@ -1,0 +1,389 @@
+//! `atlas-audit apply`: carries out a reviewed plan, one step at a time, each as re-read →
+//! check the precondition → the one call → re-read and confirm, journaled as it ends.
+//!
+//! Nothing is forced: a target that changed since the snapshot is skipped and named, a 404 on
+//! the object is "already done", any other refusal is left for a person with what to do, and
+//! only calls that may be sent twice are retried (the client decides that). Steps run in plan
+//! order, so writes to one project go one at a time.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::journal::{Entry, Journal, JournalError, Outcome, Phase};
+use super::plan::{Action, Plan, Step};
+use crate::atlas::{AtlasError, Client, WriteEndpoint, WriteOutcome};
+use crate::model::with_causes;
+
+/// Why a plan cannot be applied at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The plan's steps are not the ones its digest was made over.
+    #[error(
+        "the plan's steps were changed after it was made (its digest does not match them); make the plan again with `atlas-audit plan` and review it"
+    )]
+    Tampered,
+    /// The plan was made for another Atlas.
+    #[error(
+        "the plan was made for {planned}, but the credential here talks to {here}; set --base-url or MONGODB_ATLAS_BASE_URL to {planned}, or make a plan from a snapshot of {here}"
+    )]
+    OtherAtlas {
+        /// The plan's base URL.
+        planned: String,
+        /// The client's.
+        here: String,
+    },
+    /// `--skip` names a step the plan does not have.
+    #[error("--skip {0}: the plan has no such step (see plan.txt for the step ids)")]
+    UnknownStep(String),
+    /// The journal could not be used.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// The Atlas role each write needs (WRITE-AND-FEDERATION-NOTES Part A), for a 403's message.
+pub fn required_role(operation: &str) -> &'static str {
+    match operation {
+        "removeGroupUser"
+        | "addGroupUserRole"
+        | "removeGroupUserRole"
+        | "removeGroupTeam"
+        | "updateGroupTeam"
+        | "removeGroupApiKey"
+        | "updateGroupApiKeyRoles" => "Project Access Manager",
+        "deleteGroupServiceAccount" | "updateGroupServiceAccount" | "deleteGroupInvite" => {
+            "Project Owner"
+        }
+        "deleteGroupDatabaseUser" | "updateGroupDatabaseUser" => "Project Database Access Admin",
+        _ => "Organization Owner",
+    }
+}
+
+/// The Atlas operation id a step's action calls: `remove_org_user` → `removeOrgUser`.
+pub fn operation(action: Action) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in action.as_str().chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.push(c.to_ascii_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Checks a plan before anything is sent: its digest over its steps, the Atlas it was made
+/// for, and the `--skip` ids.
+///
+/// # Errors
+/// [`ApplyError`] naming what is wrong and what to do.
+pub fn check(plan: &Plan, base_url: &str, skip: &BTreeSet<String>) -> Result<(), ApplyError> {
+    if !plan.verify_digest() {
+        return Err(ApplyError::Tampered);
+    }
+    let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
+    if norm(&plan.base_url) != norm(base_url) {
+        return Err(ApplyError::OtherAtlas {
+            planned: plan.base_url.clone(),
+            here: base_url.to_string(),
+        });
+    }
+    if let Some(unknown) = skip
+        .iter()
+        .find(|s| !plan.steps.iter().any(|st| &st.id == *s))
+    {
+        return Err(ApplyError::UnknownStep(unknown.clone()));
+    }
+    Ok(())
+}
+
+/// How a run went: each step's outcome in plan order.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// `(step id, outcome, message)`, in plan order; steps done in an earlier run included.
+    pub steps: Vec<(String, Outcome, String)>,
+}
+
+impl Applied {
+    /// Steps whose work is over (done now, earlier, or already so in Atlas).
+    pub fn completed(&self) -> usize {
+        self.steps.iter().filter(|(_, o, _)| o.completes()).count()
+    }
+
+    /// Whether every step's work is over.
+    pub fn all_done(&self) -> bool {
+        self.completed() == self.steps.len()
+    }
+}
+
+/// Applies the plan through `client`, appending each step's end to `journal` as it happens.
+/// Steps the journal shows completed are not sent again. `each` is told of every step as it
+/// ends (for progress).
+///
+/// # Errors
+/// Only when the journal cannot be written: then the run stops, since a step done but not
+/// recorded could be sent twice by the next run.
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    skip: &BTreeSet<String>,
+    journal: &mut Journal,
+    mut each: impl FnMut(&Step, Outcome, &str),
+) -> Result<Applied, ApplyError> {
+    let by = acting(client);
+    let mut applied = Applied::default();
+    let mut complete: BTreeSet<String> = BTreeSet::new();
+    for step in &plan.steps {
+        if let Some(earlier) = journal.completed(&step.id) {
+            let message = format!("done in an earlier run at {}", earlier.at);
+            complete.insert(step.id.clone());
+            each(step, earlier.outcome, &message);
+            applied
+                .steps
+                .push((step.id.clone(), earlier.outcome, message));
+            continue;
+        }
+        let ended = if skip.contains(&step.id) {
+            Ended::plain(Outcome::Skipped, "left out with --skip".to_string())
+        } else if let Some(first) = step.after.iter().find(|a| !complete.contains(*a)) {
+            Ended::plain(
+                Outcome::Blocked,
+                format!("not sent: step {first} must be done first; run apply again once it is"),
+            )
+        } else {
+            one(client, step).await
+        };
+        if ended.outcome.completes() {
+            complete.insert(step.id.clone());
+        }
+        each(step, ended.outcome, &ended.message);
+        applied
+            .steps
+            .push((step.id.clone(), ended.outcome, ended.message.clone()));
+        journal.append(ended.entry(plan, step, &by))?;
+    }
+    Ok(applied)
+}
+
+/// How one step ended, with the call's answer when one was sent.
+struct Ended {
+    outcome: Outcome,
+    message: String,
+    sent: Option<WriteOutcome>,
+}
+
+impl Ended {
+    fn plain(outcome: Outcome, message: String) -> Ended {
+        Ended {
+            outcome,
+            message,
+            sent: None,
+        }
+    }
+
+    fn entry(self, plan: &Plan, step: &Step, by: &str) -> Entry {
+        let sent = self.sent.as_ref();
+        Entry {
+            plan: plan.digest.clone(),
+            step: step.id.clone(),
+            phase: Phase::Apply,
+            outcome: self.outcome,
+            at: Timestamp::now(),
+            by: by.to_string(),
+            operation: sent.map(|s| s.operation.to_string()),
+            request: sent.map(|s| format!("{} {}", s.method, s.path)),
+            status: sent.map(|s| s.status),
+            error_code: sent.and_then(|s| s.error_code.clone()),
+            java_method: sent.and_then(|s| s.java_method.clone()),
+            sent_at: sent.map(|s| s.sent_at),
+            message: self.message,
+        }
+    }
+}
+
+async fn reread(client: &Client, step: &Step) -> Result<Option<Value>, AtlasError> {
+    client.get_one(&step.check.path, &step.check.version).await
+}
+
+/// Re-read → precondition → the call → re-read and confirm.
+async fn one(client: &Client, step: &Step) -> Ended {
+    let failed = |what: &str, e: &AtlasError| {
+        Ended::plain(
+            Outcome::Failed,
+            format!("{what}: {}; run apply again to retry", with_causes(e)),
+        )
+    };
+    let before = match reread(client, step).await {
+        Ok(read) => read,
+        Err(e) => return failed("could not read the target again", &e),
+    };
+    if !step.precondition.holds(before.as_ref()) {
+        return if step.effect.holds(before.as_ref()) {
+            Ended::plain(
+                Outcome::AlreadyDone,
+                "Atlas already shows the step's effect; nothing sent".to_string(),
+            )
+        } else {
+            Ended::plain(
+                Outcome::Changed,
+                format!(
+                    "the target changed since the snapshot ({} no longer shows what the plan was made from); skipped, not forced: review it and make a new plan",
+                    step.check.path
+                ),
+            )
+        };
+    }
+    let name = operation(step.action);
+    let Some(endpoint) = WriteEndpoint::named(&name) else {
+        return Ended::plain(
+            Outcome::Refused,
+            format!("this build cannot send {name}; carry the step out by hand"),
+        );
+    };
+    if !endpoint
+        .method
+        .as_str()
+        .eq_ignore_ascii_case(&step.request.method)
+    {
+        return Ended::plain(
+            Outcome::Refused,
+            format!(
+                "the plan sends {} for {name}, which Atlas takes as {}; make the plan again",
+                step.request.method, endpoint.method
+            ),
+        );
+    }
+    let sent = match client
+        .write(endpoint, &step.request.path, step.request.body.as_ref())
+        .await
+    {
+        Ok(sent) => sent,
+        Err(e) => return failed("no answer from Atlas", &e),
+    };
+    let after = reread(client, step).await;
+    let shows_effect = matches!(&after, Ok(read) if step.effect.holds(read.as_ref()));
+    let (outcome, message) = match sent.status {
+        s if (200..300).contains(&s) && shows_effect => (Outcome::Done, "done".to_string()),
+        s if (200..300).contains(&s) => (
+            Outcome::NotConfirmed,
+            format!(
+                "Atlas answered {s} but reading {} again does not show the change; check it by hand",
+                step.check.path
+            ),
+        ),
+        404 if shows_effect => (
+            Outcome::AlreadyDone,
+            "Atlas answered 404: the object is already gone".to_string(),
+        ),
+        403 => (
+            Outcome::Refused,
+            format!(
+                "Atlas refused (403{}): the credential needs the {} role here; grant it or have someone who holds it carry the step out",
+                code_of(&sent),
+                required_role(endpoint.name)
+            ),
+        ),
+        s if (400..500).contains(&s) => (
+            Outcome::Refused,
+            format!(
+                "Atlas refused ({s}{}){}; a person must look at this step",
+                code_of(&sent),
+                sent.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        s => (
+            Outcome::Failed,
+            format!(
+                "Atlas answered {s}{}; run apply again to retry (the step is re-read first)",
+                code_of(&sent)
+            ),
+        ),
+    };
+    Ended {
+        outcome,
+        message,
+        sent: Some(sent),
+    }
+}
+
+fn code_of(sent: &WriteOutcome) -> String {
+    sent.error_code
+        .as_deref()
+        .map(|c| format!(" {c}"))
+        .unwrap_or_default()
+}
+
+/// Confirms each step's effect by reading its target again: `verified` or `not_in_effect`
+/// for the steps the journal shows completed; steps never completed are named as not applied.
+/// Each reading is journaled.
+///
+/// # Errors
+/// When the journal cannot be written.
+pub async fn verify(
+    client: &Client,
+    plan: &Plan,
+    journal: &mut Journal,
+    mut each: impl FnMut(&Step, Option<Outcome>, &str),
+) -> Result<Applied, ApplyError> {
+    let by = acting(client);
+    let mut verified = Applied::default();
+    for step in &plan.steps {
+        if journal.completed(&step.id).is_none() {
+            let message = "not applied: apply has not completed this step".to_string();
+            each(step, None, &message);
+            verified
+                .steps
+                .push((step.id.clone(), Outcome::NotInEffect, message));
+            continue;
+        }
+        let (outcome, message) = match reread(client, step).await {
+            Ok(read) if step.effect.holds(read.as_ref()) => {
+                (Outcome::Verified, "in effect".to_string())
+            }
+            Ok(_) => (
+                Outcome::NotInEffect,
+                format!(
+                    "{} no longer shows the step's effect: the access may have been given back since",
+                    step.check.path
+                ),
+            ),
+            Err(e) => (
+                Outcome::NotInEffect,
+                format!("could not read the target: {}", with_causes(&e)),
+            ),
+        };
+        each(step, Some(outcome), &message);
+        journal.append(Entry {
+            plan: plan.digest.clone(),
+            step: step.id.clone(),
+            phase: Phase::Verify,
+            outcome,
+            at: Timestamp::now(),
+            by: by.clone(),
+            operation: None,
+            request: None,
+            status: None,
+            error_code: None,
+            java_method: None,
+            sent_at: None,
+            message: message.clone(),
+        })?;
+        verified.steps.push((step.id.clone(), outcome, message));
+    }
+    Ok(verified)
+}
+
+/// `api_key:<publicKey>` or `service_account:<clientId>`: the credential as the snapshot and
+/// the journal name it.
+fn acting(client: &Client) -> String {
+    let c = client.credentials();
+    format!("{}:{}", c.kind(), c.identity())
+}

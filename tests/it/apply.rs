@@ -1,0 +1,173 @@
+//! The review loop's last steps against the simulated Atlas, through the binary: collect →
+//! plan → apply (a dry run, then `--yes`) → verify → collect again. The simulated Atlas's
+//! write log must hold exactly the planned calls, and the second snapshot must lack exactly the
+//! access the plan took away.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+use atlas_audit::mock::MockServer;
+use atlas_audit::model::{self, Grant, Snapshot};
+use atlas_audit::remediate::journal::{Entry, JOURNAL_FILE, Outcome, Phase};
+use atlas_audit::remediate::plan::Plan;
+
+/// Runs the binary against `server` with the demo's API key.
+async fn live(server: &MockServer, dir: &Path, args: &[&str]) -> std::process::Output {
+    run_binary(
+        args.iter().map(|a| a.to_string()).collect(),
+        vec![
+            ("MONGODB_ATLAS_BASE_URL".into(), server.base_url()),
+            ("MONGODB_ATLAS_PUBLIC_API_KEY".into(), PUBLIC_KEY.into()),
+            ("MONGODB_ATLAS_PRIVATE_API_KEY".into(), PRIVATE_KEY.into()),
+        ],
+        Some(dir.to_path_buf()),
+    )
+    .await
+}
+
+async fn collect(server: &MockServer, dir: &Path, name: &str) -> Snapshot {
+    let out = live(server, dir, &["collect", "--out", name]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    model::load(&dir.join(name)).unwrap()
+}
+
+fn journal(dir: &Path) -> Vec<Entry> {
+    std::fs::read_to_string(dir.join(JOURNAL_FILE))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn read_plan(path: &PathBuf) -> Plan {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offboarding_is_applied_verified_and_gone_from_the_next_collection() {
+    let server = start(demo_world(), mock_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let before = collect(&server, d, "before.json").await;
+    let leaver = "user:rachel.kim@northwind.example";
+    let out = live(
+        &server,
+        d,
+        &[
+            "plan",
+            "--snapshot",
+            "before.json",
+            "--offboard",
+            "rachel.kim@northwind.example",
+            "--out",
+            "plan.json",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let plan = read_plan(&d.join("plan.json"));
+    assert!(!plan.steps.is_empty());
+    assert!(plan.manual.is_empty(), "{:?}", plan.manual);
+
+    // A dry run sends nothing.
+    let out = live(&server, d, &["apply", "plan.json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Nothing was sent"));
+    assert!(server.stats().writes.is_empty());
+
+    let out = live(&server, d, &["apply", "plan.json", "--yes"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // Exactly the planned calls, in plan order.
+    let planned: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|s| format!("{} {}", s.request.method, s.request.path))
+        .collect();
+    assert_eq!(server.stats().applied_writes(), planned);
+    assert_eq!(server.stats().writes.len(), planned.len());
+    let entries = journal(d);
+    assert_eq!(entries.len(), plan.steps.len());
+    assert!(
+        entries.iter().all(|e| e.outcome == Outcome::Done),
+        "{entries:#?}"
+    );
+    assert!(entries.iter().all(|e| e.status.is_some_and(|s| s < 300)));
+    assert!(entries.iter().all(|e| e.java_method.is_some()));
+
+    let out = live(&server, d, &["verify", "plan.json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let verified = journal(d)
+        .into_iter()
+        .filter(|e| e.phase == Phase::Verify && e.outcome == Outcome::Verified)
+        .count();
+    assert_eq!(verified, plan.steps.len());
+
+    // Run again: every step is done already; nothing more is sent.
+    let out = live(&server, d, &["apply", "plan.json", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(server.stats().writes.len(), planned.len());
+
+    // The leaver's access is gone, and only theirs (with the database users named after
+    // them that the plan deleted).
+    let after = collect(&server, d, "after.json").await;
+    let touched: BTreeSet<&str> = plan.steps.iter().map(|s| s.principal.as_str()).collect();
+    assert!(touched.contains(leaver));
+    let keep = |g: &&Grant| !touched.contains(g.principal.as_str());
+    let expected: Vec<&Grant> = before.grants.iter().filter(keep).collect();
+    let got: Vec<&Grant> = after.grants.iter().collect();
+    assert_eq!(got, expected);
+    assert!(after.principals.iter().all(|p| p.key != leaver));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_edited_after_it_was_made_or_for_another_atlas_is_refused() {
+    let server = start(demo_world(), mock_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    collect(&server, d, "before.json").await;
+    let out = live(
+        &server,
+        d,
+        &[
+            "plan",
+            "--snapshot",
+            "before.json",
+            "--offboard",
+            "rachel.kim@northwind.example",
+            "--out",
+            "plan.json",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let path = d.join("plan.json");
+    let mut plan = read_plan(&path);
+    plan.steps.truncate(1);
+    plan.steps[0].request.path = plan.steps[0].request.path.replace("users", "apiKeys");
+    std::fs::write(d.join("edited.json"), serde_json::to_vec(&plan).unwrap()).unwrap();
+    let out = live(&server, d, &["apply", "edited.json", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("changed after it was made"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mut other = read_plan(&path);
+    other.base_url = "https://cloud.mongodb.com".into();
+    std::fs::write(d.join("other.json"), serde_json::to_vec(&other).unwrap()).unwrap();
+    let out = live(&server, d, &["apply", "other.json", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("was made for https://cloud.mongodb.com"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(server.stats().writes.is_empty());
+}
