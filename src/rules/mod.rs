@@ -28,7 +28,7 @@ pub use catalogue::{Family, RuleId};
 pub use context::{Context, Draft, Out, RuleOutput};
 pub use finding::*;
 pub use history::History;
-pub use policy::Policy;
+pub use policy::{Policy, ReviewRules};
 
 use crate::model::Snapshot;
 

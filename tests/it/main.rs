@@ -15,6 +15,7 @@ mod changes;
 mod cli;
 mod collect;
 mod completions;
+mod decisions;
 mod denied;
 mod email;
 mod faults;
