@@ -478,3 +478,35 @@ fn kind(value: &DeValue<'_>) -> &'static str {
         DeValue::Table(_) => "a table",
     }
 }
+
+#[cfg(test)]
+mod review_tests {
+    use std::path::Path;
+
+    use crate::rules::Policy;
+
+    #[test]
+    fn review_require_comment_is_a_list_of_decisions() {
+        let policy = Policy::parse(
+            "[review]\nrequire_comment = [\"revoke\"]\n",
+            Path::new("p.toml"),
+        )
+        .unwrap();
+        assert_eq!(policy.review.require_comment, ["Revoke"]);
+        let none = Policy::parse("[review]\nrequire_comment = []\n", Path::new("p.toml")).unwrap();
+        assert!(none.review.require_comment.is_empty());
+        assert_eq!(
+            Policy::default().review.require_comment,
+            ["Revoke", "Modify"]
+        );
+        let bad = Policy::parse(
+            "[review]\nrequire_comment = [\"Delete\"]\nrequire = 1\n",
+            Path::new("p.toml"),
+        )
+        .unwrap_err();
+        let bad = crate::model::with_causes(&bad);
+        assert!(bad.contains("[P019] review.require_comment[1]"), "{bad}");
+        assert!(bad.contains("\"Delete\" is not a decision"), "{bad}");
+        assert!(bad.contains("review.require"), "the unknown key too: {bad}");
+    }
+}
