@@ -103,19 +103,11 @@ pub(super) fn run(args: &DecisionsArgs, quiet: bool) -> Result<ExitCode> {
         table::item(&mut s, "", "undecided", outcome.undecided as u64, "");
         for ((kind, name), t) in &outcome.tallies {
             let note = if *kind == "reviewer" {
-                String::new()
+                "decided".to_string()
             } else {
-                format!("{} undecided", t.undecided)
+                format!("decided; {} undecided", t.undecided)
             };
-            table::item(
-                &mut s,
-                kind,
-                name,
-                t.decided as u64,
-                &format!("decided; {note}")
-                    .trim_end_matches("; ")
-                    .to_string(),
-            );
+            table::item(&mut s, kind, name, t.decided as u64, &note);
         }
         table::text(&mut s, "written", &out.display().to_string());
         if let Some(r) = recorded {

@@ -56,7 +56,7 @@ fn a_written_workbook_reads_back_with_its_report_and_every_row_check_matching() 
         );
         assert!(row.decision.is_empty() && row.date == Ok(None));
     }
-    let outcome = check(&[book.clone()], None, &ReviewRules::default()).unwrap();
+    let outcome = check(std::slice::from_ref(&book), None, &ReviewRules::default()).unwrap();
     assert!(outcome.decisions.is_empty());
     assert_eq!(outcome.undecided, outcome.grants);
 }
