@@ -155,16 +155,23 @@ fn row<'a>(s: &mut Sheet<'_>, review: &Review<'a>, g: &'a Grant) -> Written {
 /// The hidden Lists sheet: the roles of each level in a column, each a named range
 /// `roles_<level>` the Modify to list reads through `INDIRECT`.
 pub(super) fn role_lists(book: &mut Workbook) -> Result<(), XlsxError> {
-    let sheet = book.add_worksheet();
+    // Constant memory, like every other sheet: inline strings, written row by row.
+    let mut sheet = book.new_worksheet_with_constant_memory()?;
     sheet.set_name(LISTS_SHEET)?;
-    for (col, (level, roles)) in LEVEL_ROLES.into_iter().enumerate() {
-        let col = col as u16;
-        sheet.write_string(0, col, level)?;
-        for (i, role) in roles.iter().enumerate() {
-            sheet.write_string(i as u32 + 1, col, *role)?;
+    let longest = LEVEL_ROLES.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
+    for row in 0..=longest {
+        for (col, (level, roles)) in LEVEL_ROLES.into_iter().enumerate() {
+            let cell = match row {
+                0 => Some(level),
+                n => roles.get(n - 1).copied(),
+            };
+            if let Some(text) = cell {
+                sheet.write_string(row as u32, col as u16, text)?;
+            }
         }
     }
     sheet.set_hidden(true);
+    book.push_worksheet(sheet);
     for (col, (level, roles)) in LEVEL_ROLES.into_iter().enumerate() {
         let letter = column_number_to_name(col as u16);
         book.define_name(
