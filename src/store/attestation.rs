@@ -163,3 +163,85 @@ impl Store {
             .map_err(self.sql())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    fn decision(grant: &str, kind: DecisionKind) -> Decision {
+        Decision {
+            grant_id: grant.into(),
+            principal: "user:a@example.com".into(),
+            scope: "org:o1".into(),
+            role: "ORG_OWNER".into(),
+            via: "direct".into(),
+            decision: kind,
+            modify_to: String::new(),
+            reviewer: "dana".into(),
+            date: "2027-01-10".into(),
+            comment: "why".into(),
+            workbook: "a.xlsx".into(),
+            sheet: "Access Review".into(),
+            row: 2,
+        }
+    }
+
+    #[test]
+    fn a_schema_2_store_gains_the_attestation_tables_and_the_newest_attestation_is_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE runs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, recorded_at TEXT NOT NULL, as_of TEXT NOT NULL, scope TEXT NOT NULL, tool_version TEXT NOT NULL, complete INTEGER NOT NULL, snapshot_sha256 TEXT NOT NULL, findings INTEGER, open_findings INTEGER, manifest TEXT);
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 3);
+        assert!(store.latest_decisions().unwrap().is_empty());
+        let books = [StoredWorkbook {
+            name: "a.xlsx".into(),
+            sha256: "ab".repeat(32),
+        }];
+        let record = |store: &mut Store, decisions: &[Decision]| {
+            store
+                .record_attestation(&Attestation {
+                    report_digest: "sha256:1",
+                    as_of: "2027-01-15T12:00:00Z",
+                    snapshot_sha256: "cd",
+                    workbooks: &books,
+                    decisions,
+                    undecided: 4,
+                })
+                .unwrap()
+        };
+        let first = record(
+            &mut store,
+            &[
+                decision("G-2", DecisionKind::Revoke),
+                decision("G-1", DecisionKind::Keep),
+            ],
+        );
+        let second = record(&mut store, &[decision("G-3", DecisionKind::Modify)]);
+        assert!(second > first);
+        let latest = store.latest_decisions().unwrap();
+        assert_eq!(latest, [decision("G-3", DecisionKind::Modify)]);
+        let kept: i64 = store
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM decisions WHERE attestation_id = ?1",
+                [first],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept, 2, "earlier attestations stay");
+    }
+}
