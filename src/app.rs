@@ -3,6 +3,7 @@
 //! run, files are written, and the outcome becomes an exit code.
 
 mod completions;
+mod decisions;
 mod demo;
 mod email;
 mod interrupt;
@@ -97,6 +98,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 Ok(exit_for(&snapshot))
             }
+            Command::Decisions(args) => decisions::run(&args, quiet),
             Command::Demo(args) => demo::run(&args.out, quiet).await,
             Command::ServeMock(args) => serve_mock(args).await,
             Command::Completions(args) => completions::print(args.shell),

@@ -37,6 +37,9 @@ pub enum Command {
     /// Access changes between two snapshots: principals and grants added, removed and
     /// changed, findings new and resolved (under the same policy), exemptions ending soon.
     Diff(DiffArgs),
+    /// Read reviewers' decisions back from filled-in workbooks of one report, check them, and
+    /// write decisions.csv (exit 2, nothing written, when any workbook has a problem).
+    Decisions(DecisionsArgs),
     /// Turn reviewers' decisions, or an offboarding, into a reviewable plan of Atlas API
     /// calls (plan.json and plan.txt), offline over the snapshot the review was made from.
     Plan(PlanArgs),
@@ -312,6 +315,28 @@ pub struct StoreArg {
     /// that outlives Atlas's short logs.
     #[arg(long = "store", value_name = "PATH", num_args = 0..=1, default_missing_value = crate::store::DEFAULT_STORE)]
     pub path: Option<PathBuf>,
+}
+
+/// `decisions`
+#[derive(Debug, Args)]
+pub struct DecisionsArgs {
+    /// Filled-in access-review.xlsx workbooks of one report (reviewers may split the work).
+    #[arg(value_name = "WORKBOOK", required = true)]
+    pub workbooks: Vec<PathBuf>,
+    /// Folder to write decisions.csv into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// The report folder the workbooks must belong to (its manifest.json).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Evidence store: the workbooks must belong to a report it recorded, and the decisions
+    /// are recorded in it as an attestation (SQLite; `atlas-audit.db` when given without a path).
+    #[arg(long = "store", value_name = "PATH", num_args = 0..=1, default_missing_value = crate::store::DEFAULT_STORE)]
+    pub store: Option<PathBuf>,
+    /// Policy whose `[review] require_comment` applies (default: ./atlas-audit.toml when
+    /// present, else Revoke and Modify need a comment).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 /// `diff`

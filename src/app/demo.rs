@@ -80,7 +80,11 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
         &snapshot,
         &findings,
         &loaded,
-        &crate::report::Options::default(),
+        // The snapshot written beside the report is named in its manifest and workbook.
+        &crate::report::Options {
+            snapshot_file: Some(folder.path().join(DEMO_SNAPSHOT)),
+            ..Default::default()
+        },
         None,
     )?;
     folder.commit(&mut written)?;

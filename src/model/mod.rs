@@ -269,23 +269,30 @@ impl Grant {
     /// name). The same grant has the same id in every report, so a reviewer's decision on it
     /// can be read back and carried out.
     pub fn id(&self) -> String {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        for part in [
-            self.principal.as_str(),
+        grant_id(
+            &self.principal,
             &self.scope.key(),
             &self.role,
             &self.via.key(),
-        ] {
-            h.update(part.as_bytes());
-            h.update([0]);
-        }
-        let digest = h.finalize();
-        let mut id = String::with_capacity(12);
-        id.push_str("G-");
-        id.push_str(&crate::files::hex(&digest[..5]));
-        id
+        )
     }
+}
+
+/// A grant's id ([`Grant::id`]) from its keys as every output writes them: the principal key,
+/// `Scope::key()`, the role and `Via::key()`. Reading a workbook back uses it to check that a
+/// row's keys still name the grant its id names.
+pub fn grant_id(principal: &str, scope_key: &str, role: &str, via_key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [principal, scope_key, role, via_key] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let digest = h.finalize();
+    let mut id = String::with_capacity(12);
+    id.push_str("G-");
+    id.push_str(&crate::files::hex(&digest[..5]));
+    id
 }
 
 /// An org or project event, flattened.

@@ -30,6 +30,9 @@ pub struct Manifest {
     /// The last review this one is compared with, with `--baseline`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineRef>,
+    /// The report digest the workbook records (`identity::report_digest`): the issue's
+    /// "manifest digest", computed before the files are written.
+    pub report_digest: String,
     /// Every file written beside the manifest, by name.
     pub files: Vec<FileEntry>,
 }
@@ -149,7 +152,7 @@ pub struct FileEntry {
 
 impl Manifest {
     /// The manifest of a report.
-    pub fn new(review: &Review<'_>, written: &[Written], snapshot_sha256: Option<String>) -> Self {
+    pub fn new(review: &Review<'_>, written: &[Written]) -> Self {
         let snapshot = review.snapshot;
         let meta = &snapshot.meta;
         let (grants_reviewable, grants_implied) = review.grant_counts();
@@ -166,7 +169,7 @@ impl Manifest {
                 collected_by: meta.tool_version.clone(),
                 base_url: meta.base_url.clone(),
                 credential: meta.credential.clone(),
-                snapshot_sha256,
+                snapshot_sha256: review.snapshot_sha256.clone(),
             },
             scope: ScopeSummary {
                 requested_orgs: meta.scope.orgs.clone(),
@@ -227,6 +230,7 @@ impl Manifest {
                     })
                     .collect(),
             },
+            report_digest: review.report_digest.clone(),
             files: written
                 .iter()
                 .map(|w| FileEntry {

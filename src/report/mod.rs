@@ -9,6 +9,7 @@
 mod cell;
 mod changes;
 mod findings;
+pub mod identity;
 mod manifest;
 mod outputs;
 mod pages;
@@ -30,6 +31,13 @@ pub use outputs::{Format, OutputFile};
 pub use pages::{TEMPLATE_NAMES, Templates, escape_html};
 pub use tables::{GRANTS_CSV_HEADER, PRINCIPALS_CSV_HEADER, grants_csv, principals_csv};
 pub use view::{ActivityCells, Baseline, ReportInput, Review, RuleCount, auth_method};
+
+/// The Access Review sheet's layout, for reading a filled-in workbook back.
+pub mod workbook_layout {
+    pub use super::workbook::access_review::{
+        HEADERS, LEVEL_ROLES, LISTS_SHEET, ROW_CHECK, SCOPE_KEY, VIA_KEY,
+    };
+}
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -133,23 +141,34 @@ pub fn write(
         source,
     })?;
     let indexing = std::time::Instant::now();
-    let review = Review::new(input);
+    // The workbook records the snapshot's digest, so it is hashed before anything renders,
+    // beside the indexing.
+    let (mut review, snapshot_sha256) = rayon::join(
+        || Review::new(input),
+        || {
+            options
+                .snapshot_file
+                .as_deref()
+                .map(|path| {
+                    crate::files::sha256_file(path).map_err(|source| ReportError::Io {
+                        path: path.into(),
+                        source,
+                    })
+                })
+                .transpose()
+        },
+    );
+    review.set_snapshot_sha256(snapshot_sha256?);
     tracing::debug!(ms = indexing.elapsed().as_millis() as u64, "review indexed");
     let files: Vec<OutputFile> = formats
         .iter()
         .flat_map(|f| f.files())
         .filter(|f| input.baseline.is_some() || !f.needs_baseline())
         .collect();
-    let (mut written, snapshot_sha256) = schedule::render_all(
-        dir,
-        &files,
-        &review,
-        templates,
-        options.snapshot_file.as_deref(),
-    )?;
+    let mut written = schedule::render_all(dir, &files, &review, templates)?;
     written.sort_by(|a, b| a.name.cmp(&b.name));
     pause_for_tests();
-    let manifest = Manifest::new(&review, &written, snapshot_sha256);
+    let manifest = Manifest::new(&review, &written);
     // Last, once every other file is in place.
     written.push(schedule::write_bytes(dir, MANIFEST, &manifest.to_json())?);
     Ok(written)

@@ -1,6 +1,5 @@
 //! Rendering the files of a report in parallel. The costliest start first, each on the next
-//! free thread, so that the cheap ones fill the gaps at the end; the snapshot file is hashed
-//! meanwhile. Each file is written through a hashing writer into its temporary file, whose sync
+//! free thread, so that the cheap ones fill the gaps at the end. Each file is written through a hashing writer into its temporary file, whose sync
 //! and rename run on threads of their own, so the render threads never wait on the disk.
 
 use std::io::{self, Write};
@@ -12,50 +11,36 @@ use sha2::{Digest, Sha256};
 
 use super::outputs::{OutputFile, RenderError};
 use super::{ReportError, Review, Templates, Written};
-use crate::files::{AtomicFile, hex, sha256_file};
+use crate::files::{AtomicFile, hex};
 
-/// Renders `files` into `dir`, the costliest first, while `snapshot_file` is hashed. Returns the
-/// files written, in no particular order, and the snapshot's SHA-256.
+/// Renders `files` into `dir`, the costliest first. Returns the files written, in no
+/// particular order.
 ///
 /// # Errors
-/// When a file cannot be rendered or written, or the snapshot file cannot be read.
+/// When a file cannot be rendered or written.
 pub(super) fn render_all(
     dir: &Path,
     files: &[OutputFile],
     review: &Review<'_>,
     templates: Option<&Templates>,
-    snapshot_file: Option<&Path>,
-) -> Result<(Vec<Written>, Option<String>), ReportError> {
+) -> Result<Vec<Written>, ReportError> {
     let mut order = files.to_vec();
     order.sort_by_key(|f| std::cmp::Reverse(f.cost()));
     with_commits(|commits| {
-        let (written, snapshot_sha256) = rayon::join(
-            || {
-                let done = Mutex::new(Vec::with_capacity(order.len()));
-                rayon::scope_fifo(|scope| {
-                    for file in &order {
-                        let done = &done;
-                        scope.spawn_fifo(move |_| {
-                            let written = render_one(dir, *file, review, templates, commits);
-                            done.lock().unwrap_or_else(|e| e.into_inner()).push(written);
-                        });
-                    }
+        let done = Mutex::new(Vec::with_capacity(order.len()));
+        rayon::scope_fifo(|scope| {
+            for file in &order {
+                let done = &done;
+                scope.spawn_fifo(move |_| {
+                    let written = render_one(dir, *file, review, templates, commits);
+                    done.lock().unwrap_or_else(|e| e.into_inner()).push(written);
                 });
-                done.into_inner()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .into_iter()
-                    .collect::<Result<Vec<Written>, ReportError>>()
-            },
-            || {
-                snapshot_file.map(|path| {
-                    sha256_file(path).map_err(|source| ReportError::Io {
-                        path: path.into(),
-                        source,
-                    })
-                })
-            },
-        );
-        Ok((written?, snapshot_sha256.transpose()?))
+            }
+        });
+        done.into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .collect::<Result<Vec<Written>, ReportError>>()
     })
 }
 

@@ -121,6 +121,10 @@ pub struct Review<'a> {
     pub as_of: Timestamp,
     /// The last review and what changed since, with `--baseline`.
     pub baseline: Option<Baseline<'a>>,
+    /// SHA-256 of the snapshot file the report was made from, when it was made from one.
+    pub snapshot_sha256: Option<String>,
+    /// The report digest (`identity::report_digest`), recorded in the workbook and manifest.
+    pub report_digest: String,
     orgs: FxHashMap<&'a str, &'a Org>,
     projects: FxHashMap<&'a str, &'a Project>,
     principals: FxHashMap<&'a str, &'a Principal>,
@@ -190,6 +194,8 @@ impl<'a> Review<'a> {
             policy_digest: &input.policy_digest,
             as_of: findings.as_of,
             baseline: input.baseline,
+            snapshot_sha256: None,
+            report_digest: super::identity::report_digest(None, &input.policy_digest, findings),
             orgs: snapshot.orgs.iter().map(|o| (o.id.as_str(), o)).collect(),
             projects: snapshot
                 .projects
@@ -211,6 +217,13 @@ impl<'a> Review<'a> {
             .collect();
         review.privileged = privileged;
         review
+    }
+
+    /// Records the snapshot file's SHA-256, and the report digest that follows from it.
+    pub fn set_snapshot_sha256(&mut self, sha256: Option<String>) {
+        self.report_digest =
+            super::identity::report_digest(sha256.as_deref(), self.policy_digest, self.findings);
+        self.snapshot_sha256 = sha256;
     }
 
     /// The org's name, or its id when the snapshot does not hold it.

@@ -29,7 +29,7 @@ pub use context::{Context, Draft, Out, RuleOutput};
 pub use database_user::person_names;
 pub use finding::*;
 pub use history::History;
-pub use policy::Policy;
+pub use policy::{Policy, ReviewRules};
 
 use crate::model::Snapshot;
 

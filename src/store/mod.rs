@@ -13,6 +13,11 @@
 //! - `db_logins`: per read, each database user's newest successful login on the cluster, so a
 //!   login Atlas has since forgotten still counts.
 //!
+//! - `attestations`: each `decisions` run: when, for which report (digest, as-of, snapshot
+//!   SHA-256), how many grants were decided and undecided.
+//! - `attestation_workbooks`: the workbooks an attestation read, by name and SHA-256.
+//! - `decisions`: who decided what about which grant, when, from which workbook row.
+//!
 //! Every run is written in one transaction: a run killed halfway leaves the store as it was.
 //! Tables are plain, documented in the README, and meant to be queried with `sqlite3`. What a
 //! run adds to the ledger (`last_seen`, `log_days`, `log_reads`, `db_logins`) is in `ledger.rs`.
@@ -30,12 +35,15 @@ use crate::model::Snapshot;
 use crate::rules::Findings;
 use crate::rules::history::{History, LogRead, PastLogin};
 
+mod attestation;
 mod ledger;
+
+pub use attestation::{Attestation, StoredWorkbook};
 
 use ledger::{ledger, stamp};
 
 /// The store's schema version, in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// A report with a store and no `--baseline` compares with the newest run at least this many
 /// days older: the last quarterly review, not last week's collection.
@@ -98,6 +106,38 @@ CREATE TABLE IF NOT EXISTS log_reads (
     entries    INTEGER NOT NULL,
     run_id     INTEGER NOT NULL REFERENCES runs(id),
     PRIMARY KEY (project_id, cluster, read_at)
+);
+CREATE TABLE IF NOT EXISTS attestations (
+    id              INTEGER PRIMARY KEY,
+    recorded_at     TEXT NOT NULL,
+    report_digest   TEXT NOT NULL,
+    as_of           TEXT NOT NULL,
+    snapshot_sha256 TEXT NOT NULL,
+    decided         INTEGER NOT NULL,
+    undecided       INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attestation_workbooks (
+    attestation_id INTEGER NOT NULL REFERENCES attestations(id),
+    name           TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    PRIMARY KEY (attestation_id, name)
+);
+CREATE TABLE IF NOT EXISTS decisions (
+    attestation_id INTEGER NOT NULL REFERENCES attestations(id),
+    grant_id       TEXT NOT NULL,
+    principal      TEXT NOT NULL,
+    scope          TEXT NOT NULL,
+    role           TEXT NOT NULL,
+    via            TEXT NOT NULL,
+    decision       TEXT NOT NULL,
+    modify_to      TEXT NOT NULL,
+    reviewer       TEXT NOT NULL,
+    date           TEXT NOT NULL,
+    comment        TEXT NOT NULL,
+    workbook       TEXT NOT NULL,
+    sheet          TEXT NOT NULL,
+    row            INTEGER NOT NULL,
+    PRIMARY KEY (attestation_id, grant_id)
 );
 CREATE TABLE IF NOT EXISTS db_logins (
     project_id  TEXT NOT NULL,
@@ -207,6 +247,8 @@ impl Store {
                 found,
             });
         }
+        // Every table is created if missing: a schema 2 store gains the attestation tables
+        // (empty) here, which is the whole of its migration to 3.
         conn.execute_batch(SCHEMA).map_err(sql)?;
         let store = Store {
             conn,

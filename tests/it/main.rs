@@ -16,6 +16,7 @@ mod changes;
 mod cli;
 mod collect;
 mod completions;
+mod decisions;
 mod denied;
 mod email;
 mod faults;

@@ -1,23 +1,28 @@
-//! The Access Review sheet: one row per grant a reviewer decides on, the evidence, then the
-//! four reviewer columns. Those are the only cells that can be edited: they carry a Decision
-//! list, a Date check and a highlight for a decision without a comment, and the rest of the
-//! sheet is protected.
+//! The Access Review sheet: one row per grant a reviewer decides on, named by its grant id, the
+//! evidence, three hidden columns that `decisions` reads back (the scope and path keys, and the
+//! row's check value over its evidence: see `report::identity`), then the five reviewer
+//! columns. Those are the only cells that can be edited: they carry a Decision list, a Modify
+//! to list of the roles of the row's level (from the hidden Lists sheet), a Date check and a
+//! highlight for a decision without a comment, and the rest of the sheet is protected.
 
 use std::borrow::Cow;
 
 use rust_xlsxwriter::{
-    ConditionalFormatFormula, DataValidation, DataValidationRule, ExcelDateTime, ProtectionOptions,
-    Worksheet, XlsxError, column_number_to_name,
+    ConditionalFormatFormula, DataValidation, DataValidationRule, ExcelDateTime, Formula,
+    ProtectionOptions, Workbook, Worksheet, XlsxError, column_number_to_name,
 };
 
 use super::{Sheet, Style, Styles, Table, Written, owned, project_name};
 use crate::model::{Grant, Scope};
 use crate::report::Review;
 use crate::report::cell::yes_no;
+use crate::rules::roles::{BUILT_IN_DATABASE_ROLES, ORG_ROLES, PROJECT_ROLES};
 use crate::rules::{Action, Status};
 
-/// The Access Review sheet's columns: the evidence, then the four reviewer columns.
-pub(super) const HEADERS: &[&str] = &[
+/// The Access Review sheet's columns: the grant id, the evidence, the hidden columns, then the
+/// five reviewer columns.
+pub const HEADERS: &[&str] = &[
+    "Grant id",
     "Principal key",
     "Kind",
     "Name",
@@ -35,14 +40,40 @@ pub(super) const HEADERS: &[&str] = &[
     "Finding ids",
     "Highest open severity",
     "Recommendation",
+    SCOPE_KEY,
+    VIA_KEY,
+    ROW_CHECK,
     "Decision",
+    "Modify to",
     "Reviewer",
     "Date",
     "Comment",
 ];
 
-/// Widths of the reviewer columns, the last four: Decision, Reviewer, Date, Comment.
-pub(super) const REVIEWER_WIDTHS: [f64; 4] = [12.0, 24.0, 12.0, 50.0];
+/// The hidden column of the grant's `Scope::key()`.
+pub const SCOPE_KEY: &str = "Scope key";
+/// The hidden column of the grant's `Via::key()`.
+pub const VIA_KEY: &str = "Via key";
+/// The hidden column of the row's check value over every cell before it.
+pub const ROW_CHECK: &str = "Row check";
+/// How many hidden columns stand before the reviewer columns.
+const HIDDEN: u16 = 3;
+
+/// Widths of the reviewer columns, the last five: Decision, Modify to, Reviewer, Date, Comment.
+pub(super) const REVIEWER_WIDTHS: [f64; 5] = [12.0, 34.0, 24.0, 12.0, 50.0];
+
+/// The hidden sheet holding the roles of each level, one named range (`roles_<level>`) each.
+pub const LISTS_SHEET: &str = "Lists";
+
+/// The levels of the Level column and the roles a Modify may name at each.
+pub const LEVEL_ROLES: [(&str, &[&str]); 3] = [
+    ("org", ORG_ROLES),
+    ("project", PROJECT_ROLES),
+    ("database", BUILT_IN_DATABASE_ROLES),
+];
+
+/// The Level column (`org`, `project` or `database`), which picks a row's Modify to list.
+const LEVEL_COLUMN: u16 = 6;
 
 pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
     let grants: Vec<&'a Grant> = review
@@ -79,6 +110,8 @@ fn level_and_resource(scope: &Scope) -> (&'static str, Cow<'_, str>) {
 
 fn row<'a>(s: &mut Sheet<'_>, review: &Review<'a>, g: &'a Grant) -> Written {
     let principal = review.principal(&g.principal);
+    s.begin_check(&review.report_digest);
+    s.text(&g.id())?;
     let (level, resource) = level_and_resource(&g.scope);
     let worst = review
         .grant_findings(g)
@@ -112,7 +145,41 @@ fn row<'a>(s: &mut Sheet<'_>, review: &Review<'a>, g: &'a Grant) -> Written {
     s.text(&review.grant_finding_ids(g))?;
     s.severity(worst.map(|f| f.severity))?;
     let suggestion = worst.map_or(Action::Keep, |f| f.recommendation.action);
-    s.text(suggestion.as_str())
+    s.text(suggestion.as_str())?;
+    s.text(&g.scope.key())?;
+    s.text(&g.via.key())?;
+    let check = s.end_check();
+    s.text(&check)
+}
+
+/// The hidden Lists sheet: the roles of each level in a column, each a named range
+/// `roles_<level>` the Modify to list reads through `INDIRECT`.
+pub(super) fn role_lists(book: &mut Workbook) -> Result<(), XlsxError> {
+    // Constant memory, like every other sheet: inline strings, written row by row.
+    let mut sheet = book.new_worksheet_with_constant_memory()?;
+    sheet.set_name(LISTS_SHEET)?;
+    let longest = LEVEL_ROLES.iter().map(|(_, r)| r.len()).max().unwrap_or(0);
+    for row in 0..=longest {
+        for (col, (level, roles)) in LEVEL_ROLES.into_iter().enumerate() {
+            let cell = match row {
+                0 => Some(level),
+                n => roles.get(n - 1).copied(),
+            };
+            if let Some(text) = cell {
+                sheet.write_string(row as u32, col as u16, text)?;
+            }
+        }
+    }
+    sheet.set_hidden(true);
+    book.push_worksheet(sheet);
+    for (col, (level, roles)) in LEVEL_ROLES.into_iter().enumerate() {
+        let letter = column_number_to_name(col as u16);
+        book.define_name(
+            format!("roles_{level}"),
+            &format!("={LISTS_SHEET}!${letter}$2:${letter}${}", roles.len() + 1),
+        )?;
+    }
+    Ok(())
 }
 
 /// The reviewer columns from `first` on, over data rows 1 to `last`: editable, a Decision
@@ -125,8 +192,12 @@ pub(super) fn reviewer_controls(
     last: u32,
 ) -> Result<(), XlsxError> {
     let last = last.max(1);
-    let [decision, _, date, comment] = [0, 1, 2, 3].map(|i| first + i);
+    for col in first - HIDDEN..first {
+        sheet.set_column_hidden(col)?;
+    }
+    let [decision, modify_to, _, date, comment] = [0, 1, 2, 3, 4].map(|i| first + i);
     let column_styles = [
+        Style::Choice,
         Style::Choice,
         Style::Choice,
         Style::ChoiceDay,
@@ -147,6 +218,16 @@ pub(super) fn reviewer_controls(
         .set_error_title("Not a decision")?
         .set_error_message("Choose Keep, Revoke or Modify from the list.")?;
     sheet.add_data_validation(1, decision, last, decision, &decisions)?;
+    // Built from the Level column's letter alone, never from data: each row lists the roles
+    // of its own level.
+    let level = column_number_to_name(LEVEL_COLUMN);
+    let roles = DataValidation::new()
+        .allow_list_formula(Formula::new(format!("=INDIRECT(\"roles_\"&${level}2)")))
+        .set_input_title("Modify to")?
+        .set_input_message("For a Modify: the role to leave instead (roles of this level).")?
+        .set_error_title("Not a role of this level")?
+        .set_error_message("Choose a role from the list; it holds the roles of the row's level.")?;
+    sheet.add_data_validation(1, modify_to, last, modify_to, &roles)?;
     let days = DataValidation::new()
         .allow_date(DataValidationRule::Between(
             ExcelDateTime::from_ymd(2000, 1, 1)?,

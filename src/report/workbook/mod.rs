@@ -10,7 +10,7 @@
 //! each on its own thread; the cell formats are registered in a fixed order first, and the
 //! document's dates are the review's as-of time, so the same input gives the same bytes.
 
-mod access_review;
+pub(super) mod access_review;
 mod changes;
 mod coverage;
 mod exemptions;
@@ -30,6 +30,7 @@ use rust_xlsxwriter::{
 };
 
 use super::cell::neutralise;
+use super::identity::{CheckedCell, RowCheck};
 use super::{ReportError, Review};
 use crate::rules::Severity;
 
@@ -61,7 +62,7 @@ fn render(review: &Review<'_>, row_limit: u32) -> Result<Vec<u8>, ReportError> {
     let styles = Styles::new();
     let mut book = Workbook::new();
     book.set_zip_compression_level(ZIP_LEVEL);
-    book.set_properties(&properties(review.as_of)?);
+    book.set_properties(&properties(review)?);
     // Format indices are handed out on first use; registering every format here, in order,
     // keeps them the same whichever thread writes first.
     for format in styles.all() {
@@ -87,6 +88,10 @@ fn render(review: &Review<'_>, row_limit: u32) -> Result<Vec<u8>, ReportError> {
     for sheet in data_sheets? {
         book.push_worksheet(sheet);
     }
+    access_review::role_lists(&mut book).map_err(|source| ReportError::Workbook {
+        sheet: Some(access_review::LISTS_SHEET.into()),
+        source,
+    })?;
     tracing::debug!(
         ms = started.elapsed().as_millis() as u64,
         "workbook sheets written"
@@ -101,15 +106,24 @@ fn failed(e: XlsxError) -> ReportError {
     }
 }
 
-/// The document's title, author, comment and dates; the dates are the review's as-of time,
-/// so no clock reaches the file.
-fn properties(as_of: Timestamp) -> Result<DocProperties, ReportError> {
-    let created = ExcelDateTime::from_timestamp(as_of.as_second()).map_err(failed)?;
+/// The document's title, author, comment and dates, and the report it belongs to in custom
+/// properties; the dates are the review's as-of time, so no clock reaches the file.
+fn properties(review: &Review<'_>) -> Result<DocProperties, ReportError> {
+    use super::identity::{
+        NO_SNAPSHOT, PROPERTY_AS_OF, PROPERTY_REPORT_DIGEST, PROPERTY_SNAPSHOT_SHA256,
+    };
+    let created = ExcelDateTime::from_timestamp(review.as_of.as_second()).map_err(failed)?;
     Ok(DocProperties::new()
         .set_title("Atlas access review")
         .set_author("atlas-audit")
         .set_comment(concat!("atlas-audit ", env!("CARGO_PKG_VERSION")))
-        .set_creation_datetime(&created))
+        .set_creation_datetime(&created)
+        .set_custom_property(PROPERTY_AS_OF, review.as_of.to_string().as_str())
+        .set_custom_property(
+            PROPERTY_SNAPSHOT_SHA256,
+            review.snapshot_sha256.as_deref().unwrap_or(NO_SNAPSHOT),
+        )
+        .set_custom_property(PROPERTY_REPORT_DIGEST, review.report_digest.as_str()))
 }
 
 /// The workbook's cell styles.
@@ -242,6 +256,8 @@ struct Sheet<'w> {
     widths: Vec<usize>,
     /// Whether text wider than a column wraps (data sheets) or runs on (the Summary).
     wrap_long: bool,
+    /// The check value of the row's evidence cells, while they are being written.
+    check: Option<RowCheck>,
 }
 
 type Written = Result<(), XlsxError>;
@@ -255,6 +271,23 @@ impl<'w> Sheet<'w> {
             col: 0,
             widths: Vec::new(),
             wrap_long: true,
+            check: None,
+        }
+    }
+
+    /// Starts a row check: the cells written until [`Sheet::end_check`] are fed into it.
+    fn begin_check(&mut self, report_digest: &str) {
+        self.check = Some(RowCheck::new(report_digest));
+    }
+
+    /// The check value of the cells written since [`Sheet::begin_check`].
+    fn end_check(&mut self) -> String {
+        self.check.take().map(RowCheck::finish).unwrap_or_default()
+    }
+
+    fn checked(&mut self, cell: CheckedCell<'_>) {
+        if let Some(check) = &mut self.check {
+            check.cell(cell);
         }
     }
 
@@ -278,6 +311,9 @@ impl<'w> Sheet<'w> {
     }
 
     fn skip(&mut self, cells: u16) {
+        for _ in 0..cells {
+            self.checked(CheckedCell::Text(""));
+        }
         self.col += cells;
     }
 
@@ -300,6 +336,7 @@ impl<'w> Sheet<'w> {
             let cell = fit(&neutral);
             let chars = cell.chars().take(MAX_WIDTH + 1).count();
             self.measure(chars);
+            self.checked(CheckedCell::Text(&cell));
             let long = self.wrap_long && chars > MAX_WIDTH;
             let style = match style {
                 Style::Plain if long => Style::Wrap,
@@ -315,6 +352,8 @@ impl<'w> Sheet<'w> {
                     self.sheet.write_string(self.row, self.col, cell)?;
                 }
             }
+        } else {
+            self.checked(CheckedCell::Text(""));
         }
         self.col += 1;
         Ok(())
@@ -327,6 +366,7 @@ impl<'w> Sheet<'w> {
 
     fn number(&mut self, n: f64) -> Written {
         self.measure(n.to_string().len());
+        self.checked(CheckedCell::Number(n));
         self.sheet.write_number(self.row, self.col, n)?;
         self.col += 1;
         Ok(())
@@ -340,6 +380,7 @@ impl<'w> Sheet<'w> {
     /// An Excel serial in a date style, measured as `width` characters.
     fn dated(&mut self, serial: f64, style: Style, width: usize) -> Written {
         self.measure(width);
+        self.checked(CheckedCell::Number(serial));
         match self.styles.get(style) {
             Some(format) => self
                 .sheet
@@ -366,7 +407,7 @@ impl<'w> Sheet<'w> {
             (_, Some(serial)) => self.dated(serial, Style::Day, 10),
             (Some(d), None) => self.text(&d.to_string()),
             (None, None) => {
-                self.col += 1;
+                self.skip(1);
                 Ok(())
             }
         }
@@ -377,7 +418,7 @@ impl<'w> Sheet<'w> {
         match severity {
             Some(s) => self.styled(s.as_str(), Style::severity(s)),
             None => {
-                self.col += 1;
+                self.skip(1);
                 Ok(())
             }
         }

@@ -3,16 +3,20 @@
 use rust_xlsxwriter::Worksheet;
 
 use super::{Sheet, Style, Styles, Written};
+use crate::report::identity::{
+    LABEL_AS_OF_TEXT, LABEL_REPORT_DIGEST, LABEL_SNAPSHOT_SHA256, NO_SNAPSHOT,
+};
 use crate::report::{ReportError, Review};
 use crate::rules::RuleId;
 
 /// How to review.
 const INSTRUCTIONS: &[&str] = &[
-    "Each row of the Access Review sheet is one grant a reviewer decides on. Project roles implied by an org role are decided with that org role: see its Implies projects column.",
+    "Each row of the Access Review sheet is one grant, named by its Grant id a reviewer decides on. Project roles implied by an org role are decided with that org role: see its Implies projects column.",
     "For every row choose a Decision (Keep, Revoke or Modify) from the list, and fill in Reviewer (your name) and Date (the day you decided).",
     "A Comment is expected for every decision other than Keep: say why, and for Modify, to what. Rows marked Revoke or Modify without a comment are highlighted.",
     "Recommendation is the tool's suggestion, from the most severe open finding on the grant; the Findings sheet explains every finding id.",
-    "Only the Decision, Reviewer, Date and Comment columns can be edited; the filters work as usual. The sheet has no password: Excel sorts a protected sheet's locked cells only once it is unprotected (Review > Unprotect Sheet).",
+    "Modify to is the role a Modify should leave (the list holds the roles of the row's level); left empty, the recommendation's lesser role is taken, or the change is done by hand.",
+    "Only the Decision, Modify to, Reviewer, Date and Comment columns can be edited; the filters work as usual. The sheet has no password: Excel sorts a protected sheet's locked cells only once it is unprotected (Review > Unprotect Sheet).",
 ];
 
 /// Coverage gaps named on the Summary sheet; the Coverage sheet lists them all.
@@ -84,6 +88,15 @@ fn facts(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
         ("Atlas", recorded(&meta.base_url)),
         ("Policy", review.policy_origin.to_string()),
         ("Policy digest", review.policy_digest.to_string()),
+        (LABEL_AS_OF_TEXT, review.as_of.to_string()),
+        (
+            LABEL_SNAPSHOT_SHA256,
+            review
+                .snapshot_sha256
+                .clone()
+                .unwrap_or_else(|| NO_SNAPSHOT.into()),
+        ),
+        (LABEL_REPORT_DIGEST, review.report_digest.clone()),
         ("Coverage", coverage),
     ];
     s.label("As of (UTC)")?;

@@ -23,6 +23,15 @@ const SHEETS: [&str; 6] = [
     "Exemptions",
 ];
 
+/// Every sheet, the hidden Lists last.
+fn all_sheets() -> Vec<&'static str> {
+    SHEETS
+        .iter()
+        .copied()
+        .chain([super::access_review::LISTS_SHEET])
+        .collect()
+}
+
 fn render_sample(sample: &Sample, row_limit: u32) -> Vec<u8> {
     let input = sample.input();
     let review = Review::new(&input);
@@ -114,7 +123,7 @@ fn as_date(d: &Data) -> f64 {
 #[test]
 fn sheets_come_in_order_with_their_headers() {
     let book = Book::of(&ordinary());
-    assert_eq!(book.names(), SHEETS);
+    assert_eq!(book.names(), all_sheets());
     let header = |name: &str| -> Vec<String> { book.rows(name)[0].iter().map(text).collect() };
     assert_eq!(header("Findings"), FINDING_HEADERS);
     assert_eq!(header("Access Review"), REVIEW_HEADERS);
@@ -363,6 +372,41 @@ fn reviewer_columns_are_validated_unlocked_and_the_rest_protected() {
         "error alert"
     );
     assert!(xml.contains(r#"<dataValidation type="date""#));
+    // Modify to lists the roles of the row's own level, through the Lists sheet's names.
+    assert!(
+        xml.contains(r#"<formula1>INDIRECT("roles_"&amp;$G2)</formula1>"#),
+        "{xml}"
+    );
+    let workbook_xml = book.part("xl/workbook.xml");
+    for (level, roles) in super::access_review::LEVEL_ROLES {
+        let letter = ["A", "B", "C"][["org", "project", "database"]
+            .iter()
+            .position(|l| *l == level)
+            .unwrap()];
+        let name = format!(
+            r#"<definedName name="roles_{level}">Lists!${letter}$2:${letter}${}</definedName>"#,
+            roles.len() + 1
+        );
+        assert!(workbook_xml.contains(&name), "{name} in {workbook_xml}");
+    }
+    assert!(
+        workbook_xml.contains(r#"name="Lists" sheetId="7" state="hidden""#),
+        "{workbook_xml}"
+    );
+    let lists = book.rows("Lists");
+    assert_eq!(
+        lists[0].iter().map(text).collect::<Vec<_>>(),
+        ["org", "project", "database"]
+    );
+    assert_eq!(text(&lists[1][0]), "ORG_OWNER");
+    // The keys and the row check are hidden, just before the reviewer columns.
+    let first_reviewer = REVIEW_HEADERS.len() - REVIEWER_WIDTHS.len();
+    for col in first_reviewer - 2..=first_reviewer {
+        let tag = format!(r#"<col min="{col}" max="{col}""#);
+        let at = xml.find(&tag).unwrap_or_else(|| panic!("{tag}"));
+        let col_xml = &xml[at..at + xml[at..].find("/>").unwrap()];
+        assert!(col_xml.contains(r#"hidden="1""#), "{col_xml}");
+    }
     let protection = xml.split("<sheetProtection").nth(1).unwrap();
     let protection = &protection[..protection.find("/>").unwrap()];
     assert!(!protection.contains("password"));
@@ -518,7 +562,7 @@ fn an_empty_estate_still_gives_every_sheet_with_its_header() {
     let findings = crate::rules::evaluate(&estate.snapshot, &estate.policy).unwrap();
     let sample = Sample { estate, findings };
     let book = Book::of(&sample);
-    assert_eq!(book.names(), SHEETS);
+    assert_eq!(book.names(), all_sheets());
     assert!(book.records("Access Review").is_empty());
     assert!(book.records("Principals").is_empty());
     assert_eq!(book.rows("Access Review")[0].len(), REVIEW_HEADERS.len());

@@ -56,6 +56,7 @@ codes! {
     BadScope = "P016", "An exemption's scope that is not `org:<id>` or `project:<id>`.";
     BadGlob = "P017", "A principal or scope glob that does not compile.";
     BadDate = "P018", "An exemption's expiry that is not a calendar date `YYYY-MM-DD` (a time, a text, an impossible day).";
+    UnknownDecision = "P019", "A `[review] require_comment` entry other than Keep, Revoke or Modify.";
 }
 
 impl fmt::Display for Code {

@@ -218,8 +218,20 @@ pub(super) fn principal_prefixes() -> impl Iterator<Item = &'static str> {
 }
 
 /// The tables of a policy file.
-pub(super) const ROOT_TABLES: &[&str] =
-    &["thresholds", "roles", "projects", "severity", "exemption"];
+pub(super) const ROOT_TABLES: &[&str] = &[
+    "thresholds",
+    "roles",
+    "projects",
+    "review",
+    "severity",
+    "exemption",
+];
+
+/// `[review] require_comment`: the decisions that need a reviewer's comment.
+pub(super) const REQUIRE_COMMENT: &str = "require_comment";
+
+/// The decisions a reviewer can write in the workbook.
+pub(super) const DECISIONS: &[&str] = &["Keep", "Revoke", "Modify"];
 
 /// The table a key of another table belongs in, for a key written in the wrong place.
 pub(super) fn home_of(name: &str) -> Option<&'static str> {
@@ -227,6 +239,8 @@ pub(super) fn home_of(name: &str) -> Option<&'static str> {
         Some("[thresholds]")
     } else if ROLE_LISTS.iter().any(|k| k.name == name) {
         Some("[roles]")
+    } else if name == REQUIRE_COMMENT {
+        Some("[review]")
     } else if name == PRODUCTION_TAGS {
         Some("[projects]")
     } else if RuleId::ALL.iter().any(|r| r.as_str() == name) {

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use jiff::civil::Date;
 
 pub use codes::Code;
+
 pub use starter::starter;
 
 use super::{RuleId, Severity};
@@ -32,8 +33,26 @@ pub struct Policy {
     pub production_tags: Vec<TagMatch>,
     /// Per-rule severity overrides, or `off`.
     pub severity: BTreeMap<RuleId, SeveritySetting>,
+    /// How reviewers' decisions are read back (`[review]`).
+    pub review: ReviewRules,
     /// Accepted findings.
     pub exemptions: Vec<Exemption>,
+}
+
+/// `[review]`: what `decisions` asks of a decided row besides a reviewer and a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRules {
+    /// Decisions (`Keep`, `Revoke`, `Modify`) that need a comment; `Revoke` and `Modify` by
+    /// default.
+    pub require_comment: Vec<String>,
+}
+
+impl Default for ReviewRules {
+    fn default() -> Self {
+        ReviewRules {
+            require_comment: vec!["Revoke".into(), "Modify".into()],
+        }
+    }
 }
 
 /// Ages (days) and counts the rules compare against.
@@ -204,6 +223,7 @@ impl Default for Policy {
             roles: Roles::default(),
             production_tags: default_production_tags(),
             severity: BTreeMap::new(),
+            review: ReviewRules::default(),
             exemptions: Vec::new(),
         }
     }

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::keys::{EXEMPTION_FIELDS, PRINCIPAL_KEY_FORMS, PRODUCTION_TAGS, ROLE_LISTS, THRESHOLDS};
+use super::keys::{
+    EXEMPTION_FIELDS, PRINCIPAL_KEY_FORMS, PRODUCTION_TAGS, REQUIRE_COMMENT, ROLE_LISTS, THRESHOLDS,
+};
 use super::{Policy, RuleId};
 
 /// Lists longer than this on one line are written one item per line.
@@ -51,6 +53,15 @@ pub fn starter() -> String {
         .map(|t| t.to_string())
         .collect();
     s.push_str(&list_line(PRODUCTION_TAGS, &tags));
+
+    s.push_str(
+        "\n[review]\n\
+         # Decisions (Keep, Revoke, Modify) that `atlas-audit decisions` refuses without a comment.\n",
+    );
+    s.push_str(&list_line(
+        REQUIRE_COMMENT,
+        &defaults.review.require_comment,
+    ));
 
     s.push_str(
         "\n[severity]\n\

@@ -10,9 +10,12 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::codes::Code;
-use super::keys::{PRODUCTION_TAGS, ROLE_LISTS, ROOT_TABLES, THRESHOLDS, ThresholdKey, home_of};
+use super::keys::{
+    DECISIONS, PRODUCTION_TAGS, REQUIRE_COMMENT, ROLE_LISTS, ROOT_TABLES, THRESHOLDS, ThresholdKey,
+    home_of,
+};
 use super::span::{Lines, table_starts};
-use super::{Policy, Roles, SeveritySetting, TagMatch, Thresholds};
+use super::{Policy, ReviewRules, Roles, SeveritySetting, TagMatch, Thresholds};
 use crate::rules::{RuleId, Severity};
 
 /// One problem found in step two, at a byte offset.
@@ -58,6 +61,7 @@ pub(super) fn validate(
                 }
             }
             "severity" => policy.severity = check.severity(value),
+            "review" => policy.review = check.review(value),
             "exemption" => policy.exemptions = check.exemptions(value),
             other => {
                 let message = unknown_key(other, value, "", ROOT_TABLES);
@@ -230,6 +234,51 @@ impl Checker<'_, '_> {
                 None
             }
         }
+    }
+
+    /// `[review]`: `require_comment`, a list of decisions, replaces the default list.
+    fn review(&mut self, value: &Value<'_>) -> ReviewRules {
+        let mut review = ReviewRules::default();
+        let Some(table) = self.table(value, "review") else {
+            return review;
+        };
+        self.unknown_keys(table, "review", &[REQUIRE_COMMENT]);
+        let Some(value) = table.get(REQUIRE_COMMENT) else {
+            return review;
+        };
+        let field = format!("review.{REQUIRE_COMMENT}");
+        let Some(items) = self.list(
+            value,
+            &field,
+            "a list of decisions, like [\"Revoke\", \"Modify\"]",
+        ) else {
+            return review;
+        };
+        let mut decisions = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let field = format!("{field}[{}]", i + 1);
+            let Some(name) = self.string(item, &field, "a decision (a string)") else {
+                continue;
+            };
+            match DECISIONS
+                .iter()
+                .find(|d| d.eq_ignore_ascii_case(name.trim()))
+            {
+                Some(d) if !decisions.iter().any(|x: &String| x == d) => {
+                    decisions.push(d.to_string())
+                }
+                Some(_) => {}
+                None => {
+                    let message = format!(
+                        "{name:?} is not a decision; expected one of {}",
+                        DECISIONS.join(", ")
+                    );
+                    self.found(item.span().start, Code::UnknownDecision, field, message);
+                }
+            }
+        }
+        review.require_comment = decisions;
+        review
     }
 
     /// `[roles]`: a given list replaces the default list.
@@ -427,5 +476,37 @@ fn kind(value: &DeValue<'_>) -> &'static str {
         },
         DeValue::Array(_) => "a list",
         DeValue::Table(_) => "a table",
+    }
+}
+
+#[cfg(test)]
+mod review_tests {
+    use std::path::Path;
+
+    use crate::rules::Policy;
+
+    #[test]
+    fn review_require_comment_is_a_list_of_decisions() {
+        let policy = Policy::parse(
+            "[review]\nrequire_comment = [\"revoke\"]\n",
+            Path::new("p.toml"),
+        )
+        .unwrap();
+        assert_eq!(policy.review.require_comment, ["Revoke"]);
+        let none = Policy::parse("[review]\nrequire_comment = []\n", Path::new("p.toml")).unwrap();
+        assert!(none.review.require_comment.is_empty());
+        assert_eq!(
+            Policy::default().review.require_comment,
+            ["Revoke", "Modify"]
+        );
+        let bad = Policy::parse(
+            "[review]\nrequire_comment = [\"Delete\"]\nrequire = 1\n",
+            Path::new("p.toml"),
+        )
+        .unwrap_err();
+        let bad = crate::model::with_causes(&bad);
+        assert!(bad.contains("[P019] review.require_comment[1]"), "{bad}");
+        assert!(bad.contains("\"Delete\" is not a decision"), "{bad}");
+        assert!(bad.contains("review.require"), "the unknown key too: {bad}");
     }
 }

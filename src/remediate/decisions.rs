@@ -1,1 +1,0 @@
-//! `atlas-audit decisions`: reviewers' decisions read back from filled-in workbooks.
