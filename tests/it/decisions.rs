@@ -13,7 +13,7 @@ use crate::common::*;
 use calamine::{Data, Reader, Xlsx, open_workbook};
 
 /// Whether python3 can import openpyxl; prints why not.
-fn openpyxl() -> bool {
+pub(crate) fn openpyxl() -> bool {
     let ok = Command::new("python3")
         .args(["-c", "import openpyxl"])
         .status()
@@ -25,18 +25,18 @@ fn openpyxl() -> bool {
 }
 
 /// One Access Review row as the test reads it: its spreadsheet row and cells by header.
-struct Row {
-    row: u32,
+pub(crate) struct Row {
+    pub(crate) row: u32,
     cells: std::collections::BTreeMap<String, String>,
 }
 
 impl Row {
-    fn get(&self, header: &str) -> &str {
+    pub(crate) fn get(&self, header: &str) -> &str {
         self.cells.get(header).map_or("", String::as_str)
     }
 }
 
-fn rows(book: &Path) -> Vec<Row> {
+pub(crate) fn rows(book: &Path) -> Vec<Row> {
     let mut x: Xlsx<_> = open_workbook(book).unwrap();
     let range = x.worksheet_range("Access Review").unwrap();
     let mut it = range.rows();
@@ -85,7 +85,12 @@ wb.save(dst)
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
-fn decide(row: &Row, decision: &str, reviewer: &str, comment: &str) -> Vec<(u32, String, String)> {
+pub(crate) fn decide(
+    row: &Row,
+    decision: &str,
+    reviewer: &str,
+    comment: &str,
+) -> Vec<(u32, String, String)> {
     vec![
         (row.row, "Decision".into(), decision.into()),
         (row.row, "Reviewer".into(), reviewer.into()),
@@ -94,7 +99,7 @@ fn decide(row: &Row, decision: &str, reviewer: &str, comment: &str) -> Vec<(u32,
     ]
 }
 
-fn fill_owned(from: &Path, to: &Path, edits: &[(u32, String, String)]) {
+pub(crate) fn fill_owned(from: &Path, to: &Path, edits: &[(u32, String, String)]) {
     let edits: Vec<(u32, &str, &str)> = edits
         .iter()
         .map(|(r, h, v)| (*r, h.as_str(), v.as_str()))

@@ -33,6 +33,7 @@ mod rate_limits;
 mod recordings;
 mod report;
 mod report_files;
+mod review_loop;
 mod rules;
 mod secrets;
 mod snapshot_file;
