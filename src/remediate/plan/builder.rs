@@ -71,6 +71,14 @@ fn held(role: &str, project: Option<&str>) -> Condition {
     }
 }
 
+/// The roles at the org (no `project`) or on the project are exactly `roles`.
+fn exactly(roles: &[String], project: Option<&str>) -> Condition {
+    Condition::RolesExactly {
+        roles: roles.to_vec(),
+        project_id: project.map(str::to_string),
+    }
+}
+
 fn all(of: Vec<Condition>) -> Condition {
     if of.len() == 1 {
         of.into_iter().next().unwrap_or(Condition::Present)

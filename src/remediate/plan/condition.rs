@@ -35,6 +35,16 @@ pub enum Condition {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         project_id: Option<String>,
     },
+    /// The roles held at that scope are exactly these (any order), read as for `role_held`:
+    /// what a step that removes a whole membership requires, so that a role given since the
+    /// snapshot is never taken away with it.
+    RolesExactly {
+        /// The roles.
+        roles: Vec<String>,
+        /// The project, for project roles on an org-level object.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        project_id: Option<String>,
+    },
     /// The org user is a member of the team (`teamIds`).
     TeamMember {
         /// Team id.
@@ -81,6 +91,9 @@ impl Condition {
             Condition::All { of } => of.iter().all(|c| c.holds(read)),
             Condition::RoleHeld { role, project_id } => {
                 read.is_some_and(|v| role_held(v, role, project_id.as_deref()))
+            }
+            Condition::RolesExactly { roles, project_id } => {
+                read.is_some_and(|v| same_set(roles_held(v, project_id.as_deref()), roles.clone()))
             }
             Condition::TeamMember { team_id } => {
                 read.is_some_and(|v| strings(v.get("teamIds")).iter().any(|t| t == team_id))
@@ -134,40 +147,52 @@ fn db_role(v: &Value) -> Option<DbRole> {
 
 /// Whether a role is held, whichever of the role shapes the answer has.
 fn role_held(v: &Value, role: &str, project: Option<&str>) -> bool {
+    roles_held(v, project).iter().any(|r| r == role)
+}
+
+/// The roles held at the org (no `project`) or on the project, whichever of the role shapes
+/// the answer has.
+fn roles_held(v: &Value, project: Option<&str>) -> Vec<String> {
     let Some(roles) = v.get("roles") else {
-        return false;
+        return Vec::new();
     };
     // OrgUserResponse: roles.orgRoles and roles.groupRoleAssignments.
     if roles.is_object() {
         return match project {
-            None => strings(roles.get("orgRoles")).iter().any(|r| r == role),
+            None => strings(roles.get("orgRoles")),
             Some(p) => roles
                 .get("groupRoleAssignments")
                 .and_then(Value::as_array)
-                .is_some_and(|a| {
-                    a.iter().any(|g| {
-                        g.get("groupId").and_then(Value::as_str) == Some(p)
-                            && strings(g.get("groupRoles")).iter().any(|r| r == role)
-                    })
-                }),
+                .map(|a| {
+                    a.iter()
+                        .filter(|g| g.get("groupId").and_then(Value::as_str) == Some(p))
+                        .flat_map(|g| strings(g.get("groupRoles")))
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
     }
     let Some(list) = roles.as_array() else {
-        return false;
+        return Vec::new();
     };
-    list.iter().any(|r| match r {
-        // GroupUserResponse, service accounts: a flat list of names, already of one scope.
-        Value::String(name) => name == role,
-        // ApiKeyUserDetails: roleName with orgId or groupId.
-        Value::Object(_) => {
-            r.get("roleName").and_then(Value::as_str) == Some(role)
-                && match project {
+    list.iter()
+        .filter_map(|r| match r {
+            // GroupUserResponse, service accounts: a flat list of names, already of one scope.
+            Value::String(name) => Some(name.clone()),
+            // ApiKeyUserDetails: roleName with orgId or groupId.
+            Value::Object(_) => {
+                let at_scope = match project {
                     None => r.get("groupId").is_none_or(Value::is_null),
                     Some(p) => r.get("groupId").and_then(Value::as_str) == Some(p),
-                }
-        }
-        _ => false,
-    })
+                };
+                r.get("roleName")
+                    .and_then(Value::as_str)
+                    .filter(|_| at_scope)
+                    .map(str::to_string)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -183,6 +208,29 @@ mod tests {
             role: role.into(),
             project_id: project.map(str::to_string),
         }
+    }
+
+    #[test]
+    fn exact_roles_fail_when_a_role_was_added_since() {
+        let exactly = |roles: &[&str], project: Option<&str>| Condition::RolesExactly {
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            project_id: project.map(str::to_string),
+        };
+        let user = json!({
+            "roles": {
+                "orgRoles": ["ORG_MEMBER"],
+                "groupRoleAssignments": [{"groupId": "p1", "groupRoles": ["GROUP_READ_ONLY", "GROUP_OWNER"]}]
+            }
+        });
+        assert!(exactly(&["GROUP_OWNER", "GROUP_READ_ONLY"], Some("p1")).holds(Some(&user)));
+        assert!(!exactly(&["GROUP_READ_ONLY"], Some("p1")).holds(Some(&user)));
+        assert!(exactly(&["ORG_MEMBER"], None).holds(Some(&user)));
+        assert!(!exactly(&["ORG_MEMBER"], None).holds(None));
+        let group_user = json!({"roles": ["GROUP_READ_ONLY"]});
+        assert!(exactly(&["GROUP_READ_ONLY"], Some("p1")).holds(Some(&group_user)));
+        let key = json!({"roles": [{"roleName": "GROUP_OWNER", "groupId": "p1"}, {"roleName": "ORG_MEMBER", "orgId": "o1"}]});
+        assert!(exactly(&["GROUP_OWNER"], Some("p1")).holds(Some(&key)));
+        assert!(exactly(&["ORG_MEMBER"], None).holds(Some(&key)));
     }
 
     #[test]

@@ -49,6 +49,8 @@ impl<'a> Builder<'a> {
                     !(g.via == Via::Direct && matches!(g.scope, Scope::Org { .. }))
                 });
                 let call = calls::remove_org_user(org, &u.user_id);
+                // The whole membership goes: only if the org roles are still exactly these.
+                let pre = exactly(&current, None);
                 self.push(&p.key, call, org_target(&u.user_id), (pre, Condition::Absent), vec![], reason, also,
                     Some("removing the last org role removes the person from the org, with every project role and team membership there (listed in also_removes, which no decision named)".into()));
             }
@@ -217,6 +219,9 @@ impl<'a> Builder<'a> {
         match &p.detail {
             PrincipalDetail::AtlasUser(u) if after.is_empty() => {
                 let call = calls::remove_group_user(project, &u.user_id);
+                // The person leaves the project: only if their roles there are still exactly
+                // these, so a role given since the snapshot is never taken away unreviewed.
+                let pre = exactly(&current, Some(project));
                 self.push(&p.key, call, tgt(&u.user_id), (pre, Condition::Absent), vec![], reason, vec![],
                     Some("the last direct role on the project: the person leaves the project (roles through teams or org roles stay)".into()));
             }
