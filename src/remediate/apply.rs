@@ -3,10 +3,11 @@
 //!
 //! Nothing is forced: a target that changed since the snapshot is skipped and named, a 404 on
 //! the object is "already done", any other refusal is left for a person with what to do, and
-//! only calls that may be sent twice are retried (the client decides that). Steps run in plan
-//! order, so writes to one project go one at a time.
+//! only calls that may be sent twice are retried (the client decides that). Writes to one
+//! project (or, for org-level steps, one org) go one at a time, in plan order; projects run
+//! side by side.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -121,9 +122,21 @@ impl Applied {
     }
 }
 
+/// The lane a step runs in: its project, or its org for org-level steps. Steps of one lane
+/// go one at a time, in plan order; lanes run side by side, so a plan across many projects
+/// takes the time of its busiest rate-limit bucket rather than the sum of all.
+fn lane(step: &Step) -> &str {
+    step.target
+        .scope
+        .split('/')
+        .next()
+        .unwrap_or(&step.target.scope)
+}
+
 /// Applies the plan through `client`, appending each step's end to `journal` as it happens.
-/// Steps the journal shows completed are not sent again. `each` is told of every step as it
-/// ends (for progress).
+/// Steps the journal shows completed are not sent again. A step runs once every step it
+/// must follow (`after`) is complete; one whose predecessor did not complete is blocked.
+/// `each` is told of every step as it ends (for progress).
 ///
 /// # Errors
 /// Only when the journal cannot be written: then the run stops, since a step done but not
@@ -135,39 +148,94 @@ pub async fn apply(
     journal: &mut Journal,
     mut each: impl FnMut(&Step, Outcome, &str),
 ) -> Result<Applied, ApplyError> {
+    use futures::StreamExt as _;
+
     let by = acting(client);
-    let mut applied = Applied::default();
-    let mut complete: BTreeSet<String> = BTreeSet::new();
+    let mut ended: BTreeMap<&str, (Outcome, String)> = BTreeMap::new();
+    let mut pending: Vec<&Step> = Vec::new();
     for step in &plan.steps {
         if let Some(earlier) = journal.completed(&step.id) {
             let message = format!("done in an earlier run at {}", earlier.at);
-            complete.insert(step.id.clone());
             each(step, earlier.outcome, &message);
-            applied
-                .steps
-                .push((step.id.clone(), earlier.outcome, message));
-            continue;
-        }
-        let ended = if skip.contains(&step.id) {
-            Ended::plain(Outcome::Skipped, "left out with --skip".to_string())
-        } else if let Some(first) = step.after.iter().find(|a| !complete.contains(*a)) {
-            Ended::plain(
-                Outcome::Blocked,
-                format!("not sent: step {first} must be done first; run apply again once it is"),
-            )
+            ended.insert(&step.id, (earlier.outcome, message));
         } else {
-            one(client, step).await
-        };
-        if ended.outcome.completes() {
-            complete.insert(step.id.clone());
+            pending.push(step);
         }
-        each(step, ended.outcome, &ended.message);
-        applied
-            .steps
-            .push((step.id.clone(), ended.outcome, ended.message.clone()));
-        journal.append(ended.entry(plan, step, &by))?;
     }
-    Ok(applied)
+    while !pending.is_empty() {
+        // Steps whose predecessors have all ended; the rest wait for a later wave.
+        let (ready, waiting): (Vec<&Step>, Vec<&Step>) = pending
+            .iter()
+            .partition(|s| s.after.iter().all(|a| ended.contains_key(a.as_str())));
+        if ready.is_empty() {
+            // Only a plan whose `after` names a step it lacks, or a cycle, gets here.
+            for step in waiting {
+                let message = "not sent: it must follow a step that never ends".to_string();
+                journal.append(
+                    Ended::plain(Outcome::Blocked, message.clone()).entry(plan, step, &by),
+                )?;
+                each(step, Outcome::Blocked, &message);
+                ended.insert(&step.id, (Outcome::Blocked, message));
+            }
+            break;
+        }
+        pending = waiting;
+        let mut lanes: BTreeMap<&str, Vec<&Step>> = BTreeMap::new();
+        for step in ready {
+            let held_back = if skip.contains(&step.id) {
+                Some(Ended::plain(
+                    Outcome::Skipped,
+                    "left out with --skip".to_string(),
+                ))
+            } else {
+                step.after
+                    .iter()
+                    .find(|a| ended.get(a.as_str()).is_none_or(|(o, _)| !o.completes()))
+                    .map(|first| {
+                        Ended::plain(
+                            Outcome::Blocked,
+                            format!(
+                                "not sent: step {first} must be done first; run apply again once it is"
+                            ),
+                        )
+                    })
+            };
+            match held_back {
+                Some(e) => {
+                    each(step, e.outcome, &e.message);
+                    ended.insert(&step.id, (e.outcome, e.message.clone()));
+                    journal.append(e.entry(plan, step, &by))?;
+                }
+                None => lanes.entry(lane(step)).or_default().push(step),
+            }
+        }
+        // Each lane one step at a time; the lanes side by side. Steps end in any order
+        // across lanes; each is journaled as it ends.
+        let mut running = futures::stream::select_all(lanes.into_values().map(|steps| {
+            Box::pin(futures::stream::unfold(
+                steps.into_iter(),
+                |mut steps| async move {
+                    let step = steps.next()?;
+                    Some(((step, one(client, step).await), steps))
+                },
+            ))
+        }));
+        while let Some((step, e)) = running.next().await {
+            each(step, e.outcome, &e.message);
+            ended.insert(&step.id, (e.outcome, e.message.clone()));
+            journal.append(e.entry(plan, step, &by))?;
+        }
+    }
+    let steps = plan
+        .steps
+        .iter()
+        .filter_map(|s| {
+            ended
+                .remove(s.id.as_str())
+                .map(|(o, m)| (s.id.clone(), o, m))
+        })
+        .collect();
+    Ok(Applied { steps })
 }
 
 /// How one step ended, with the call's answer when one was sent.

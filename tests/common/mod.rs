@@ -532,3 +532,56 @@ pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
     }
     expected
 }
+
+/// Asserts that the simulated Atlas accepted exactly the plan's calls, each once, and in an
+/// order the plan allows: each step after the steps it must follow, and the steps of one
+/// project (or org) in plan order.
+pub fn assert_applied_as_planned(applied: &[String], plan: &atlas_audit::remediate::plan::Plan) {
+    let call =
+        |s: &atlas_audit::remediate::plan::Step| format!("{} {}", s.request.method, s.request.path);
+    let mut got = applied.to_vec();
+    let mut want: Vec<String> = plan.steps.iter().map(call).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "the calls sent are the plan's, each once");
+    let at = |s: &atlas_audit::remediate::plan::Step| {
+        applied
+            .iter()
+            .position(|a| *a == call(s))
+            .expect("every step was sent")
+    };
+    for s in &plan.steps {
+        for a in &s.after {
+            let first = plan
+                .steps
+                .iter()
+                .find(|x| &x.id == a)
+                .expect("after names a step");
+            assert!(
+                at(first) < at(s),
+                "{} was sent before {a}, which it must follow",
+                s.id
+            );
+        }
+    }
+    let lane = |s: &atlas_audit::remediate::plan::Step| {
+        s.target
+            .scope
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for (i, s) in plan.steps.iter().enumerate() {
+        for later in &plan.steps[i + 1..] {
+            if lane(later) == lane(s) {
+                assert!(
+                    at(s) < at(later),
+                    "{} and {} of one lane out of plan order",
+                    s.id,
+                    later.id
+                );
+            }
+        }
+    }
+}
