@@ -166,6 +166,7 @@ impl State {
             .membership
             .get(template)
             .cloned()
+            .or_else(|| self.parent_set(template))
             .unwrap_or_else(|| endpoint_set(template, None));
         let caller_wide = self.sets.get(&set).is_some_and(|s| s.caller_wide);
         let scope = match scope_of(path) {
@@ -173,6 +174,26 @@ impl State {
             _ => String::new(),
         };
         BucketKey { set, scope }
+    }
+
+    /// The set of the listing a template extends, once a 429 has named it: the single read
+    /// of an item and the writes on it (`/groups/{groupId}/users/{userId}:removeRole`) share
+    /// the bucket of their listing (`/groups/{}/users`), as Atlas's recorded `Ratelimit-Limit`
+    /// of reads and writes of one family agree. Only trailing parameters and a custom method
+    /// are stripped, never a named segment, so `/orgs/{orgId}/settings` is not `/orgs`'s.
+    fn parent_set(&self, template: &str) -> Option<String> {
+        let mut t = template.split(':').next().unwrap_or(template);
+        while let Some((parent, last)) = t.rsplit_once('/') {
+            if parent.is_empty() || !(last.starts_with('{') && last.ends_with('}')) {
+                return None;
+            }
+            let set = endpoint_set(parent, None);
+            if self.membership.values().any(|named| *named == set) {
+                return Some(set);
+            }
+            t = parent;
+        }
+        None
     }
 
     fn shape(&self, set: &str) -> Option<Shape> {
