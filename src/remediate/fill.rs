@@ -409,9 +409,9 @@ fn rows(xml: &str) -> Result<Vec<Row<'_>>, FillError> {
 }
 
 /// The sheet with the answers filled in, and the grants that were found.
-fn fill_sheet<'a>(
+fn fill_sheet(
     xml: &str,
-    answers: &BTreeMap<&'a str, &Answer>,
+    answers: &BTreeMap<&str, &Answer>,
 ) -> Result<(String, BTreeSet<String>), FillError> {
     let rows = rows(xml)?;
     let header = rows
