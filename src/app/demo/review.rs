@@ -66,9 +66,10 @@ pub(super) fn answers(text: &str, snapshot: &Snapshot, today: Date) -> Result<Ve
         bail!("review.csv: the header must be {}", HEADER.join(","));
     }
     let mut out = Vec::new();
-    for record in reader.records() {
-        let r = record.context("review.csv")?;
-        let line = r.position().map_or(0, |p| p.line());
+    // Records are counted from 1 after the header; comment lines are not counted.
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 1;
+        let r = record.with_context(|| format!("review.csv, record {line}"))?;
         let cell = |n: usize| r.get(n).unwrap_or_default().trim().to_string();
         let (principal, scope, role, via) = (cell(0), cell(1), cell(2), cell(3));
         let grant = snapshot
@@ -83,14 +84,14 @@ pub(super) fn answers(text: &str, snapshot: &Snapshot, today: Date) -> Result<Ve
             .map(Grant::id)
             .with_context(|| {
                 format!(
-                    "review.csv, row {line}: the snapshot has no grant {principal} {scope} {role} {via}; name one of its grants"
+                    "review.csv, record {line}: the snapshot has no grant {principal} {scope} {role} {via}; name one of its grants"
                 )
             })?;
         let date = match cell(7).as_str() {
             "" => None,
             "today" => Some(today),
             day => Some(day.parse::<Date>().with_context(|| {
-                format!("review.csv, row {line}: date {day:?} is neither YYYY-MM-DD nor today")
+                format!("review.csv, record {line}: date {day:?} is neither YYYY-MM-DD nor today")
             })?),
         };
         out.push(Answer {
@@ -283,7 +284,7 @@ mod tests {
         let unknown = text.replace(&g.role, "NO_SUCH_ROLE");
         let err = answers(&unknown, &snapshot, today).unwrap_err().to_string();
         assert!(
-            err.contains("row 3") && err.contains("NO_SUCH_ROLE"),
+            err.contains("record 1") && err.contains("NO_SUCH_ROLE"),
             "{err}"
         );
         let bad_day = text.replace("today", "soon");
