@@ -135,7 +135,7 @@ fn from_report(dir: &std::path::Path) -> Result<Expected> {
 }
 
 /// The report identity in a manifest's text.
-fn identity(manifest: &str) -> Result<ReportIdentity> {
+pub(super) fn identity(manifest: &str) -> Result<ReportIdentity> {
     let m: serde_json::Value = serde_json::from_str(manifest).context("not JSON")?;
     let field = |path: &[&str]| {
         path.iter()

@@ -1,8 +1,12 @@
 //! `demo`: the whole pipeline against the built-in simulated Atlas. The demo world is compiled
 //! into the binary, served on an ephemeral loopback port with throwaway digest credentials, and
 //! collected over real HTTP; the rules run with the default policy and the findings are
-//! written beside the snapshot. The folder is the demo's own: an earlier demo there is
-//! replaced whole.
+//! written beside the snapshot. Then the review loop (`review.rs`): the workbook filled in
+//! from the reviewer's answers in `fixtures/demo/review.csv`, decisions, plan, apply and
+//! verify against the same simulated Atlas, and a second collection and report. The folder is
+//! the demo's own: an earlier demo there is replaced whole.
+
+mod review;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -71,7 +75,6 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
         progress: !quiet,
     };
     let snapshot = collect::collect(&client, &opts).await?;
-    server.shutdown().await;
     model::save(&snapshot, &folder.path().join(DEMO_SNAPSHOT))?;
     let loaded = report::LoadedPolicy::defaults();
     let findings = rules::evaluate(&snapshot, &loaded.policy)?;
@@ -87,6 +90,22 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
         },
         None,
     )?;
+    let review_csv = DEMO_WORLD
+        .get_file(review::REVIEW_CSV)
+        .and_then(|f| f.contents_utf8())
+        .context("the demo's review.csv is missing from the binary")?;
+    let before = review::Before {
+        dir: folder.path(),
+        snapshot: &snapshot,
+        findings: &findings,
+        loaded: &loaded,
+        review_csv,
+        collect: &opts,
+    };
+    let stages = review::run(&client, &before)
+        .await
+        .context("the demo's review loop")?;
+    server.shutdown().await;
     folder.commit(&mut written)?;
     interrupt::leaves(format!("the demo in {}/ is complete", out.display()));
     let path = out.join(DEMO_SNAPSHOT);
@@ -96,6 +115,10 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
         table::text(&mut text, "snapshot", &path.display().to_string());
         text.push_str(&report::findings_rows(&findings, &loaded.origin));
         text.push_str(&report::written_lines(out, &written));
+        // The review loop, one line a stage, in the order it ran.
+        for (i, stage) in stages.iter().enumerate() {
+            table::text(&mut text, if i == 0 { "review loop" } else { "" }, stage);
+        }
         print!("{text}");
     }
     Ok(exit_for(&snapshot))

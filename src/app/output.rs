@@ -20,6 +20,19 @@ use crate::report::{self, Written};
 /// What the demo saves beside its report.
 pub(super) const DEMO_SNAPSHOT: &str = "snapshot.json";
 
+/// The review loop's files the demo writes beside its report and snapshot.
+const DEMO_LOOP_FILES: &[&str] = &[
+    "reviewed.xlsx",
+    "decisions.csv",
+    "plan.json",
+    "plan.txt",
+    "apply-log.jsonl",
+    "snapshot-after.json",
+];
+
+/// The folder of the demo's second report.
+const DEMO_LOOP_FOLDER: &str = "report-after";
+
 /// Files an operating system or a file browser drops into any folder: never a reason to refuse
 /// a folder, and not worth keeping.
 const LITTER: &[&str] = &[".DS_Store", "Thumbs.db", "desktop.ini"];
@@ -45,7 +58,12 @@ impl Owner {
         let name = temporary_of(name).unwrap_or(name);
         report::file_names().contains(&name)
             || name == DRY_RUN_FILE
-            || (self == Owner::Demo && name == DEMO_SNAPSHOT)
+            || (self == Owner::Demo && (name == DEMO_SNAPSHOT || DEMO_LOOP_FILES.contains(&name)))
+    }
+
+    /// Whether a folder of this name is one the command writes.
+    fn writes_folder(self, name: &str) -> bool {
+        self == Owner::Demo && name == DEMO_LOOP_FOLDER
     }
 
     fn what(self) -> &'static str {
@@ -295,7 +313,8 @@ fn check_contents(dir: &Path, owner: Owner) -> Result<()> {
         if LITTER.contains(&name.as_str()) {
             continue;
         }
-        if is_file && owner.writes(&name) {
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if (is_file && owner.writes(&name)) || (is_dir && owner.writes_folder(&name)) {
             ours.push(name);
         } else {
             other.push(if is_file { name } else { format!("{name}/") });
@@ -376,6 +395,8 @@ mod tests {
         assert!(report.writes("email.eml"));
         assert!(!report.writes("snapshot.json"));
         assert!(Owner::Demo.writes("snapshot.json"));
+        assert!(Owner::Demo.writes("plan.json") && !report.writes("plan.json"));
+        assert!(Owner::Demo.writes_folder("report-after") && !report.writes_folder("report-after"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod cli;
 mod collect;
 mod completions;
 mod decisions;
+mod demo_loop;
 mod denied;
 mod email;
 mod faults;

@@ -284,7 +284,19 @@ fn demo_replaces_its_own_folder_every_time() {
     ok(&run(dir.path(), &["demo", "-q"]));
     let out = dir.path().join("atlas-audit-demo");
     let mut first = names(&out);
-    assert!(first.remove("snapshot.json"));
+    // The snapshot and the review loop's files stand beside the report.
+    for loop_file in [
+        "snapshot.json",
+        "reviewed.xlsx",
+        "decisions.csv",
+        "plan.json",
+        "plan.txt",
+        "apply-log.jsonl",
+        "snapshot-after.json",
+        "report-after",
+    ] {
+        assert!(first.remove(loop_file), "{loop_file}");
+    }
     assert_eq!(first, manifest_files(&out));
     std::fs::write(out.join("changes.csv"), "stale").unwrap();
     ok(&run(dir.path(), &["demo", "-q"]));
