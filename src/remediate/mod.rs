@@ -5,5 +5,6 @@
 
 pub mod apply;
 pub mod decisions;
+pub mod evidence;
 pub mod journal;
 pub mod plan;

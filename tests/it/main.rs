@@ -32,6 +32,7 @@ mod profiles;
 mod rate_limits;
 mod recordings;
 mod report;
+mod remediation_evidence;
 mod report_files;
 mod rules;
 mod secrets;
