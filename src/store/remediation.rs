@@ -506,7 +506,8 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM step_events", [], |r| r.get(0))
             .unwrap();
         assert_eq!(count, 5);
-        let got = store.remediated(None, Timestamp::now()).unwrap();
+        let until: Timestamp = "2027-02-01T00:00:00Z".parse().unwrap();
+        let got = store.remediated(None, until).unwrap();
         let ids: Vec<(&str, &str)> = got
             .iter()
             .map(|r| (r.grant_id.as_str(), r.step.as_str()))
@@ -529,7 +530,7 @@ mod tests {
             "Removed on 2027-01-14 by api_key:abcd, decided by dana@example.com on 2027-01-10: left the team (verified 2027-01-14T11:00:00Z)"
         );
         let since = "2027-01-14T10:00:00Z".parse().unwrap();
-        assert!(store.remediated(Some(since), Timestamp::now()).unwrap().is_empty());
+        assert!(store.remediated(Some(since), until).unwrap().is_empty());
         let before = "2027-01-13T00:00:00Z".parse().unwrap();
         assert!(store.remediated(None, before).unwrap().is_empty());
     }
