@@ -311,11 +311,7 @@ impl Store {
         let Some(snapshot) = run.and_then(|id| self.snapshot(id).ok()) else {
             return HashMap::new();
         };
-        snapshot
-            .grants
-            .into_iter()
-            .map(|g| (g.id(), g))
-            .collect()
+        snapshot.grants.into_iter().map(|g| (g.id(), g)).collect()
     }
 
     /// Each decided grant's principal, scope, role and path, from the newest decision on it.
@@ -465,12 +461,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(tables, 3);
-        assert!(
-            store
-                .remediated(None, Timestamp::now())
-                .unwrap()
-                .is_empty()
-        );
+        assert!(store.remediated(None, Timestamp::now()).unwrap().is_empty());
     }
 
     #[test]
@@ -490,11 +481,56 @@ mod tests {
         assert_eq!(stored, (1, hex(&Sha256::digest(&json))));
         let s = |id: &str| plan.steps.iter().find(|s| s.id == id).unwrap().clone();
         let events = [
-            (s("S-001"), entry(&plan, "S-001", Phase::Apply, Outcome::Done, "2027-01-14T10:00:00Z")),
-            (s("S-002"), entry(&plan, "S-002", Phase::Apply, Outcome::Refused, "2027-01-14T10:00:01Z")),
-            (s("S-003"), entry(&plan, "S-003", Phase::Apply, Outcome::AlreadyDone, "2027-01-14T10:00:02Z")),
-            (s("S-001"), entry(&plan, "S-001", Phase::Verify, Outcome::Verified, "2027-01-14T11:00:00Z")),
-            (s("S-003"), entry(&plan, "S-003", Phase::Verify, Outcome::NotInEffect, "2027-01-14T11:00:01Z")),
+            (
+                s("S-001"),
+                entry(
+                    &plan,
+                    "S-001",
+                    Phase::Apply,
+                    Outcome::Done,
+                    "2027-01-14T10:00:00Z",
+                ),
+            ),
+            (
+                s("S-002"),
+                entry(
+                    &plan,
+                    "S-002",
+                    Phase::Apply,
+                    Outcome::Refused,
+                    "2027-01-14T10:00:01Z",
+                ),
+            ),
+            (
+                s("S-003"),
+                entry(
+                    &plan,
+                    "S-003",
+                    Phase::Apply,
+                    Outcome::AlreadyDone,
+                    "2027-01-14T10:00:02Z",
+                ),
+            ),
+            (
+                s("S-001"),
+                entry(
+                    &plan,
+                    "S-001",
+                    Phase::Verify,
+                    Outcome::Verified,
+                    "2027-01-14T11:00:00Z",
+                ),
+            ),
+            (
+                s("S-003"),
+                entry(
+                    &plan,
+                    "S-003",
+                    Phase::Verify,
+                    Outcome::NotInEffect,
+                    "2027-01-14T11:00:01Z",
+                ),
+            ),
         ];
         for (step, e) in &events {
             store.record_step(step, e).unwrap();

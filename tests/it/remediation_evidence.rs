@@ -43,7 +43,12 @@ async fn the_next_report_lists_what_apply_removed_with_its_step_and_the_manifest
     let server = start(demo_world(), mock_config()).await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    live(&server, d, &["collect", "--out", "before.json", "--store", "a.db"]).await;
+    live(
+        &server,
+        d,
+        &["collect", "--out", "before.json", "--store", "a.db"],
+    )
+    .await;
     live(
         &server,
         d,
@@ -60,7 +65,12 @@ async fn the_next_report_lists_what_apply_removed_with_its_step_and_the_manifest
     .await;
     let plan: Plan = serde_json::from_slice(&std::fs::read(d.join("plan.json")).unwrap()).unwrap();
     assert!(!plan.steps.is_empty());
-    let out = live(&server, d, &["apply", "plan.json", "--yes", "--store", "a.db"]).await;
+    let out = live(
+        &server,
+        d,
+        &["apply", "plan.json", "--yes", "--store", "a.db"],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let out = live(&server, d, &["verify", "plan.json", "--store", "a.db"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -84,7 +94,15 @@ async fn the_next_report_lists_what_apply_removed_with_its_step_and_the_manifest
     live(
         &server,
         d,
-        &["report", "--snapshot", "after.json", "--store", "a.db", "--out", "rep"],
+        &[
+            "report",
+            "--snapshot",
+            "after.json",
+            "--store",
+            "a.db",
+            "--out",
+            "rep",
+        ],
     )
     .await;
 
@@ -98,14 +116,18 @@ async fn the_next_report_lists_what_apply_removed_with_its_step_and_the_manifest
         }
     }
     let rows = csv_rows(&d.join("rep/remediation.csv"));
-    let got: BTreeSet<(String, String)> = rows.iter().map(|r| (r[0].clone(), r[12].clone())).collect();
+    let got: BTreeSet<(String, String)> =
+        rows.iter().map(|r| (r[0].clone(), r[12].clone())).collect();
     let ids: BTreeSet<&String> = expected.iter().map(|(g, _)| g).collect();
     assert_eq!(rows.len(), ids.len(), "one row per grant");
     assert!(got.is_subset(&expected), "{got:#?}\n{expected:#?}");
     assert_eq!(got.iter().map(|(g, _)| g).collect::<BTreeSet<_>>(), ids);
     for r in &rows {
         assert_eq!(r[1], "user:rachel.kim@northwind.example", "{r:?}");
-        assert!(!r[5].is_empty() && !r[7].is_empty(), "removed and verified: {r:?}");
+        assert!(
+            !r[5].is_empty() && !r[7].is_empty(),
+            "removed and verified: {r:?}"
+        );
         assert_eq!(r[11], plan.digest);
         assert_eq!(r[13], "no", "the new snapshot no longer shows it: {r:?}");
     }
@@ -134,7 +156,15 @@ async fn the_next_report_lists_what_apply_removed_with_its_step_and_the_manifest
     live(
         &server,
         d,
-        &["report", "--snapshot", "before.json", "--store", "a.db", "--out", "old"],
+        &[
+            "report",
+            "--snapshot",
+            "before.json",
+            "--store",
+            "a.db",
+            "--out",
+            "old",
+        ],
     )
     .await;
     let rows = csv_rows(&d.join("old/remediation.csv"));
@@ -142,6 +172,11 @@ async fn the_next_report_lists_what_apply_removed_with_its_step_and_the_manifest
     assert!(rows.iter().any(|r| r[13] == "yes"), "{rows:?}");
 
     // A report without a store writes no remediation.csv.
-    live(&server, d, &["report", "--snapshot", "after.json", "--out", "plain"]).await;
+    live(
+        &server,
+        d,
+        &["report", "--snapshot", "after.json", "--out", "plain"],
+    )
+    .await;
     assert!(!d.join("plain/remediation.csv").exists());
 }
