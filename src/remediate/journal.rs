@@ -324,6 +324,32 @@ mod tests {
     }
 
     #[test]
+    fn a_mirror_gets_each_entry_after_the_file_and_its_failure_names_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut j = Journal::open(&path, "p1").unwrap();
+        let (into, file) = (seen.clone(), path.clone());
+        j.mirror_to(Box::new(move |e: &Entry| {
+            // The file has the entry before the mirror is told.
+            let written = std::fs::read_to_string(&file)?;
+            assert!(written.contains(&e.step));
+            into.lock().unwrap().push(e.step.clone());
+            if e.step == "S-002" {
+                return Err("store is read-only".into());
+            }
+            Ok(())
+        }));
+        j.append(entry("p1", "S-001", Outcome::Done)).unwrap();
+        let err = j.append(entry("p1", "S-002", Outcome::Done)).err().unwrap();
+        assert!(matches!(err, JournalError::Mirror { .. }), "{err}");
+        assert!(err.to_string().contains(JOURNAL_FILE), "{err}");
+        assert_eq!(*seen.lock().unwrap(), ["S-001", "S-002"]);
+        // The entry stays in the journal: a run again replays it into the store.
+        assert_eq!(Journal::open(&path, "p1").unwrap().entries().len(), 2);
+    }
+
+    #[test]
     fn a_last_line_cut_short_is_left_out_and_an_edited_one_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(JOURNAL_FILE);

@@ -151,6 +151,25 @@ async fn the_next_report_lists_what_apply_removed_with_its_step_and_the_manifest
         assert!(html.contains(g.as_str()), "report.html names {g}");
     }
 
+    // The workbook's Summary counts them and has a line for each.
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook(d.join("rep/access-review.xlsx")).unwrap();
+    let summary = calamine::Reader::worksheet_range(&mut book, "Summary").unwrap();
+    let cells: Vec<String> = summary.cells().map(|(_, _, c)| c.to_string()).collect();
+    let at = cells
+        .iter()
+        .position(|c| c == "Remediated since the review")
+        .expect("a Remediated section on the Summary");
+    assert_eq!(cells[at + 1], ids.len().to_string());
+    for g in &ids {
+        assert!(
+            cells
+                .iter()
+                .any(|c| c.contains(g.as_str()) && c.contains("Removed on ")),
+            "Summary line for {g}"
+        );
+    }
+
     // A report on the snapshot from before the removal still shows the grants: each is named
     // as remediated, and the findings about them as resolved by it.
     live(
