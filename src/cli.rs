@@ -575,6 +575,10 @@ pub struct ApplyArgs {
     /// A run again resumes after the last completed step.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Record the plan and every step's end (and each verification) in this evidence store
+    /// as it happens, for the next `report --store`.
+    #[command(flatten)]
+    pub store: StoreArg,
     /// Credentials and endpoint, as for collect.
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -589,6 +593,10 @@ pub struct VerifyArgs {
     /// The journal apply wrote (default: apply-log.jsonl beside the plan).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Record the plan and every step's end (and each verification) in this evidence store
+    /// as it happens, for the next `report --store`.
+    #[command(flatten)]
+    pub store: StoreArg,
     /// Credentials and endpoint, as for collect.
     #[command(flatten)]
     pub connection: ConnectionArgs,

@@ -1,7 +1,7 @@
 //! `apply` and `verify`: wiring only. The plan is read and checked before any credential is
 //! used; each step's end is printed and journaled as it happens.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,20 +11,60 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 
 use super::{EXIT_FINDINGS, EXIT_OK, client_from};
-use crate::cli::{ApplyArgs, VerifyArgs};
+use crate::cli::{ApplyArgs, StoreArg, VerifyArgs};
 use crate::remediate::apply::{self, Applied};
-use crate::remediate::journal::{JOURNAL_FILE, Journal, Outcome};
-use crate::remediate::plan::Plan;
+use crate::remediate::journal::{Entry, JOURNAL_FILE, Journal, Outcome};
+use crate::remediate::plan::{Plan, Step};
 
-fn read_plan(path: &Path) -> Result<Plan> {
+fn read_plan(path: &Path) -> Result<(Plan, Vec<u8>)> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read the plan {}", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| {
+    let plan = serde_json::from_slice(&bytes).with_context(|| {
         format!(
             "{} is not a plan written by `atlas-audit plan`",
             path.display()
         )
-    })
+    })?;
+    Ok((plan, bytes))
+}
+
+/// With `--store`: records the plan once, replays the journal's entries into the store (those
+/// already there are kept once; a run that could not reach the store is caught up), and has
+/// every later entry recorded as it is written.
+fn mirror_into_store(
+    store: &StoreArg,
+    plan: &Plan,
+    plan_json: &[u8],
+    journal: &mut Journal,
+) -> Result<()> {
+    let Some(path) = &store.path else {
+        return Ok(());
+    };
+    let mut store = super::open_store(path)?;
+    store
+        .record_plan(plan, plan_json)
+        .with_context(|| format!("recording the plan in {}", path.display()))?;
+    let steps: HashMap<String, Step> = plan
+        .steps
+        .iter()
+        .map(|s| (s.id.clone(), s.clone()))
+        .collect();
+    for entry in journal.entries() {
+        if let Some(step) = steps.get(&entry.step) {
+            store
+                .record_step(step, entry)
+                .with_context(|| format!("recording the journal in {}", path.display()))?;
+        }
+    }
+    journal.mirror_to(Box::new(
+        move |entry: &Entry| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            match steps.get(&entry.step) {
+                Some(step) => Ok(store.record_step(step, entry)?),
+                None => Ok(()),
+            }
+        },
+    ));
+    Ok(())
 }
 
 fn journal_path(plan: &Path, log: Option<&PathBuf>) -> PathBuf {
@@ -69,7 +109,7 @@ fn bar(len: usize, quiet: bool) -> ProgressBar {
 
 /// `apply PLAN [--yes]`.
 pub async fn apply(args: &ApplyArgs, quiet: bool) -> Result<ExitCode> {
-    let plan = read_plan(&args.plan)?;
+    let (plan, plan_json) = read_plan(&args.plan)?;
     let (client, _) = client_from(&args.connection)?;
     let skip: BTreeSet<String> = args.skip.iter().cloned().collect();
     apply::check(&plan, client.base_url(), &skip)?;
@@ -88,6 +128,7 @@ pub async fn apply(args: &ApplyArgs, quiet: bool) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(EXIT_OK));
     }
+    mirror_into_store(&args.store, &plan, &plan_json, &mut journal)?;
     let progress = bar(plan.steps.len(), quiet);
     let applied = apply::apply(
         &client,
@@ -115,10 +156,11 @@ pub async fn apply(args: &ApplyArgs, quiet: bool) -> Result<ExitCode> {
 
 /// `verify PLAN`.
 pub async fn verify(args: &VerifyArgs, quiet: bool) -> Result<ExitCode> {
-    let plan = read_plan(&args.plan)?;
+    let (plan, plan_json) = read_plan(&args.plan)?;
     let (client, _) = client_from(&args.connection)?;
     apply::check(&plan, client.base_url(), &BTreeSet::new())?;
     let mut journal = Journal::open(&journal_path(&args.plan, args.log.as_ref()), &plan.digest)?;
+    mirror_into_store(&args.store, &plan, &plan_json, &mut journal)?;
     let progress = bar(plan.steps.len(), quiet);
     let verified = apply::verify(&client, &plan, &mut journal, |step, outcome, message| {
         progress.inc(1);

@@ -149,10 +149,21 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     );
     std::thread::spawn(move || drop(unread));
     let started = Instant::now();
+    // With a store, what apply removed since the review (the newest attestation's as-of).
+    let remediated = match (&store, &args.store.path) {
+        (Some(store), Some(path)) => Some(
+            store
+                .review_as_of()
+                .and_then(|since| store.remediated(since, jiff::Timestamp::now()))
+                .with_context(|| format!("reading remediation from {}", path.display()))?,
+        ),
+        _ => None,
+    };
     let options = report::Options {
         formats,
         templates,
         snapshot_file: args.snapshot.clone(),
+        remediated,
     };
     let mut written = write_report(
         folder.path(),

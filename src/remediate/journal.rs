@@ -125,6 +125,15 @@ pub enum JournalError {
         #[source]
         source: std::io::Error,
     },
+    /// The entry is in the file but could not be recorded in the evidence store.
+    #[error("{} has the step's end, but the evidence store could not record it; run again with the same --store once the store can be written (the journal is replayed into it)", path.display())]
+    Mirror {
+        /// The journal file.
+        path: PathBuf,
+        /// The store's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A line is not a journal entry.
     #[error("{}:{line} is not a journal entry; the file may have been edited (move it away to start the plan afresh)", path.display())]
     Line {
@@ -138,12 +147,18 @@ pub enum JournalError {
     },
 }
 
+/// Where each entry is also recorded as it is appended, after the file has it: the evidence
+/// store, with `--store`.
+pub type Mirror =
+    Box<dyn FnMut(&Entry) -> Result<(), Box<dyn std::error::Error + Send + Sync>> + Send>;
+
 /// An open journal: the entries it held for this plan, and the file to append to.
 pub struct Journal {
     path: PathBuf,
     plan: String,
     entries: Vec<Entry>,
     file: Option<File>,
+    mirror: Option<Mirror>,
 }
 
 impl Journal {
@@ -193,7 +208,13 @@ impl Journal {
             plan: digest.to_string(),
             entries,
             file: None,
+            mirror: None,
         })
+    }
+
+    /// Records every later entry also through `mirror`, once the file has it.
+    pub fn mirror_to(&mut self, mirror: Mirror) {
+        self.mirror = Some(mirror);
     }
 
     /// The journal's file.
@@ -251,8 +272,15 @@ impl Journal {
             file.write_all(&line).map_err(io)?;
             file.sync_data().map_err(io)?;
         }
+        let mirrored = match self.mirror.as_mut() {
+            Some(mirror) => mirror(&entry),
+            None => Ok(()),
+        };
         self.entries.push(entry);
-        Ok(())
+        mirrored.map_err(|source| JournalError::Mirror {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -293,6 +321,32 @@ mod tests {
         assert!(again.completed("S-001").is_some());
         assert!(again.completed("S-002").is_none());
         assert_eq!(Journal::open(&path, "p2").unwrap().entries().len(), 1);
+    }
+
+    #[test]
+    fn a_mirror_gets_each_entry_after_the_file_and_its_failure_names_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut j = Journal::open(&path, "p1").unwrap();
+        let (into, file) = (seen.clone(), path.clone());
+        j.mirror_to(Box::new(move |e: &Entry| {
+            // The file has the entry before the mirror is told.
+            let written = std::fs::read_to_string(&file)?;
+            assert!(written.contains(&e.step));
+            into.lock().unwrap().push(e.step.clone());
+            if e.step == "S-002" {
+                return Err("store is read-only".into());
+            }
+            Ok(())
+        }));
+        j.append(entry("p1", "S-001", Outcome::Done)).unwrap();
+        let err = j.append(entry("p1", "S-002", Outcome::Done)).err().unwrap();
+        assert!(matches!(err, JournalError::Mirror { .. }), "{err}");
+        assert!(err.to_string().contains(JOURNAL_FILE), "{err}");
+        assert_eq!(*seen.lock().unwrap(), ["S-001", "S-002"]);
+        // The entry stays in the journal: a run again replays it into the store.
+        assert_eq!(Journal::open(&path, "p1").unwrap().entries().len(), 2);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod decisions;
+pub mod evidence;
 pub mod fill;
 pub mod journal;
 pub mod plan;

@@ -13,6 +13,7 @@ pub mod identity;
 mod manifest;
 mod outputs;
 mod pages;
+mod remediation;
 #[cfg(test)]
 pub(crate) mod sample;
 mod schedule;
@@ -29,6 +30,7 @@ pub use findings::{FINDINGS_CSV_HEADER, findings_csv, findings_json};
 pub use manifest::{MANIFEST, Manifest};
 pub use outputs::{Format, OutputFile};
 pub use pages::{TEMPLATE_NAMES, Templates, escape_html};
+pub use remediation::{REMEDIATION_CSV_HEADER, RemediatedView, remediation_csv};
 pub use tables::{GRANTS_CSV_HEADER, PRINCIPALS_CSV_HEADER, grants_csv, principals_csv};
 pub use view::{ActivityCells, Baseline, ReportInput, Review, RuleCount, auth_method};
 
@@ -96,6 +98,9 @@ pub struct Options {
     pub templates: Option<Templates>,
     /// The snapshot file the report was made from, hashed into the manifest.
     pub snapshot_file: Option<PathBuf>,
+    /// With `--store`: the grants removed since the review, for `remediation.csv` (written,
+    /// header only when empty, whenever this is `Some`), report.html and the Summary sheet.
+    pub remediated: Option<Vec<crate::remediate::evidence::Remediated>>,
 }
 
 /// One file written.
@@ -159,11 +164,13 @@ pub fn write(
         },
     );
     review.set_snapshot_sha256(snapshot_sha256?);
+    review.remediated = options.remediated.clone().unwrap_or_default();
     tracing::debug!(ms = indexing.elapsed().as_millis() as u64, "review indexed");
     let files: Vec<OutputFile> = formats
         .iter()
         .flat_map(|f| f.files())
         .filter(|f| input.baseline.is_some() || !f.needs_baseline())
+        .filter(|f| options.remediated.is_some() || !f.needs_store())
         .collect();
     let mut written = schedule::render_all(dir, &files, &review, templates)?;
     written.sort_by(|a, b| a.name.cmp(&b.name));

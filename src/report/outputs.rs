@@ -10,7 +10,8 @@ use super::{ReportError, Review, Templates, changes, findings, pages, tables, wo
 /// A report format `--format` can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
-    /// `findings.csv`, `grants.csv`, `principals.csv` (and `changes.csv` with a baseline).
+    /// `findings.csv`, `grants.csv`, `principals.csv` (and `changes.csv` with a baseline,
+    /// `remediation.csv` with a store).
     Csv,
     /// `access-review.xlsx`.
     Xlsx,
@@ -80,6 +81,8 @@ pub enum OutputFile {
     PrincipalsCsv,
     /// `changes.csv`: what changed since the baseline; written only with one.
     ChangesCsv,
+    /// `remediation.csv`: the grants removed since the review; written only with `--store`.
+    RemediationCsv,
     /// `access-review.xlsx`: the reviewer's workbook.
     Workbook,
     /// `report.html`: the whole review as a page.
@@ -94,11 +97,12 @@ pub enum OutputFile {
 
 impl OutputFile {
     /// Every file, by format in [`Format::ALL`] order.
-    pub const ALL: [OutputFile; 9] = [
+    pub const ALL: [OutputFile; 10] = [
         OutputFile::FindingsCsv,
         OutputFile::GrantsCsv,
         OutputFile::PrincipalsCsv,
         OutputFile::ChangesCsv,
+        OutputFile::RemediationCsv,
         OutputFile::Workbook,
         OutputFile::ReportHtml,
         OutputFile::EmailHtml,
@@ -113,6 +117,7 @@ impl OutputFile {
             OutputFile::GrantsCsv => "grants.csv",
             OutputFile::PrincipalsCsv => "principals.csv",
             OutputFile::ChangesCsv => "changes.csv",
+            OutputFile::RemediationCsv => "remediation.csv",
             OutputFile::Workbook => "access-review.xlsx",
             OutputFile::ReportHtml => "report.html",
             OutputFile::EmailHtml => "email.html",
@@ -127,7 +132,8 @@ impl OutputFile {
             OutputFile::FindingsCsv
             | OutputFile::GrantsCsv
             | OutputFile::PrincipalsCsv
-            | OutputFile::ChangesCsv => Format::Csv,
+            | OutputFile::ChangesCsv
+            | OutputFile::RemediationCsv => Format::Csv,
             OutputFile::Workbook => Format::Xlsx,
             OutputFile::ReportHtml | OutputFile::EmailHtml | OutputFile::EmailTxt => Format::Html,
             OutputFile::FindingsJson => Format::Json,
@@ -137,6 +143,11 @@ impl OutputFile {
     /// Whether it is written only when the report has a baseline.
     pub fn needs_baseline(self) -> bool {
         self == OutputFile::ChangesCsv
+    }
+
+    /// Whether it is written only when the report has an evidence store (`--store`).
+    pub fn needs_store(self) -> bool {
+        self == OutputFile::RemediationCsv
     }
 
     /// Its render time relative to the others', the larger the longer (as the report benchmark
@@ -150,6 +161,7 @@ impl OutputFile {
             OutputFile::PrincipalsCsv => 170,
             OutputFile::ChangesCsv => 150,
             OutputFile::ReportHtml => 140,
+            OutputFile::RemediationCsv => 30,
             OutputFile::EmailHtml => 20,
             OutputFile::EmailTxt => 10,
         }
@@ -172,6 +184,7 @@ impl OutputFile {
             OutputFile::FindingsCsv => findings::write_findings_csv(review.findings, out)?,
             OutputFile::GrantsCsv => tables::grants_csv(review, out)?,
             OutputFile::PrincipalsCsv => tables::principals_csv(review, out)?,
+            OutputFile::RemediationCsv => super::remediation::remediation_csv(review, out)?,
             OutputFile::ChangesCsv => {
                 let baseline = review
                     .baseline
@@ -242,6 +255,6 @@ mod tests {
         by_cost.sort_by_key(|f| std::cmp::Reverse(f.cost()));
         assert_eq!(by_cost[0], OutputFile::Workbook);
         assert_eq!(by_cost[1], OutputFile::GrantsCsv);
-        assert_eq!(by_cost[8], OutputFile::EmailTxt);
+        assert_eq!(by_cost[9], OutputFile::EmailTxt);
     }
 }

@@ -125,6 +125,8 @@ pub struct Review<'a> {
     pub snapshot_sha256: Option<String>,
     /// The report digest (`identity::report_digest`), recorded in the workbook and manifest.
     pub report_digest: String,
+    /// Grants the evidence store says were removed since the review (with `--store`).
+    pub remediated: Vec<crate::remediate::evidence::Remediated>,
     orgs: FxHashMap<&'a str, &'a Org>,
     projects: FxHashMap<&'a str, &'a Project>,
     principals: FxHashMap<&'a str, &'a Principal>,
@@ -196,6 +198,7 @@ impl<'a> Review<'a> {
             baseline: input.baseline,
             snapshot_sha256: None,
             report_digest: super::identity::report_digest(None, &input.policy_digest, findings),
+            remediated: Vec::new(),
             orgs: snapshot.orgs.iter().map(|o| (o.id.as_str(), o)).collect(),
             projects: snapshot
                 .projects

@@ -205,7 +205,7 @@ mod tests {
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, super::super::SCHEMA_VERSION);
         assert!(store.latest_decisions().unwrap().is_empty());
         let books = [StoredWorkbook {
             name: "a.xlsx".into(),

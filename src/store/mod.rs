@@ -17,6 +17,13 @@
 //!   SHA-256), how many grants were decided and undecided.
 //! - `attestation_workbooks`: the workbooks an attestation read, by name and SHA-256.
 //! - `decisions`: who decided what about which grant, when, from which workbook row.
+//! - `plans`: each plan `apply` or `verify` ran with `--store`, once: digest, when and from
+//!   which snapshot it was made, the base URL, plan.json's bytes and SHA-256.
+//! - `plan_grants`: per plan step, the grants it takes away (those its reason names and those
+//!   it also removes).
+//! - `step_events`: every journal entry of `apply` and `verify` as it is written: outcome,
+//!   HTTP status, Atlas `errorCode`, `X-Java-Method`, when, by which credential, and the
+//!   decision behind the step (`remediation.rs`).
 //!
 //! Every run is written in one transaction: a run killed halfway leaves the store as it was.
 //! Tables are plain, documented in the README, and meant to be queried with `sqlite3`. What a
@@ -37,13 +44,14 @@ use crate::rules::history::{History, LogRead, PastLogin};
 
 mod attestation;
 mod ledger;
+mod remediation;
 
 pub use attestation::{Attestation, StoredWorkbook};
 
 use ledger::{ledger, stamp};
 
 /// The store's schema version, in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// A report with a store and no `--baseline` compares with the newest run at least this many
 /// days older: the last quarterly review, not last week's collection.
@@ -248,8 +256,10 @@ impl Store {
             });
         }
         // Every table is created if missing: a schema 2 store gains the attestation tables
-        // (empty) here, which is the whole of its migration to 3.
+        // (empty) here, which is the whole of its migration to 3, and a schema 3 store the
+        // remediation tables, the whole of its migration to 4.
         conn.execute_batch(SCHEMA).map_err(sql)?;
+        conn.execute_batch(remediation::SCHEMA).map_err(sql)?;
         let store = Store {
             conn,
             path: path.into(),

@@ -32,6 +32,7 @@ mod policy;
 mod profiles;
 mod rate_limits;
 mod recordings;
+mod remediation_evidence;
 mod report;
 mod report_files;
 mod review_loop;

@@ -165,6 +165,9 @@ pub(super) struct Page {
     exemption_warnings: List<WarningView>,
     /// What changed since the last review, with `--baseline`.
     since: Option<SinceView>,
+    /// Grants removed since the review, with `--store` (remediation.csv has them all): one
+    /// line each, "G-… user:… ROLE on scope. Removed on … by …, decided by … on …: comment".
+    remediated: Vec<String>,
     /// What the page shows at most.
     limits: LimitsView,
     /// The files holding what the page does not show.
@@ -368,6 +371,10 @@ impl Page {
                 },
             ),
             since: r.baseline.map(|b| since(r, b, &l)),
+            remediated: crate::report::remediation::views(r)
+                .iter()
+                .map(|v| l.text(&v.line()))
+                .collect(),
             limits: LimitsView {
                 per_rule: l.per_rule,
                 top: l.top,

@@ -54,6 +54,7 @@ fn contents(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
     s.next_row();
     findings(s, review)?;
     s.next_row();
+    remediated(s, review)?;
     s.label("How to review")?;
     s.next_row();
     for (i, line) in INSTRUCTIONS.iter().enumerate() {
@@ -144,6 +145,25 @@ fn population(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
         s.count(n as u64)?;
         s.next_row();
     }
+    Ok(())
+}
+
+/// With `--store` and removals since the review: their count and one line each (the
+/// section is absent otherwise, so a report without a store keeps its layout).
+fn remediated(s: &mut Sheet<'_>, review: &Review<'_>) -> Written {
+    let views = crate::report::remediation::views(review);
+    if views.is_empty() {
+        return Ok(());
+    }
+    s.label("Remediated since the review")?;
+    s.count(views.len() as u64)?;
+    s.next_row();
+    for v in &views {
+        s.text(&v.remediated.grant_id)?;
+        s.text(&v.line())?;
+        s.next_row();
+    }
+    s.next_row();
     Ok(())
 }
 
