@@ -362,7 +362,7 @@ pub struct DiffArgs {
 
 /// `plan`
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("intent").required(true).args(["decisions", "offboard", "offboard_file"])))]
+#[command(group(clap::ArgGroup::new("intent").args(["decisions", "offboard", "offboard_file"])))]
 pub struct PlanArgs {
     /// The snapshot the review was made from.
     #[arg(long, value_name = "FILE")]
@@ -383,6 +383,10 @@ pub struct PlanArgs {
     /// (default: ./atlas-audit.toml when present, else the catalogue defaults).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Without --decisions, --offboard or --offboard-file: plan the decisions of this evidence
+    /// store's latest attestation (recorded by `decisions --store`).
+    #[command(flatten)]
+    pub store: StoreArg,
 }
 
 /// `demo`

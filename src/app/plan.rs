@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 
 use super::EXIT_OK;
@@ -20,6 +20,36 @@ fn emails_in(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The decisions of the store's latest attestation, as decisions.csv would hold them.
+fn attested_rows(store: &std::path::Path) -> Result<Vec<plan::DecisionRow>> {
+    let decisions = super::open_store(store)?.latest_decisions()?;
+    if decisions.is_empty() {
+        bail!(
+            "{} holds no attested decisions: record them with `atlas-audit decisions WORKBOOK... --store {}`, or give --decisions",
+            store.display(),
+            store.display()
+        );
+    }
+    Ok(decisions
+        .into_iter()
+        .map(|d| plan::DecisionRow {
+            grant_id: d.grant_id,
+            principal: d.principal,
+            scope: d.scope,
+            role: d.role,
+            via: d.via,
+            decision: d.decision.as_str().to_string(),
+            modify_to: d.modify_to,
+            reviewer: d.reviewer,
+            date: d.date,
+            comment: d.comment,
+            workbook: d.workbook,
+            sheet: d.sheet,
+            row: d.row,
+        })
+        .collect())
+}
+
 /// Runs `plan`.
 ///
 /// # Errors
@@ -34,8 +64,26 @@ pub fn run(args: &PlanArgs, quiet: bool) -> Result<ExitCode> {
         sha256,
         made_at: Timestamp::now(),
     };
-    let made = if let Some(path) = &args.decisions {
-        let rows = plan::from_decisions::read(path)?;
+    let offboarding = !args.offboard.is_empty() || args.offboard_file.is_some();
+    let attested = match (&args.decisions, offboarding, &args.store.path) {
+        (None, false, Some(store)) => Some(attested_rows(store)?),
+        (None, false, None) => bail!(
+            "say what to plan: --decisions decisions.csv, --offboard EMAIL..., --offboard-file FILE, or --store PATH for the store's latest attestation"
+        ),
+        _ => None,
+    };
+    let made = if args.decisions.is_some() || attested.is_some() {
+        let (rows, file) = match (&args.decisions, attested) {
+            (Some(path), _) => (
+                plan::from_decisions::read(path)?,
+                Some(FileRef {
+                    file: path.display().to_string(),
+                    sha256: crate::files::sha256_file(path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                }),
+            ),
+            (None, rows) => (rows.unwrap_or_default(), None),
+        };
         let policy = super::report::load_policy(args.policy.as_deref())?;
         // Without an as-of time no rule runs; a Modify then needs its target in the row.
         let findings = crate::rules::evaluate(&snapshot, &policy.policy).unwrap_or_else(|_| {
@@ -46,12 +94,7 @@ pub fn run(args: &PlanArgs, quiet: bool) -> Result<ExitCode> {
                 exemption_warnings: Vec::new(),
             }
         });
-        let file = FileRef {
-            file: path.display().to_string(),
-            sha256: crate::files::sha256_file(path)
-                .with_context(|| format!("reading {}", path.display()))?,
-        };
-        plan::from_decisions(&basis, &rows, Some(file), &findings)?
+        plan::from_decisions(&basis, &rows, file, &findings)?
     } else {
         let mut emails = args.offboard.clone();
         if let Some(path) = &args.offboard_file {

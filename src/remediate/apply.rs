@@ -226,6 +226,7 @@ pub async fn apply(
             journal.append(e.entry(plan, step, &by))?;
         }
     }
+    journal.sync()?;
     let steps = plan
         .steps
         .iter()
@@ -446,6 +447,7 @@ pub async fn verify(
         })?;
         verified.steps.push((step.id.clone(), outcome, message));
     }
+    journal.sync()?;
     Ok(verified)
 }
 

@@ -216,6 +216,37 @@ fn filled_workbooks_of_one_report_become_decisions_csv_and_an_attestation() {
     assert!(stdout.contains("reviewer"), "{stdout}");
     assert!(stdout.contains("lee@example.com"), "{stdout}");
     assert_eq!(stored_decisions(&d.join("audit.db")), 3);
+
+    // The plan of the store's latest attestation is the plan of its decisions.csv.
+    let plan = |args: &[&str], out: &str| {
+        let run = atlas_audit_command()
+            .args(["plan", "--snapshot", "snapshot.json", "--out", out])
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+        let plan: atlas_audit::remediate::plan::Plan =
+            serde_json::from_slice(&std::fs::read(d.join(out)).unwrap()).unwrap();
+        plan
+    };
+    let from_csv = plan(&["--decisions", "decided/decisions.csv"], "csv-plan.json");
+    let from_store = plan(&["--store", "audit.db"], "store-plan.json");
+    assert!(!from_store.steps.is_empty());
+    assert_eq!(from_store.steps, from_csv.steps);
+    assert!(from_store.source.decisions.is_none());
+    // Nothing to plan from: exit 2 saying what to give.
+    let none = atlas_audit_command()
+        .args(["plan", "--snapshot", "snapshot.json"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        text(&none.stderr).contains("--store PATH"),
+        "{}",
+        text(&none.stderr)
+    );
 }
 
 /// Runs `decisions` over workbooks filled from the report in `d` and expects a refusal.

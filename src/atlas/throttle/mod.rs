@@ -176,24 +176,33 @@ impl State {
         BucketKey { set, scope }
     }
 
-    /// The set of the listing a template extends, once a 429 has named it: the single read
-    /// of an item and the writes on it (`/groups/{groupId}/users/{userId}:removeRole`) share
-    /// the bucket of their listing (`/groups/{}/users`), as Atlas's recorded `Ratelimit-Limit`
-    /// of reads and writes of one family agree. Only trailing parameters and a custom method
-    /// are stripped, never a named segment, so `/orgs/{orgId}/settings` is not `/orgs`'s.
+    /// The set of the scoped listing an item's template extends: the single read of an item
+    /// and the writes on it (`/groups/{groupId}/users/{userId}:removeRole`) share the bucket of
+    /// their listing (`/groups/{groupId}/users`), whether or not a 429 has named it yet: Atlas's
+    /// recorded `Ratelimit-Limit` of the reads and writes of one family agree, and counting
+    /// them apart would let the server's bucket empty unseen. Only trailing parameters and a
+    /// custom method are stripped, and only below a scoped listing, so `/orgs/{orgId}` (whose
+    /// recorded limit differs from `/orgs`'s) and `/orgs/{orgId}/settings` keep their own.
     fn parent_set(&self, template: &str) -> Option<String> {
-        let mut t = template.split(':').next().unwrap_or(template);
-        while let Some((parent, last)) = t.rsplit_once('/') {
-            if parent.is_empty() || !(last.starts_with('{') && last.ends_with('}')) {
-                return None;
+        let path = template.split(':').next().unwrap_or(template);
+        let mut listing = path;
+        while let Some((parent, last)) = listing.rsplit_once('/') {
+            if !(last.starts_with('{') && last.ends_with('}')) {
+                break;
             }
-            let set = endpoint_set(parent, None);
-            if self.membership.values().any(|named| *named == set) {
-                return Some(set);
-            }
-            t = parent;
+            listing = parent;
         }
-        None
+        if listing == path || !listing.contains('{') {
+            return None;
+        }
+        let set = endpoint_set(listing, None);
+        // The listing's own template may have been named into a set by a 429.
+        let named = self
+            .membership
+            .iter()
+            .find(|(t, _)| endpoint_set(t, None) == set)
+            .map(|(_, named)| named.clone());
+        Some(named.unwrap_or(set))
     }
 
     fn shape(&self, set: &str) -> Option<Shape> {

@@ -331,3 +331,39 @@ fn a_429_on_a_bucket_full_of_tokens_keys_the_set_by_caller() {
         "other sets keep their scope"
     );
 }
+
+#[test]
+fn an_items_reads_and_writes_share_their_scoped_listings_bucket() {
+    let throttle = Throttle::default();
+    let state = throttle.lock();
+    let listing = state.key("/groups/{groupId}/users", "/groups/p1/users");
+    for (template, path) in [
+        ("/groups/{groupId}/users/{userId}", "/groups/p1/users/u1"),
+        (
+            "/groups/{groupId}/users/{userId}:removeRole",
+            "/groups/p1/users/u1:removeRole",
+        ),
+    ] {
+        assert_eq!(state.key(template, path), listing, "{template}");
+    }
+    let db = state.key(
+        "/groups/{groupId}/databaseUsers",
+        "/groups/p1/databaseUsers",
+    );
+    assert_eq!(
+        state.key(
+            "/groups/{groupId}/databaseUsers/{databaseName}/{username}",
+            "/groups/p1/databaseUsers/admin/x"
+        ),
+        db
+    );
+    // Not below an unscoped listing, nor past a named segment.
+    assert_ne!(
+        state.key("/orgs/{orgId}", "/orgs/o1"),
+        state.key("/orgs", "/orgs")
+    );
+    assert_ne!(
+        state.key("/orgs/{orgId}/settings", "/orgs/o1/settings"),
+        state.key("/orgs/{orgId}", "/orgs/o1")
+    );
+}

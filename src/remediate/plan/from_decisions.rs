@@ -11,24 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::builder::{Intent, Want};
 use super::types::Reason;
 use crate::model::{Grant, Scope, Snapshot};
+use crate::remediate::decisions::DECISIONS_CSV_HEADER;
 use crate::rules::{self, Findings};
-
-/// The header of `decisions.csv`, in order.
-pub const DECISIONS_HEADER: [&str; 13] = [
-    "grant_id",
-    "principal",
-    "scope",
-    "role",
-    "via",
-    "decision",
-    "modify_to",
-    "reviewer",
-    "date",
-    "comment",
-    "workbook",
-    "sheet",
-    "row",
-];
 
 /// One row of `decisions.csv`: a reviewer's decision on one grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +58,7 @@ pub enum DecisionsError {
         source: std::io::Error,
     },
     /// The header is not the one `atlas-audit decisions` writes.
-    #[error("{}: the header is not that of decisions.csv (expected {}); give the file `atlas-audit decisions` wrote", path.display(), DECISIONS_HEADER.join(","))]
+    #[error("{}: the header is not that of decisions.csv (expected {}); give the file `atlas-audit decisions` wrote", path.display(), DECISIONS_CSV_HEADER.join(","))]
     Header {
         /// The file.
         path: PathBuf,
@@ -152,7 +136,7 @@ pub fn read(path: &Path) -> Result<Vec<DecisionRow>, DecisionsError> {
         line: 1,
         source,
     })?;
-    if header.iter().ne(DECISIONS_HEADER.iter().copied()) {
+    if header.iter().ne(DECISIONS_CSV_HEADER.iter().copied()) {
         return Err(DecisionsError::Header { path: path.into() });
     }
     let mut rows = Vec::new();
