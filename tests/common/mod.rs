@@ -585,3 +585,21 @@ pub fn assert_applied_as_planned(applied: &[String], plan: &atlas_audit::remedia
         }
     }
 }
+
+/// Runs the binary in `dir` against the simulated Atlas `server`, with the test API key.
+pub async fn run_against(
+    server: &atlas_audit::mock::MockServer,
+    dir: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    run_binary(
+        args.iter().map(|a| a.to_string()).collect(),
+        vec![
+            ("MONGODB_ATLAS_BASE_URL".into(), server.base_url()),
+            ("MONGODB_ATLAS_PUBLIC_API_KEY".into(), PUBLIC_KEY.into()),
+            ("MONGODB_ATLAS_PRIVATE_API_KEY".into(), PRIVATE_KEY.into()),
+        ],
+        Some(dir.to_path_buf()),
+    )
+    .await
+}

@@ -14,16 +14,7 @@ use atlas_audit::remediate::plan::Plan;
 
 /// Runs the binary against `server` with the demo's API key.
 async fn live(server: &MockServer, dir: &Path, args: &[&str]) -> std::process::Output {
-    run_binary(
-        args.iter().map(|a| a.to_string()).collect(),
-        vec![
-            ("MONGODB_ATLAS_BASE_URL".into(), server.base_url()),
-            ("MONGODB_ATLAS_PUBLIC_API_KEY".into(), PUBLIC_KEY.into()),
-            ("MONGODB_ATLAS_PRIVATE_API_KEY".into(), PRIVATE_KEY.into()),
-        ],
-        Some(dir.to_path_buf()),
-    )
-    .await
+    run_against(server, dir, args).await
 }
 
 async fn collect(server: &MockServer, dir: &Path, name: &str) -> Snapshot {
@@ -206,22 +197,8 @@ fn revoke(g: &Grant) -> String {
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    out.write_record([
-        "grant_id",
-        "principal",
-        "scope",
-        "role",
-        "via",
-        "decision",
-        "modify_to",
-        "reviewer",
-        "date",
-        "comment",
-        "workbook",
-        "sheet",
-        "row",
-    ])
-    .unwrap();
+    out.write_record(atlas_audit::remediate::decisions::DECISIONS_CSV_HEADER)
+        .unwrap();
     out.write_record([
         g.id().as_str(),
         &g.principal,

@@ -164,22 +164,8 @@ fn decisions(s: &Snapshot) -> String {
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    out.write_record([
-        "grant_id",
-        "principal",
-        "scope",
-        "role",
-        "via",
-        "decision",
-        "modify_to",
-        "reviewer",
-        "date",
-        "comment",
-        "workbook",
-        "sheet",
-        "row",
-    ])
-    .unwrap();
+    out.write_record(atlas_audit::remediate::decisions::DECISIONS_CSV_HEADER)
+        .unwrap();
     let mut rows: Vec<(String, Vec<String>)> = rows
         .into_iter()
         .enumerate()

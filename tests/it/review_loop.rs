@@ -15,16 +15,7 @@ use atlas_audit::model::{self, Grant, Scope, Snapshot, Via};
 use atlas_audit::remediate::plan::Plan;
 
 async fn live(server: &MockServer, dir: &Path, args: &[&str]) -> std::process::Output {
-    let out = run_binary(
-        args.iter().map(|a| a.to_string()).collect(),
-        vec![
-            ("MONGODB_ATLAS_BASE_URL".into(), server.base_url()),
-            ("MONGODB_ATLAS_PUBLIC_API_KEY".into(), PUBLIC_KEY.into()),
-            ("MONGODB_ATLAS_PRIVATE_API_KEY".into(), PRIVATE_KEY.into()),
-        ],
-        Some(dir.to_path_buf()),
-    )
-    .await;
+    let out = run_against(server, dir, args).await;
     assert!(
         out.status.success(),
         "atlas-audit {}: {}{}",
