@@ -38,6 +38,17 @@ impl<'a> Builder<'a> {
         let implied_of =
             |g: &Grant| matches!(&g.via, Via::OrgRole(r) if removed.contains(&r.as_str()));
         let pre = all(removed.iter().map(|r| held(r, None)).collect());
+        // What a key's or account's org change takes away besides: everything in the org
+        // when it is deleted, else the project roles its removed org roles implied.
+        let machine_also = |b: &Self| {
+            b.others_in_org(&p.key, org, decided, |g| {
+                if after.is_empty() {
+                    !(g.via == Via::Direct && matches!(g.scope, Scope::Org { .. }))
+                } else {
+                    implied_of(g)
+                }
+            })
+        };
         let org_target = |object: &str| Target {
             scope: key::org(org),
             role: None,
@@ -108,13 +119,7 @@ impl<'a> Builder<'a> {
                 }
             }
             PrincipalDetail::ApiKey(k) => {
-                let also = self.others_in_org(&p.key, org, decided, |g| {
-                    if after.is_empty() {
-                        !(g.via == Via::Direct && matches!(g.scope, Scope::Org { .. }))
-                    } else {
-                        implied_of(g)
-                    }
-                });
+                let also = machine_also(self);
                 let (call, eff, note) = if after.is_empty() {
                     (calls::delete_org_api_key(org, &k.id), Condition::Absent,
                      Some("no org role would be left: the key is deleted, which also removes it from every project (also_removes)".to_string()))
@@ -137,13 +142,7 @@ impl<'a> Builder<'a> {
                 );
             }
             PrincipalDetail::ServiceAccount(s) => {
-                let also = self.others_in_org(&p.key, org, decided, |g| {
-                    if after.is_empty() {
-                        !(g.via == Via::Direct && matches!(g.scope, Scope::Org { .. }))
-                    } else {
-                        implied_of(g)
-                    }
-                });
+                let also = machine_also(self);
                 let (call, eff, note) = if after.is_empty() {
                     (calls::delete_org_service_account(org, &s.client_id), Condition::Absent,
                      Some("REVOKES ITS CREDENTIALS: no org role would be left, so the account is deleted with its secrets (tokens already issued may live up to an hour; unverified)".to_string()))
