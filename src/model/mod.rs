@@ -185,17 +185,14 @@ impl Scope {
                 resource,
                 clusters,
                 ..
-            } if clusters.is_empty() => format!("{}/db:{resource}", key::project(project_id)),
-            Scope::Database {
-                project_id,
-                resource,
-                clusters,
-                ..
-            } => format!(
-                "{}/db:{resource}@{}",
-                key::project(project_id),
-                clusters.join(",")
-            ),
+            } => {
+                let mut key = ["project:", project_id, "/db:", resource].concat();
+                if !clusters.is_empty() {
+                    key.push('@');
+                    key.push_str(&clusters.join(","));
+                }
+                key
+            }
         }
     }
 
@@ -236,7 +233,7 @@ impl Via {
     pub fn label(&self) -> String {
         match self {
             Via::Direct => "direct".to_string(),
-            Via::Team(name) => format!("team:{name}"),
+            Via::Team(name) => ["team:", name].concat(),
             Via::OrgRole(_) => "org-role".to_string(),
         }
     }
@@ -244,7 +241,7 @@ impl Via {
     /// The path with whatever it goes through: `direct`, `team:<name>`, `org-role:<role>`.
     pub fn key(&self) -> String {
         match self {
-            Via::OrgRole(role) => format!("org-role:{role}"),
+            Via::OrgRole(role) => ["org-role:", role].concat(),
             other => other.label(),
         }
     }

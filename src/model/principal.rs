@@ -40,31 +40,31 @@ pub mod key {
     }
     /// `apikey:<publicKey>`
     pub fn api_key(public_key: &str) -> String {
-        format!("apikey:{public_key}")
+        ["apikey:", public_key].concat()
     }
     /// `sa:<clientId>`
     pub fn service_account(client_id: &str) -> String {
-        format!("sa:{client_id}")
+        ["sa:", client_id].concat()
     }
     /// `team:<orgId>/<teamName>`
     pub fn team(org_id: &str, name: &str) -> String {
-        format!("team:{org_id}/{name}")
+        ["team:", org_id, "/", name].concat()
     }
     /// `dbuser:<projectId>/<databaseName>/<username>`
     pub fn database_user(project_id: &str, database: &str, username: &str) -> String {
-        format!("dbuser:{project_id}/{database}/{username}")
+        ["dbuser:", project_id, "/", database, "/", username].concat()
     }
     /// `org:<orgId>`
     pub fn org(org_id: &str) -> String {
-        format!("org:{org_id}")
+        ["org:", org_id].concat()
     }
     /// `project:<projectId>`
     pub fn project(project_id: &str) -> String {
-        format!("project:{project_id}")
+        ["project:", project_id].concat()
     }
     /// `project:<projectId>/cluster:<name>`: the scope of a cluster's access log in coverage.
     pub fn cluster(project_id: &str, cluster: &str) -> String {
-        format!("project:{project_id}/cluster:{cluster}")
+        ["project:", project_id, "/cluster:", cluster].concat()
     }
 }
 

@@ -71,19 +71,25 @@ pub enum CheckedCell<'a> {
     Number(f64),
 }
 
-/// Feeds the cells of one row into a check value.
+/// Feeds the cells of a row into a check value, row after row.
 #[derive(Clone, Default)]
 pub struct RowCheck {
-    hasher: Sha256,
+    /// The hasher after the report's digest: where every row starts.
+    seed: Sha256,
+    /// The bytes of the row's cells so far, hashed at once when the row is finished.
+    row: Vec<u8>,
 }
 
 impl RowCheck {
-    /// A check value for a row of the report with this digest.
+    /// A check value for rows of the report with this digest.
     pub fn new(report_digest: &str) -> Self {
-        let mut hasher = Sha256::new();
-        hasher.update(report_digest.as_bytes());
-        hasher.update([0x1e]);
-        RowCheck { hasher }
+        let mut seed = Sha256::new();
+        seed.update(report_digest.as_bytes());
+        seed.update([0x1e]);
+        RowCheck {
+            seed,
+            row: Vec::with_capacity(512),
+        }
     }
 
     /// The next cell, left to right.
@@ -91,23 +97,30 @@ impl RowCheck {
         match cell {
             CheckedCell::Text(t) => {
                 // Line ends are the one thing spreadsheet files do not keep as written.
-                for part in t.split('\r') {
-                    self.hasher.update(part.as_bytes());
+                let bytes = t.as_bytes();
+                if bytes.contains(&b'\r') {
+                    self.row.extend(bytes.iter().filter(|b| **b != b'\r'));
+                } else {
+                    self.row.extend_from_slice(bytes);
                 }
             }
             CheckedCell::Number(n) => {
+                use std::io::Write as _;
                 let seconds = (n * 86_400.0).round() as i64;
-                self.hasher.update(b"#");
-                self.hasher.update(seconds.to_string().as_bytes());
+                let _ = write!(self.row, "#{seconds}");
             }
         }
-        self.hasher.update([0x1f]);
+        self.row.push(0x1f);
     }
 
-    /// The check value: `C-` and 16 hex digits.
-    pub fn finish(self) -> String {
-        let digest = self.hasher.finalize();
-        format!("C-{}", &hex(&digest)[..16])
+    /// The check value of the cells fed since the last row: `C-` and 16 hex digits. The next
+    /// cell starts a new row.
+    pub fn finish(&mut self) -> String {
+        let mut hasher = self.seed.clone();
+        hasher.update(&self.row);
+        self.row.clear();
+        let digest = hasher.finalize();
+        format!("C-{}", hex(&digest[..8]))
     }
 }
 

@@ -394,8 +394,6 @@ pub fn finding_id(rule: RuleId, principal: &str, scope: &FindingScope) -> String
     let digest = h.finalize();
     let mut id = String::with_capacity(12);
     id.push_str("F-");
-    for b in &digest[..5] {
-        id.push_str(&format!("{b:02x}"));
-    }
+    id.push_str(&crate::files::hex(&digest[..5]));
     id
 }

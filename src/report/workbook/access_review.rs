@@ -13,9 +13,10 @@ use rust_xlsxwriter::{
 };
 
 use super::{Sheet, Style, Styles, Table, Written, owned, project_name};
-use crate::model::{Grant, Scope};
+use crate::model::{Grant, Principal, Scope, grant_id};
 use crate::report::Review;
 use crate::report::cell::yes_no;
+use crate::report::identity::RowCheck;
 use crate::rules::roles::{BUILT_IN_DATABASE_ROLES, ORG_ROLES, PROJECT_ROLES};
 use crate::rules::{Action, Status};
 
@@ -76,18 +77,33 @@ pub const LEVEL_ROLES: [(&str, &[&str]); 3] = [
 const LEVEL_COLUMN: u16 = 6;
 
 pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
-    let grants: Vec<&'a Grant> = review
+    // Each grant with its principal. A principal's grants stand together in the snapshot, so
+    // the last one found is looked up again only when the key changes.
+    let mut last: Option<(&str, Option<&'a Principal>)> = None;
+    let grants: Vec<(&'a Grant, Option<&'a Principal>)> = review
         .snapshot
         .grants
         .iter()
         .filter(|g| Review::reviewable(g))
+        .map(|g| {
+            let principal = match last {
+                Some((key, p)) if key == g.principal => p,
+                _ => review.principal(&g.principal),
+            };
+            last = Some((&g.principal, principal));
+            (g, principal)
+        })
         .collect();
+    let seed = RowCheck::new(&review.report_digest);
     Table {
         name: "Access Review",
         headers: owned(HEADERS),
         editable: REVIEWER_WIDTHS.len(),
         len: grants.len(),
-        row: Box::new(move |s, i| row(s, review, grants[i])),
+        row: Box::new(move |s, i| {
+            let (grant, principal) = grants[i];
+            row(s, review, &seed, grant, principal)
+        }),
     }
 }
 
@@ -108,10 +124,16 @@ fn level_and_resource(scope: &Scope) -> (&'static str, Cow<'_, str>) {
     }
 }
 
-fn row<'a>(s: &mut Sheet<'_>, review: &Review<'a>, g: &'a Grant) -> Written {
-    let principal = review.principal(&g.principal);
-    s.begin_check(&review.report_digest);
-    s.text(&g.id())?;
+fn row<'a>(
+    s: &mut Sheet<'_>,
+    review: &Review<'a>,
+    seed: &RowCheck,
+    g: &'a Grant,
+    principal: Option<&Principal>,
+) -> Written {
+    let (scope_key, via_key) = (g.scope.key(), g.via.key());
+    s.begin_check(seed);
+    s.text(&grant_id(&g.principal, &scope_key, &g.role, &via_key))?;
     let (level, resource) = level_and_resource(&g.scope);
     let worst = review
         .grant_findings(g)
@@ -146,8 +168,8 @@ fn row<'a>(s: &mut Sheet<'_>, review: &Review<'a>, g: &'a Grant) -> Written {
     s.severity(worst.map(|f| f.severity))?;
     let suggestion = worst.map_or(Action::Keep, |f| f.recommendation.action);
     s.text(suggestion.as_str())?;
-    s.text(&g.scope.key())?;
-    s.text(&g.via.key())?;
+    s.text(&scope_key)?;
+    s.text(&via_key)?;
     let check = s.end_check();
     s.text(&check)
 }

@@ -75,14 +75,7 @@ fn render(review: &Review<'_>, row_limit: u32) -> Result<Vec<u8>, ReportError> {
         .collect::<Result<Vec<_>, _>>()?;
     let (summary_sheet, data_sheets) = rayon::join(
         || summary::write(summary_sheet, &styles, review),
-        || {
-            data_sheets
-                .into_par_iter()
-                .zip(parts.par_iter())
-                .with_max_len(1)
-                .map(|(sheet, part)| write_part(sheet, &styles, part))
-                .collect::<Result<Vec<_>, _>>()
-        },
+        || write_parts(data_sheets, &parts, &styles),
     );
     book.push_worksheet(summary_sheet?);
     for sheet in data_sheets? {
@@ -256,8 +249,10 @@ struct Sheet<'w> {
     widths: Vec<usize>,
     /// Whether text wider than a column wraps (data sheets) or runs on (the Summary).
     wrap_long: bool,
-    /// The check value of the row's evidence cells, while they are being written.
+    /// The row check of the sheet's rows, once one is begun.
     check: Option<RowCheck>,
+    /// Whether the cells being written are fed into `check`.
+    checking: bool,
 }
 
 type Written = Result<(), XlsxError>;
@@ -272,21 +267,28 @@ impl<'w> Sheet<'w> {
             widths: Vec::new(),
             wrap_long: true,
             check: None,
+            checking: false,
         }
     }
 
-    /// Starts a row check: the cells written until [`Sheet::end_check`] are fed into it.
-    fn begin_check(&mut self, report_digest: &str) {
-        self.check = Some(RowCheck::new(report_digest));
+    /// Starts a row check with `check` (a [`RowCheck::new`] of the report, kept for the
+    /// sheet's later rows): the cells written until [`Sheet::end_check`] are fed into it.
+    fn begin_check(&mut self, check: &RowCheck) {
+        self.check.get_or_insert_with(|| check.clone());
+        self.checking = true;
     }
 
     /// The check value of the cells written since [`Sheet::begin_check`].
     fn end_check(&mut self) -> String {
-        self.check.take().map(RowCheck::finish).unwrap_or_default()
+        self.checking = false;
+        self.check
+            .as_mut()
+            .map(RowCheck::finish)
+            .unwrap_or_default()
     }
 
     fn checked(&mut self, cell: CheckedCell<'_>) {
-        if let Some(check) = &mut self.check {
+        if let Some(check) = self.check.as_mut().filter(|_| self.checking) {
             check.cell(cell);
         }
     }
@@ -334,7 +336,7 @@ impl<'w> Sheet<'w> {
         if !text.is_empty() {
             let neutral = neutralise(text);
             let cell = fit(&neutral);
-            let chars = cell.chars().take(MAX_WIDTH + 1).count();
+            let chars = width(&cell);
             self.measure(chars);
             self.checked(CheckedCell::Text(&cell));
             let long = self.wrap_long && chars > MAX_WIDTH;
@@ -438,6 +440,18 @@ fn time_serial(t: Timestamp) -> Option<f64> {
     (61.0..2_958_466.0).contains(&serial).then_some(serial)
 }
 
+/// The characters in the text, counted up to `MAX_WIDTH + 1`.
+fn width(text: &str) -> usize {
+    let limit = MAX_WIDTH + 1;
+    let head = &text.as_bytes()[..text.len().min(limit)];
+    // Most text is ASCII, where the bytes are the characters.
+    if head.is_ascii() {
+        head.len()
+    } else {
+        text.chars().take(limit).count()
+    }
+}
+
 /// The text cut to fit a cell, with a note saying so; the text itself when it fits.
 fn fit(text: &str) -> Cow<'_, str> {
     // A UTF-16 unit takes at least one byte, so short text needs no counting.
@@ -488,6 +502,13 @@ struct Part<'t, 'a> {
     rows: Range<usize>,
 }
 
+impl Part<'_, '_> {
+    /// A measure of the time the sheet takes to write: its cells.
+    fn cost(&self) -> usize {
+        self.rows.len() * self.table.headers.len()
+    }
+}
+
 /// The data sheets, in workbook order.
 fn tables<'a>(review: &'a Review<'a>) -> Vec<Table<'a>> {
     let mut tables = vec![
@@ -520,6 +541,26 @@ fn plan<'t, 'a>(tables: &'t [Table<'a>], row_limit: u32) -> Vec<Part<'t, 'a>> {
         }
     }
     parts
+}
+
+/// Writes the data sheets on the pool's threads and gives them back in workbook order. Each
+/// thread takes the costliest sheet not yet started, so the largest sheet starts first rather
+/// than queueing behind smaller ones, and the others share the remaining threads.
+fn write_parts(
+    sheets: Vec<Worksheet>,
+    parts: &[Part<'_, '_>],
+    styles: &Styles,
+) -> Result<Vec<Worksheet>, ReportError> {
+    let mut queue: Vec<(usize, Worksheet)> = sheets.into_iter().enumerate().collect();
+    queue.sort_by_key(|(i, _)| std::cmp::Reverse(parts[*i].cost()));
+    // `par_bridge` hands the queue's next item to whichever thread is free.
+    let mut written = queue
+        .into_iter()
+        .par_bridge()
+        .map(|(i, sheet)| write_part(sheet, styles, &parts[i]).map(|sheet| (i, sheet)))
+        .collect::<Result<Vec<_>, _>>()?;
+    written.sort_by_key(|(i, _)| *i);
+    Ok(written.into_iter().map(|(_, sheet)| sheet).collect())
 }
 
 /// Writes one data sheet: its header and rows in order, then its layout from what the rows
