@@ -159,11 +159,22 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         ),
         _ => None,
     };
+    // With a store, the last review: each grant's newest decision, and what is new or changed.
+    let last_review = match (&store, &args.store.path) {
+        (Some(store), Some(path)) => Some(
+            store
+                .last_review()
+                .with_context(|| format!("reading the last review from {}", path.display()))?
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    };
     let options = report::Options {
         formats,
         templates,
         snapshot_file: args.snapshot.clone(),
         remediated,
+        last_review,
     };
     let mut written = write_report(
         folder.path(),

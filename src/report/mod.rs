@@ -10,6 +10,7 @@ mod cell;
 mod changes;
 mod findings;
 pub mod identity;
+pub mod last_review;
 mod manifest;
 mod outputs;
 mod pages;
@@ -37,7 +38,8 @@ pub use view::{ActivityCells, Baseline, ReportInput, Review, RuleCount, auth_met
 /// The Access Review sheet's layout, for reading a filled-in workbook back.
 pub mod workbook_layout {
     pub use super::workbook::access_review::{
-        HEADERS, LEVEL_ROLES, LISTS_SHEET, ROW_CHECK, SCOPE_KEY, VIA_KEY,
+        HEADERS, LAST_REVIEW_HEADERS, LEVEL_ROLES, LISTS_SHEET, ROW_CHECK, SCOPE_KEY,
+        SINCE_LAST_REVIEW, VIA_KEY, headers,
     };
 }
 
@@ -101,6 +103,9 @@ pub struct Options {
     /// With `--store`: the grants removed since the review, for `remediation.csv` (written,
     /// header only when empty, whenever this is `Some`), report.html and the Summary sheet.
     pub remediated: Option<Vec<crate::remediate::evidence::Remediated>>,
+    /// With `--store`: the last review, for the Access Review sheet's last review columns
+    /// (present whenever this is `Some`).
+    pub last_review: Option<last_review::LastReview>,
 }
 
 /// One file written.
@@ -165,6 +170,7 @@ pub fn write(
     );
     review.set_snapshot_sha256(snapshot_sha256?);
     review.remediated = options.remediated.clone().unwrap_or_default();
+    review.last_review = options.last_review.clone();
     tracing::debug!(ms = indexing.elapsed().as_millis() as u64, "review indexed");
     let files: Vec<OutputFile> = formats
         .iter()

@@ -127,6 +127,8 @@ pub struct Review<'a> {
     pub report_digest: String,
     /// Grants the evidence store says were removed since the review (with `--store`).
     pub remediated: Vec<crate::remediate::evidence::Remediated>,
+    /// The last review (with `--store`): the Access Review sheet's last review columns.
+    pub last_review: Option<super::last_review::LastReview>,
     orgs: FxHashMap<&'a str, &'a Org>,
     projects: FxHashMap<&'a str, &'a Project>,
     principals: FxHashMap<&'a str, &'a Principal>,
@@ -199,6 +201,7 @@ impl<'a> Review<'a> {
             snapshot_sha256: None,
             report_digest: super::identity::report_digest(None, &input.policy_digest, findings),
             remediated: Vec::new(),
+            last_review: None,
             orgs: snapshot.orgs.iter().map(|o| (o.id.as_str(), o)).collect(),
             projects: snapshot
                 .projects

@@ -43,6 +43,7 @@ use crate::rules::Findings;
 use crate::rules::history::{History, LogRead, PastLogin};
 
 mod attestation;
+mod last_review;
 mod ledger;
 mod remediation;
 

@@ -25,6 +25,7 @@ mod faults_matrix;
 mod fuzz_corpus;
 mod hostile;
 mod interrupt;
+mod last_review;
 mod ledger;
 mod output_folder;
 mod plan;

@@ -14,7 +14,7 @@ use crate::files::hex;
 use crate::report::identity::{
     CheckedCell, LABEL_AS_OF_TEXT, LABEL_REPORT_DIGEST, LABEL_SNAPSHOT_SHA256, RowCheck,
 };
-use crate::report::workbook_layout::{HEADERS, ROW_CHECK, SCOPE_KEY, VIA_KEY};
+use crate::report::workbook_layout::{LAST_REVIEW_HEADERS, ROW_CHECK, SCOPE_KEY, VIA_KEY, headers};
 
 /// The report a workbook (or a report folder, or a stored run) belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,9 +277,16 @@ fn access_review(sheet: &str, range: &Range<Data>, digest: &str) -> Result<Vec<R
     let header: Vec<String> = (0..range.width() as u32)
         .map(|c| range.get_value((0, c)).map(text).unwrap_or_default())
         .collect();
-    let mut columns = Vec::with_capacity(HEADERS.len());
+    // Both layouts read: with the last review's columns (a report made with a store) and
+    // without. Any one of them present means the report wrote them all.
+    let layout = headers(
+        LAST_REVIEW_HEADERS
+            .iter()
+            .any(|h| header.iter().any(|x| x == h)),
+    );
+    let mut columns = Vec::with_capacity(layout.len());
     let mut missing = Vec::new();
-    for h in HEADERS {
+    for h in &layout {
         match header.iter().position(|x| x == h) {
             Some(c) => columns.push(c as u32),
             None => missing.push(*h),
@@ -292,12 +299,12 @@ fn access_review(sheet: &str, range: &Range<Data>, digest: &str) -> Result<Vec<R
         ));
     }
     let col = |name: &str| {
-        HEADERS
+        layout
             .iter()
             .position(|h| *h == name)
             .map_or(0, |i| columns[i])
     };
-    let check_at = HEADERS.iter().position(|h| *h == ROW_CHECK).unwrap_or(0);
+    let check_at = layout.iter().position(|h| *h == ROW_CHECK).unwrap_or(0);
     let height = range.end().map_or(0, |(r, _)| r + 1);
     let mut rows = Vec::new();
     for r in 1..height {

@@ -17,6 +17,7 @@ use crate::model::{Grant, Principal, Scope, grant_id};
 use crate::report::Review;
 use crate::report::cell::yes_no;
 use crate::report::identity::RowCheck;
+use crate::report::last_review::{LastReview, Since};
 use crate::rules::roles::{BUILT_IN_DATABASE_ROLES, ORG_ROLES, PROJECT_ROLES};
 use crate::rules::{Action, Status};
 
@@ -50,6 +51,31 @@ pub const HEADERS: &[&str] = &[
     "Date",
     "Comment",
 ];
+
+/// With `report --store` only, the last review's columns, read-only evidence standing after
+/// "Recommendation" and before the hidden columns (see `report::last_review`). Without a store
+/// the sheet has exactly [`HEADERS`]; `decisions` reads both layouts.
+pub const LAST_REVIEW_HEADERS: [&str; 5] = [
+    "Last decision",
+    "Last reviewer",
+    "Last decided",
+    "Last comment",
+    SINCE_LAST_REVIEW,
+];
+
+/// The last review column saying whether the grant is `new`, `changed` or `unchanged`.
+pub const SINCE_LAST_REVIEW: &str = "Since last review";
+
+/// The Access Review sheet's columns: [`HEADERS`], with [`LAST_REVIEW_HEADERS`] before the
+/// hidden columns when `last_review` is set.
+pub fn headers(last_review: bool) -> Vec<&'static str> {
+    let mut out = HEADERS.to_vec();
+    if last_review {
+        let at = HEADERS.iter().position(|h| *h == SCOPE_KEY).unwrap_or(0);
+        out.splice(at..at, LAST_REVIEW_HEADERS);
+    }
+    out
+}
 
 /// The hidden column of the grant's `Scope::key()`.
 pub const SCOPE_KEY: &str = "Scope key";
@@ -97,7 +123,7 @@ pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
     let seed = RowCheck::new(&review.report_digest);
     Table {
         name: "Access Review",
-        headers: owned(HEADERS),
+        headers: owned(&headers(review.last_review.is_some())),
         editable: REVIEWER_WIDTHS.len(),
         len: grants.len(),
         row: Box::new(move |s, i| {
@@ -133,7 +159,8 @@ fn row<'a>(
 ) -> Written {
     let (scope_key, via_key) = (g.scope.key(), g.via.key());
     s.begin_check(seed);
-    s.text(&grant_id(&g.principal, &scope_key, &g.role, &via_key))?;
+    let id = grant_id(&g.principal, &scope_key, &g.role, &via_key);
+    s.text(&id)?;
     let (level, resource) = level_and_resource(&g.scope);
     let worst = review
         .grant_findings(g)
@@ -168,10 +195,41 @@ fn row<'a>(
     s.severity(worst.map(|f| f.severity))?;
     let suggestion = worst.map_or(Action::Keep, |f| f.recommendation.action);
     s.text(suggestion.as_str())?;
+    if let Some(last) = &review.last_review {
+        last_review(s, review, last, &id, g)?;
+    }
     s.text(&scope_key)?;
     s.text(&via_key)?;
     let check = s.end_check();
     s.text(&check)
+}
+
+/// The last review's cells of a grant: its newest decision (decision, reviewer, day, comment)
+/// and whether it is new, changed or unchanged since.
+fn last_review<'a>(
+    s: &mut Sheet<'_>,
+    review: &Review<'a>,
+    last: &LastReview,
+    id: &str,
+    g: &'a Grant,
+) -> Written {
+    match last.decision(id) {
+        Some(d) => {
+            s.text(&d.decision)?;
+            s.text(&d.reviewer)?;
+            match d.day() {
+                Some(day) => s.day(Some(day))?,
+                None => s.text(&d.date)?,
+            }
+            s.text(&d.comment)?;
+        }
+        None => s.skip(4),
+    }
+    let open = review
+        .grant_findings(g)
+        .filter(|f| f.status == Status::Open)
+        .map(|f| f.id.as_str());
+    s.text(last.since(id, open).map_or("", Since::as_str))
 }
 
 /// The hidden Lists sheet: the roles of each level in a column, each a named range
