@@ -105,3 +105,117 @@ impl Store {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+    use crate::files::hex;
+    use crate::remediate::decisions::{Decision, DecisionKind};
+    use crate::rules::Status;
+    use crate::store::{Attestation, Record};
+
+    fn decision(grant: &str, kind: DecisionKind, reviewer: &str) -> Decision {
+        Decision {
+            grant_id: grant.into(),
+            principal: "user:a@example.com".into(),
+            scope: "org:o1".into(),
+            role: "ORG_OWNER".into(),
+            via: "direct".into(),
+            decision: kind,
+            modify_to: String::new(),
+            reviewer: reviewer.into(),
+            date: "2027-01-10".into(),
+            comment: format!("{reviewer} says"),
+            workbook: "a.xlsx".into(),
+            sheet: "Access Review".into(),
+            row: 2,
+        }
+    }
+
+    fn attest(store: &mut Store, snapshot_sha256: &str, decisions: &[Decision]) {
+        store
+            .record_attestation(&Attestation {
+                report_digest: "sha256:1",
+                as_of: "2027-01-15T12:00:00Z",
+                snapshot_sha256,
+                workbooks: &[],
+                decisions,
+                undecided: 0,
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn the_newest_decision_per_grant_and_the_reviewed_report_are_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        assert_eq!(store.last_review().unwrap(), None, "no attestation yet");
+
+        let mut sample = crate::report::sample::ordinary();
+        // One finding exempted: only open ones count as seen by the review.
+        sample.findings.findings[0].status = Status::Exempted;
+        let snapshot = &sample.estate.snapshot;
+        let json = serde_json::to_vec(snapshot).unwrap();
+        let sha256 = hex(&Sha256::digest(&json));
+        store
+            .record(&Record {
+                kind: "report",
+                snapshot,
+                snapshot_json: &json,
+                findings: Some(&sample.findings),
+                manifest: None,
+            })
+            .unwrap();
+        attest(
+            &mut store,
+            &sha256,
+            &[
+                decision("G-a", DecisionKind::Keep, "dana"),
+                decision("G-b", DecisionKind::Keep, "dana"),
+            ],
+        );
+        attest(
+            &mut store,
+            &sha256,
+            &[decision("G-a", DecisionKind::Revoke, "eli")],
+        );
+        let last = store.last_review().unwrap().unwrap();
+        assert!(last.attested);
+        let a = last.decision("G-a").unwrap();
+        assert_eq!(
+            (a.decision.as_str(), a.reviewer.as_str(), a.comment.as_str()),
+            ("Revoke", "eli", "eli says")
+        );
+        assert_eq!(last.decision("G-b").unwrap().reviewer, "dana");
+        let grants: HashSet<String> = snapshot.grants.iter().map(Grant::id).collect();
+        assert!(!grants.is_empty());
+        assert_eq!(last.reviewed_grants, Some(grants));
+        let open: HashSet<String> = sample
+            .findings
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Open)
+            .map(|f| f.id.clone())
+            .collect();
+        assert!(!open.is_empty());
+        assert!(
+            open.len() < sample.findings.findings.len(),
+            "one finding is exempted"
+        );
+        assert_eq!(last.reviewed_open_findings, Some(open));
+
+        // A review of a report the store never kept: neither its snapshot nor its findings.
+        attest(
+            &mut store,
+            "ab",
+            &[decision("G-c", DecisionKind::Keep, "fay")],
+        );
+        let last = store.last_review().unwrap().unwrap();
+        assert_eq!(last.reviewed_grants, None);
+        assert_eq!(last.reviewed_open_findings, None);
+        assert_eq!(last.decision("G-a").unwrap().reviewer, "eli");
+        assert_eq!(last.decisions.len(), 3);
+    }
+}

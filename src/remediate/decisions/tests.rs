@@ -223,3 +223,51 @@ fn decisions_csv_has_the_contract_header_and_crlf_rows() {
          G-0123456789,user:a@example.com,project:p1,GROUP_OWNER,direct,Modify,GROUP_READ_ONLY,dana,2027-01-10,\"read, \"\"only\"\"\",a.xlsx,Access Review,7\r\n"
     );
 }
+
+#[test]
+fn a_workbook_with_the_last_review_columns_reads_back_with_every_row_check_matching() {
+    use crate::report::last_review::{LastDecision, LastReview};
+    let sample = ordinary();
+    let input = sample.input();
+    let mut review = Review::new(&input);
+    review.set_snapshot_sha256(Some("ab".repeat(32)));
+    let ids: Vec<String> = sample
+        .estate
+        .snapshot
+        .grants
+        .iter()
+        .map(crate::model::Grant::id)
+        .collect();
+    let last = |date: &str, comment: &str| LastDecision {
+        decision: "Keep".into(),
+        reviewer: "dana".into(),
+        date: date.into(),
+        comment: comment.into(),
+    };
+    review.last_review = Some(LastReview {
+        attested: true,
+        decisions: [
+            (ids[0].clone(), last("2027-01-10", "=1+1 on call\r\nstill")),
+            (ids[1].clone(), last("next week", "")),
+        ]
+        .into(),
+        reviewed_grants: Some(ids[..2].iter().cloned().collect()),
+        reviewed_open_findings: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.xlsx");
+    std::fs::write(&path, workbook_bytes(&review).unwrap()).unwrap();
+    let mut problems = Vec::new();
+    let book = read_workbook(&path, &mut problems).expect("readable");
+    assert!(problems.is_empty(), "{problems:?}");
+    let (old, _) = read_sample();
+    assert_eq!(book.rows.len(), old.rows.len());
+    for (row, before) in book.rows.iter().zip(&old.rows) {
+        assert_eq!(row.check_held, row.check_now, "row {}", row.row);
+        assert_eq!(row.grant_id, before.grant_id);
+        // The check covers the last review's cells too.
+        assert_ne!(row.check_held, before.check_held, "row {}", row.row);
+    }
+    // The evidence now ends at Since last review, five columns further on.
+    assert_ne!(book.rows[0].evidence_cells.1, old.rows[0].evidence_cells.1);
+}
