@@ -1,5 +1,6 @@
 //! The Access Review sheet: one row per grant a reviewer decides on, named by its grant id, the
-//! evidence, three hidden columns that `decisions` reads back (the scope and path keys, and the
+//! evidence (with a store, ending in the last review's columns: `report::last_review`), three
+//! hidden columns that `decisions` reads back (the scope and path keys, and the
 //! row's check value over its evidence: see `report::identity`), then the five reviewer
 //! columns. Those are the only cells that can be edited: they carry a Decision list, a Modify
 //! to list of the roles of the row's level (from the hidden Lists sheet), a Date check and a
