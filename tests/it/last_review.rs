@@ -1,7 +1,8 @@
 //! The next quarter's workbook starts from the last, through the binary: collect → report →
-//! the workbook filled in → `decisions --store` → the world changes (a grant added) → collect
-//! → `report --store`. The next workbook shows the kept grant's decision, reviewer, day and
-//! comment with `unchanged`, the added grant as `new`, and `decisions` reads it back.
+//! the workbook filled in → `decisions --store` → the world changes (a grant added, an
+//! invitation gone stale) → collect → `report --store`. The next workbook shows the kept
+//! grant's decision, reviewer, day and comment with `unchanged`, the added grant as `new`, the
+//! stale invitee's grant as `changed`, and `decisions` reads it back.
 
 use std::path::Path;
 
@@ -14,6 +15,8 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 const ORG: &str = "6650a1000000000000000001";
 const P1: &str = "6650b1000000000000000001";
 const NEWCOMER: &str = "ahmed.nasser@northwind.example";
+/// Invited 5 days before the world's as-of: no stale invitation until the world changes.
+const INVITEE: &str = "maya.singh@northwind.example";
 
 async fn live(server: &MockServer, dir: &Path, args: &[&str]) -> std::process::Output {
     let out = run_against(server, dir, args).await;
@@ -49,7 +52,8 @@ fn text_of(header: &[String], row: &[Data], name: &str) -> String {
     }
 }
 
-/// The demo world with `NEWCOMER` given GROUP_READ_ONLY on P1 directly.
+/// The demo world with `NEWCOMER` given GROUP_READ_ONLY on P1 directly, and `INVITEE`'s
+/// pending invitation made two years before the world's as-of (a stale invitation).
 fn world_with_a_new_grant(dir: &Path) -> World {
     copy_dir(&fixtures().join("demo"), dir);
     let file = dir.join(format!("orgs/{ORG}/users.json"));
@@ -61,6 +65,12 @@ fn world_with_a_new_grant(dir: &Path) -> World {
         .expect("the demo has the newcomer");
     user["roles"]["groupRoleAssignments"] =
         serde_json::json!([{ "groupId": P1, "groupRoles": ["GROUP_READ_ONLY"] }]);
+    let invitee = users
+        .iter_mut()
+        .find(|u| u["username"] == INVITEE)
+        .expect("the demo has the invitee");
+    // Two years back: stale whatever clock the collection dates its as-of by.
+    invitee["invitationCreatedAt"] = "2024-11-20T09:00:00Z".into();
     std::fs::write(&file, serde_json::to_vec(&users).unwrap()).unwrap();
     World::load(dir, now()).unwrap()
 }
@@ -215,6 +225,17 @@ async fn the_next_workbook_shows_the_last_decision_and_what_is_new_since() {
         .expect("the new grant has a row");
     assert_eq!(text_of(&header, newcomer, "Since last review"), "new");
     assert_eq!(text_of(&header, newcomer, "Last decision"), "");
+    // The invitee's grants were in front of the last review; the stale invitation is a
+    // finding opened on her org membership since.
+    let invitee: Vec<&Vec<Data>> = rows
+        .iter()
+        .filter(|r| text_of(&header, r, "Principal key") == format!("user:{INVITEE}"))
+        .collect();
+    let flagged = invitee
+        .iter()
+        .find(|r| !text_of(&header, r, "Finding ids").is_empty())
+        .unwrap_or_else(|| panic!("no finding on the invitee's grants: {invitee:?}"));
+    assert_eq!(text_of(&header, flagged, "Since last review"), "changed");
     // Every row of a reviewed world is judged, and only the new grant is new.
     let since: Vec<String> = rows
         .iter()
