@@ -10,6 +10,8 @@
 //!   report the last review was made from (finding ids are stable across snapshots). When the
 //!   store holds no findings of that report (it was written without `--store`), every open
 //!   finding counts as not reviewed. A finding that closed is no reason for a fresh look;
+//! - `not removed`: the newest decision on it was Revoke or Modify, and the grant is still held
+//!   as it was (a Modify that was carried out leaves another role, another grant);
 //! - `unchanged`: otherwise.
 //!
 //! Without any attestation there is no last review and the column stays empty.
@@ -60,16 +62,19 @@ pub enum Since {
     New,
     /// Carries an open finding the last review did not see open.
     Changed,
+    /// Decided Revoke or Modify, and still held.
+    NotRemoved,
     /// Neither.
     Unchanged,
 }
 
 impl Since {
-    /// The cell text: `new`, `changed` or `unchanged`.
+    /// The cell text: `new`, `changed`, `not removed` or `unchanged`.
     pub fn as_str(self) -> &'static str {
         match self {
             Since::New => "new",
             Since::Changed => "changed",
+            Since::NotRemoved => "not removed",
             Since::Unchanged => "unchanged",
         }
     }
@@ -92,7 +97,11 @@ impl LastReview {
     }
 
     fn judge<'f>(&self, grant_id: &str, open_findings: impl IntoIterator<Item = &'f str>) -> Since {
-        let decided = self.decisions.contains_key(grant_id);
+        let decision = self.decisions.get(grant_id);
+        if decision.is_some_and(|d| matches!(d.decision.as_str(), "Revoke" | "Modify")) {
+            return Since::NotRemoved;
+        }
+        let decided = decision.is_some();
         let reviewed = self
             .reviewed_grants
             .as_ref()
@@ -165,6 +174,24 @@ mod tests {
             Some(Since::Changed)
         );
         assert_eq!(r.since("G-undecided", ["F-new"]), Some(Since::Changed));
+    }
+
+    #[test]
+    fn a_grant_decided_revoke_or_modify_and_still_held_is_not_removed() {
+        let mut r = review();
+        for decision in ["Revoke", "Modify"] {
+            r.decisions.insert(
+                "G-decided".into(),
+                LastDecision {
+                    decision: decision.into(),
+                    ..keep()
+                },
+            );
+            // Whatever else is true of it: the decision was not carried out.
+            assert_eq!(r.since("G-decided", []), Some(Since::NotRemoved));
+            assert_eq!(r.since("G-decided", ["F-new"]), Some(Since::NotRemoved));
+        }
+        assert_eq!(Since::NotRemoved.as_str(), "not removed");
     }
 
     #[test]

@@ -155,9 +155,24 @@ async fn the_next_workbook_shows_the_last_decision_and_what_is_new_since() {
         .find(|r| !text_of(&header, r, "Principal key").contains(NEWCOMER))
         .unwrap();
     let kept_id = text_of(&header, kept, "Grant id");
+    // And revokes another, which nobody carries out before the next quarter.
+    let revoked = rows
+        .iter()
+        .find(|r| {
+            let key = text_of(&header, r, "Principal key");
+            !key.contains(NEWCOMER)
+                && !key.contains(INVITEE)
+                && text_of(&header, r, "Grant id") != kept_id
+        })
+        .unwrap();
+    let revoked_id = text_of(&header, revoked, "Grant id");
+    let revoke = Answer {
+        decision: "Revoke".into(),
+        ..keep(&revoked_id, "left the team")
+    };
     let filled = fill(
         &std::fs::read(&book).unwrap(),
-        &[keep(&kept_id, "needed for on-call")],
+        &[keep(&kept_id, "needed for on-call"), revoke],
     )
     .unwrap();
     std::fs::write(d.join("q1-filled.xlsx"), filled).unwrap();
@@ -236,6 +251,10 @@ async fn the_next_workbook_shows_the_last_decision_and_what_is_new_since() {
         .find(|r| !text_of(&header, r, "Finding ids").is_empty())
         .unwrap_or_else(|| panic!("no finding on the invitee's grants: {invitee:?}"));
     assert_eq!(text_of(&header, flagged, "Since last review"), "changed");
+    // The revoked grant is still held: its decision was not carried out.
+    let still = row(&revoked_id);
+    assert_eq!(text_of(&header, still, "Last decision"), "Revoke");
+    assert_eq!(text_of(&header, still, "Since last review"), "not removed");
     // Every row of a reviewed world is judged, and only the new grant is new.
     let since: Vec<String> = rows
         .iter()
@@ -244,7 +263,7 @@ async fn the_next_workbook_shows_the_last_decision_and_what_is_new_since() {
     assert!(
         since
             .iter()
-            .all(|s| ["new", "changed", "unchanged"].contains(&s.as_str()))
+            .all(|s| ["new", "changed", "not removed", "unchanged"].contains(&s.as_str()))
     );
     assert_eq!(since.iter().filter(|s| *s == "new").count(), 1, "{since:?}");
     // The last review's cells are evidence: before the row check.
