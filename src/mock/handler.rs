@@ -217,6 +217,16 @@ async fn api(
                     None,
                 )
             }
+            None if api_path == "/rateLimits" => match &shared.limiter {
+                Some(limiter) => (
+                    json(
+                        StatusCode::OK,
+                        &limiter.endpoint_sets(incoming.query).to_string(),
+                    ),
+                    Some("/rateLimits"),
+                ),
+                None => serve(shared, &incoming, charge.as_ref()).await,
+            },
             None => serve(shared, &incoming, charge.as_ref()).await,
         },
     };

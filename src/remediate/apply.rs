@@ -133,6 +133,21 @@ fn lane(step: &Step) -> &str {
         .unwrap_or(&step.target.scope)
 }
 
+/// Reads the rate limits Atlas documents for the scopes the steps write to (one project's and
+/// one org's answer stand for every project's and org's: a set's shape is the same in each),
+/// so each project's lane is paced from its first request rather than after a 429.
+async fn learn_rate_limits(client: &Client, steps: &[&Step]) {
+    for (prefix, param) in [("/groups/", "groupId"), ("/orgs/", "orgId")] {
+        let id = steps.iter().find_map(|s| {
+            let rest = s.request.path.strip_prefix(prefix)?;
+            rest.split(['/', ':']).next().filter(|id| !id.is_empty())
+        });
+        if let Some(id) = id {
+            client.learn_documented_rate_limits(param, id).await;
+        }
+    }
+}
+
 /// Applies the plan through `client`, appending each step's end to `journal` as it happens.
 /// Steps the journal shows completed are not sent again. A step runs once every step it
 /// must follow (`after`) is complete; one whose predecessor did not complete is blocked.
@@ -162,6 +177,7 @@ pub async fn apply(
             pending.push(step);
         }
     }
+    learn_rate_limits(client, &pending).await;
     while !pending.is_empty() {
         // Steps whose predecessors have all ended; the rest wait for a later wave.
         let (ready, waiting): (Vec<&Step>, Vec<&Step>) = pending
@@ -209,9 +225,12 @@ pub async fn apply(
                 None => lanes.entry(lane(step)).or_default().push(step),
             }
         }
-        // Each lane one step at a time; the lanes side by side. Steps end in any order
-        // across lanes; each is journaled as it ends.
-        let mut running = futures::stream::select_all(lanes.into_values().map(|steps| {
+        // Each lane one step at a time; the lanes side by side, the longest first (its bucket
+        // sets the pace, so its first requests should not queue behind the others' for a
+        // permit). Steps end in any order across lanes; each is journaled as it ends.
+        let mut lanes: Vec<Vec<&Step>> = lanes.into_values().collect();
+        lanes.sort_by_key(|steps| std::cmp::Reverse(steps.len()));
+        let mut running = futures::stream::select_all(lanes.into_iter().map(|steps| {
             Box::pin(futures::stream::unfold(
                 steps.into_iter(),
                 |mut steps| async move {
