@@ -11,7 +11,8 @@
 //! median of RUNS runs, each against a fresh estate, and the ratio to that floor.
 //!
 //! `cargo bench --bench apply [-- RUNS [SIZE]]` (defaults: 3 runs, medium); `0` runs prints the
-//! plan and its floor only. (`large` needs a longer floor: its 3,000 requests over 422
+//! plan and its floor only. `--undocumented` denies `GET /rateLimits` (403), so the client
+//! learns the buckets from 429s, as before it read them. (`large` needs a longer floor: its 3,000 requests over 422
 //! projects take the machine, not the buckets, about 20 s on 2 shared cores.)
 
 #[path = "../tests/common/mod.rs"]
@@ -173,9 +174,14 @@ async fn main() {
     .parse()
     .unwrap();
 
+    let undocumented = std::env::args().any(|a| a == "--undocumented");
     let mut times = Vec::new();
     for run in 0..runs {
-        let mut config = mock_config();
+        let mut config = if undocumented {
+            mock_config_with_faults("deny=/rateLimits")
+        } else {
+            mock_config()
+        };
         config.rate_limit = Some(limits.clone());
         let world = World::synthetic(size, now());
         let server = MockServer::start(Arc::new(world), config, "127.0.0.1:0".parse().unwrap())

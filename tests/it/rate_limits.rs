@@ -214,3 +214,26 @@ async fn documented_limits_pace_from_the_first_request_without_a_429() {
     );
     server.shutdown().await;
 }
+
+/// A credential that may not read `GET /rateLimits` costs one refused request: nothing is
+/// learned from it, and the buckets are left to be learned from 429s.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_rate_limit_listing_teaches_nothing() {
+    let mut config = mock_config_with_faults("deny=/rateLimits");
+    config.rate_limit = Some("project-users=4/s,burst=2,default=1000/s".parse().unwrap());
+    let server = start(demo_world(), config).await;
+    let client = Client::new(credentials(), fast_options(server.base_url())).unwrap();
+    let learned = client
+        .learn_documented_rate_limits("groupId", "5f00000000000000000000aa")
+        .await;
+    assert_eq!(learned, 0);
+    assert!(
+        client
+            .learned_rate_limits()
+            .iter()
+            .all(|l| l.per_second.is_none()),
+        "{:#?}",
+        client.learned_rate_limits()
+    );
+    server.shutdown().await;
+}
