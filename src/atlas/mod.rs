@@ -14,6 +14,7 @@ mod client;
 pub mod endpoint;
 mod error;
 mod paging;
+pub mod rate_limits;
 mod request;
 mod retry;
 mod throttle;

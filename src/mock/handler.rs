@@ -217,6 +217,21 @@ async fn api(
                     None,
                 )
             }
+            // `deny=/rateLimits` (a credential that may not read it) goes the way of any path.
+            None if api_path == "/rateLimits"
+                && shared.faults.spec().permanent(api_path).is_none() =>
+            {
+                match &shared.limiter {
+                    Some(limiter) => (
+                        json(
+                            StatusCode::OK,
+                            &limiter.endpoint_sets(incoming.query).to_string(),
+                        ),
+                        Some("/rateLimits"),
+                    ),
+                    None => serve(shared, &incoming, charge.as_ref()).await,
+                }
+            }
             None => serve(shared, &incoming, charge.as_ref()).await,
         },
     };

@@ -252,6 +252,67 @@ impl Limiter {
         }
     }
 
+    /// `GET /rateLimits` (`listRateLimits`): the endpoint sets of the scope the query names
+    /// (`groupId`, `orgId`, else the caller), each with its bucket's shape. A set lists its
+    /// family's pattern first (the name its 429s give) and then the served routes of that
+    /// scope in the family; families with no route in the scope are left out, and so is
+    /// everything under one shared `all=` bucket (the simulated Atlas before endpoint sets,
+    /// which had no such endpoint). The shape of Atlas's own answer beyond its schema (how it
+    /// writes paths, which sets a scope lists) is unverified.
+    pub fn endpoint_sets(&self, query: Option<&str>) -> serde_json::Value {
+        let param = |name: &str| {
+            query?
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+        };
+        let (prefix, scope) = if param("groupId").is_some() {
+            (Some("/groups/{groupId}"), "GROUP")
+        } else if param("orgId").is_some() {
+            (Some("/orgs/{orgId}"), "ORGANIZATION")
+        } else {
+            (None, "USER")
+        };
+        let in_scope = |template: &str| match prefix {
+            Some(p) => template.starts_with(p),
+            None => !template.contains('{'),
+        };
+        let mut results = Vec::new();
+        if self.limits.shared().is_none() {
+            for family in families::FAMILIES {
+                let Some(limit) = self.limits.of(family) else {
+                    continue;
+                };
+                let routes: Vec<&str> = super::routes::ROUTES
+                    .iter()
+                    .chain(super::routes::CHECK_ROUTES)
+                    .map(|r| r.template)
+                    .filter(|t| in_scope(t) && families::family_of(Some(t)) == family)
+                    .collect();
+                if routes.is_empty() {
+                    continue;
+                }
+                let (refill, seconds) = limit.refill_fraction();
+                let endpoints: Vec<serde_json::Value> = std::iter::once(family.pattern)
+                    .chain(routes)
+                    .map(|t| serde_json::json!({"method": "GET", "path": format!("/api/atlas/v2{t}")}))
+                    .collect();
+                results.push(serde_json::json!({
+                    "endpointSetId": family.name,
+                    "endpointSetName": family.name,
+                    "scope": scope,
+                    "endpoints": endpoints,
+                    "capacity": {"value": limit.capacity, "defaultValue": limit.capacity},
+                    "refillRate": {"value": refill, "defaultValue": refill},
+                    "refillDurationSeconds": {"value": seconds, "defaultValue": seconds},
+                }));
+            }
+        }
+        serde_json::json!({
+            "links": [],
+            "results": results,
+        })
+    }
+
     /// Charges a request for `api_path` (matching route `template`, if any) by caller `who`;
     /// `None` when its family has no limit.
     pub fn charge(&self, api_path: &str, template: Option<&str>, who: &str) -> Option<Charge> {

@@ -133,6 +133,33 @@ fn lane(step: &Step) -> &str {
         .unwrap_or(&step.target.scope)
 }
 
+/// Steps by lane, each lane in the order given, the longest lane first: its bucket sets the
+/// pace, so its first requests should not queue behind the others' for a permit.
+fn lanes_of(steps: Vec<&Step>) -> Vec<Vec<&Step>> {
+    let mut lanes: BTreeMap<&str, Vec<&Step>> = BTreeMap::new();
+    for step in steps {
+        lanes.entry(lane(step)).or_default().push(step);
+    }
+    let mut lanes: Vec<Vec<&Step>> = lanes.into_values().collect();
+    lanes.sort_by_key(|steps| std::cmp::Reverse(steps.len()));
+    lanes
+}
+
+/// Reads the rate limits Atlas documents for the scopes the steps write to (one project's and
+/// one org's answer stand for every project's and org's: a set's shape is the same in each),
+/// so each project's lane is paced from its first request rather than after a 429.
+async fn learn_rate_limits(client: &Client, steps: &[&Step]) {
+    for (prefix, param) in [("/groups/", "groupId"), ("/orgs/", "orgId")] {
+        let id = steps.iter().find_map(|s| {
+            let rest = s.request.path.strip_prefix(prefix)?;
+            rest.split(['/', ':']).next().filter(|id| !id.is_empty())
+        });
+        if let Some(id) = id {
+            client.learn_documented_rate_limits(param, id).await;
+        }
+    }
+}
+
 /// Applies the plan through `client`, appending each step's end to `journal` as it happens.
 /// Steps the journal shows completed are not sent again. A step runs once every step it
 /// must follow (`after`) is complete; one whose predecessor did not complete is blocked.
@@ -162,6 +189,7 @@ pub async fn apply(
             pending.push(step);
         }
     }
+    learn_rate_limits(client, &pending).await;
     while !pending.is_empty() {
         // Steps whose predecessors have all ended; the rest wait for a later wave.
         let (ready, waiting): (Vec<&Step>, Vec<&Step>) = pending
@@ -180,7 +208,7 @@ pub async fn apply(
             break;
         }
         pending = waiting;
-        let mut lanes: BTreeMap<&str, Vec<&Step>> = BTreeMap::new();
+        let mut to_send: Vec<&Step> = Vec::new();
         for step in ready {
             let held_back = if skip.contains(&step.id) {
                 Some(Ended::plain(
@@ -206,12 +234,12 @@ pub async fn apply(
                     ended.insert(&step.id, (e.outcome, e.message.clone()));
                     journal.append(e.entry(plan, step, &by))?;
                 }
-                None => lanes.entry(lane(step)).or_default().push(step),
+                None => to_send.push(step),
             }
         }
-        // Each lane one step at a time; the lanes side by side. Steps end in any order
-        // across lanes; each is journaled as it ends.
-        let mut running = futures::stream::select_all(lanes.into_values().map(|steps| {
+        // Each lane one step at a time; the lanes side by side, the longest first. Steps end in
+        // any order across lanes; each is journaled as it ends.
+        let mut running = futures::stream::select_all(lanes_of(to_send).into_iter().map(|steps| {
             Box::pin(futures::stream::unfold(
                 steps.into_iter(),
                 |mut steps| async move {
@@ -392,7 +420,9 @@ fn code_of(sent: &WriteOutcome) -> String {
 
 /// Confirms each step's effect by reading its target again: `verified` or `not_in_effect`
 /// for the steps the journal shows completed; steps never completed are named as not applied.
-/// Each reading is journaled.
+/// The readings go in the same lanes as `apply` (one at a time per project or org, the lanes
+/// side by side, paced by the documented rate limits); each is journaled as it ends, and the
+/// result is in plan order.
 ///
 /// # Errors
 /// When the journal cannot be written.
@@ -402,33 +432,31 @@ pub async fn verify(
     journal: &mut Journal,
     mut each: impl FnMut(&Step, Option<Outcome>, &str),
 ) -> Result<Applied, ApplyError> {
+    use futures::StreamExt as _;
+
     let by = acting(client);
-    let mut verified = Applied::default();
+    let mut ended: BTreeMap<&str, (Outcome, String)> = BTreeMap::new();
+    let mut to_read: Vec<&Step> = Vec::new();
     for step in &plan.steps {
         if journal.completed(&step.id).is_none() {
             let message = "not applied: apply has not completed this step".to_string();
             each(step, None, &message);
-            verified
-                .steps
-                .push((step.id.clone(), Outcome::NotInEffect, message));
-            continue;
+            ended.insert(&step.id, (Outcome::NotInEffect, message));
+        } else {
+            to_read.push(step);
         }
-        let (outcome, message) = match reread(client, step).await {
-            Ok(read) if step.effect.holds(read.as_ref()) => {
-                (Outcome::Verified, "in effect".to_string())
-            }
-            Ok(_) => (
-                Outcome::NotInEffect,
-                format!(
-                    "{} no longer shows the step's effect: the access may have been given back since",
-                    step.check.path
-                ),
-            ),
-            Err(e) => (
-                Outcome::NotInEffect,
-                format!("could not read the target: {}", with_causes(&e)),
-            ),
-        };
+    }
+    learn_rate_limits(client, &to_read).await;
+    let mut running = futures::stream::select_all(lanes_of(to_read).into_iter().map(|steps| {
+        Box::pin(futures::stream::unfold(
+            steps.into_iter(),
+            |mut steps| async move {
+                let step = steps.next()?;
+                Some(((step, effect_of(client, step).await), steps))
+            },
+        ))
+    }));
+    while let Some((step, (outcome, message))) = running.next().await {
         each(step, Some(outcome), &message);
         journal.append(Entry {
             plan: plan.digest.clone(),
@@ -445,10 +473,39 @@ pub async fn verify(
             sent_at: None,
             message: message.clone(),
         })?;
-        verified.steps.push((step.id.clone(), outcome, message));
+        ended.insert(&step.id, (outcome, message));
     }
     journal.sync()?;
-    Ok(verified)
+    let steps = plan
+        .steps
+        .iter()
+        .filter_map(|s| {
+            ended
+                .remove(s.id.as_str())
+                .map(|(o, m)| (s.id.clone(), o, m))
+        })
+        .collect();
+    Ok(Applied { steps })
+}
+
+/// Reads a completed step's target again: whether its effect still holds, and why not.
+async fn effect_of(client: &Client, step: &Step) -> (Outcome, String) {
+    match reread(client, step).await {
+        Ok(read) if step.effect.holds(read.as_ref()) => {
+            (Outcome::Verified, "in effect".to_string())
+        }
+        Ok(_) => (
+            Outcome::NotInEffect,
+            format!(
+                "{} no longer shows the step's effect: the access may have been given back since",
+                step.check.path
+            ),
+        ),
+        Err(e) => (
+            Outcome::NotInEffect,
+            format!("could not read the target: {}", with_causes(&e)),
+        ),
+    }
 }
 
 /// `api_key:<publicKey>` or `service_account:<clientId>`: the credential as the snapshot and

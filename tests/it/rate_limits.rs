@@ -170,3 +170,70 @@ async fn a_long_retry_after_holds_back_only_its_own_bucket() {
     );
     server.shutdown().await;
 }
+
+/// `GET /rateLimits` teaches the project-users set before any request of it: each project's
+/// bucket is paced from its first request, and none is answered 429.
+#[tokio::test(flavor = "multi_thread")]
+async fn documented_limits_pace_from_the_first_request_without_a_429() {
+    let mut config = mock_config();
+    config.rate_limit = Some("project-users=4/s,burst=2,default=1000/s".parse().unwrap());
+    let server = start(demo_world(), config).await;
+    let client = Client::new(credentials(), fast_options(server.base_url())).unwrap();
+    const PROJECT: &str = "5f00000000000000000000aa";
+    let learned = client
+        .learn_documented_rate_limits("groupId", PROJECT)
+        .await;
+    assert!(learned > 0, "the simulated Atlas lists its sets");
+    let users = client
+        .learned_rate_limits()
+        .into_iter()
+        .find(|l| l.endpoint_set == "/groups/{}/users")
+        .expect("project-users documented");
+    assert_eq!((users.capacity, users.per_second), (Some(2.0), Some(4.0)));
+    assert!(!users.caller_wide);
+
+    // Two projects, five reads each, side by side: a burst of 2, then 3 more at 4/s each.
+    let t = Instant::now();
+    let read = |project: &'static str| {
+        let client = &client;
+        async move {
+            for i in 0..5 {
+                let path = format!("/groups/{project}/users/5f00000000000000000000b{i}");
+                client.get_one(&path, "2025-02-19").await.unwrap();
+            }
+        }
+    };
+    futures::join!(read(PROJECT), read("5f00000000000000000000ab"));
+    let took = t.elapsed();
+    let stats = server.stats();
+    assert_eq!(stats.rate_limited, 0, "{:?}", stats.rate_limited_by_family);
+    assert!(took >= Duration::from_millis(700), "paced: {took:?}");
+    assert!(
+        took < Duration::from_millis(1_500),
+        "the projects' buckets are apart: {took:?}"
+    );
+    server.shutdown().await;
+}
+
+/// A credential that may not read `GET /rateLimits` costs one refused request: nothing is
+/// learned from it, and the buckets are left to be learned from 429s.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_rate_limit_listing_teaches_nothing() {
+    let mut config = mock_config_with_faults("deny=/rateLimits");
+    config.rate_limit = Some("project-users=4/s,burst=2,default=1000/s".parse().unwrap());
+    let server = start(demo_world(), config).await;
+    let client = Client::new(credentials(), fast_options(server.base_url())).unwrap();
+    let learned = client
+        .learn_documented_rate_limits("groupId", "5f00000000000000000000aa")
+        .await;
+    assert_eq!(learned, 0);
+    assert!(
+        client
+            .learned_rate_limits()
+            .iter()
+            .all(|l| l.per_second.is_none()),
+        "{:#?}",
+        client.learned_rate_limits()
+    );
+    server.shutdown().await;
+}

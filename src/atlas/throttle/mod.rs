@@ -49,6 +49,19 @@ pub struct LearnedLimit {
     pub caller_wide: bool,
 }
 
+/// One endpoint set as `GET /rateLimits` describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DocumentedSet {
+    /// Its endpoints' paths (`/api/atlas/v2/groups/{groupId}/users`); the first names the set.
+    pub endpoints: Vec<String>,
+    /// Tokens of a full bucket.
+    pub capacity: f64,
+    /// Tokens added per second.
+    pub per_second: f64,
+    /// Whether its buckets are per caller or IP rather than per org or project.
+    pub caller_wide: bool,
+}
+
 /// Pace at this share of a learned refill rate. The local count starts no later than the
 /// server's (a bucket is reset when its 429 arrives, after the server emptied it) and every
 /// request arrives after it was sent, so exact pacing should not outrun the server; but
@@ -103,6 +116,10 @@ struct Bucket {
     /// Requests sent (confirmed) before the bucket was paced: a full bucket less these is the
     /// fewest tokens the server can hold for it.
     sent_unpaced: u64,
+    /// Paced from its very first request (a documented shape) and nothing sent yet: turns
+    /// reserved meanwhile. The server's bucket starts refilling when the first request
+    /// arrives, not when it was reserved, so the refill counted before then is dropped.
+    unsent: Option<u64>,
     /// Nobody of this bucket sends before this (a server's `Retry-After`).
     paused_until: Option<Instant>,
     /// Changes when the bucket is reset, so reserved turns are taken again.
@@ -117,6 +134,7 @@ impl Bucket {
             updated: now,
             paced: false,
             sent_unpaced: 0,
+            unsent: None,
             paused_until: None,
             epoch: 0,
             wake: Arc::new(Notify::new()),
@@ -135,6 +153,9 @@ impl Bucket {
         if !self.paced {
             self.paced = true;
             self.tokens = (shape.capacity - self.sent_unpaced as f64).max(0.0);
+            if self.sent_unpaced == 0 {
+                self.unsent = Some(0);
+            }
             self.updated = now;
         }
     }
@@ -156,18 +177,24 @@ struct Wait {
 struct State {
     /// Endpoint template → the set a 429 named for it.
     membership: HashMap<&'static str, String>,
+    /// Endpoint (as a set name) → the set `GET /rateLimits` listed it in, where a 429 has not
+    /// named one.
+    documented: HashMap<String, String>,
     sets: HashMap<String, SetInfo>,
     buckets: HashMap<BucketKey, Bucket>,
 }
 
 impl State {
     fn key(&self, template: &'static str, path: &str) -> BucketKey {
-        let set = self
-            .membership
-            .get(template)
-            .cloned()
-            .or_else(|| self.parent_set(template))
-            .unwrap_or_else(|| endpoint_set(template, None));
+        let set = match self.membership.get(template) {
+            Some(named) => named.clone(),
+            None => {
+                let own = self
+                    .parent_set(template)
+                    .unwrap_or_else(|| endpoint_set(template, None));
+                self.documented.get(&own).cloned().unwrap_or(own)
+            }
+        };
         let caller_wide = self.sets.get(&set).is_some_and(|s| s.caller_wide);
         let scope = match scope_of(path) {
             Some((kind, id)) if !caller_wide => format!("{kind}:{id}"),
@@ -234,6 +261,9 @@ impl State {
                 until = until.max(now + Duration::from_secs_f64(refill));
             }
             bucket.tokens -= 1.0;
+            if let Some(unsent) = &mut bucket.unsent {
+                *unsent += 1;
+            }
         }
         let ticket = Ticket {
             key,
@@ -268,6 +298,9 @@ impl State {
         match shape {
             Some(shape) if bucket.paced => {
                 bucket.refill(now, shape);
+                if let Some(unsent) = bucket.unsent.take() {
+                    bucket.tokens = bucket.tokens.min(shape.capacity - unsent as f64);
+                }
                 ticket.spare = Some(bucket.tokens);
             }
             _ => bucket.sent_unpaced += 1,
@@ -399,6 +432,7 @@ impl Throttle {
         let bucket = state.buckets.entry(key).or_insert_with(|| Bucket::new(now));
         if let Some(shape) = shape {
             bucket.pace(now, shape);
+            bucket.unsent = None;
             bucket.tokens = 0.0;
             bucket.updated = now;
         }
@@ -407,6 +441,37 @@ impl Throttle {
             bucket.paused_until = Some(bucket.paused_until.map_or(until, |u| u.max(until)));
         }
         bucket.reset();
+    }
+
+    /// Starts from what Atlas documents of its buckets (`GET /rateLimits`): each set's shape
+    /// paces its buckets from their first request, full as the server's start, so no 429 is
+    /// needed to learn it. What a 429 already taught wins, and a later 429 or `RateLimit-*`
+    /// header still corrects the set (the service's answer is the last word).
+    pub fn learn_documented(&self, sets: &[DocumentedSet]) {
+        let mut state = self.lock();
+        for documented in sets {
+            let Some(first) = documented.endpoints.first() else {
+                continue;
+            };
+            let set = endpoint_set(first, None);
+            for endpoint in &documented.endpoints {
+                let member = endpoint_set(endpoint, None);
+                if member != set {
+                    state
+                        .documented
+                        .entry(member)
+                        .or_insert_with(|| set.clone());
+                }
+            }
+            let info = state.sets.entry(set).or_default();
+            if info.shape.is_none() && documented.capacity >= 1.0 && documented.per_second > 0.0 {
+                info.shape = Some(Shape {
+                    capacity: documented.capacity,
+                    rate: documented.per_second,
+                });
+            }
+            info.caller_wide |= documented.caller_wide;
+        }
     }
 
     /// Every endpoint set something was learned of, by name.

@@ -367,3 +367,88 @@ fn an_items_reads_and_writes_share_their_scoped_listings_bucket() {
         state.key("/orgs/{orgId}", "/orgs/o1")
     );
 }
+
+#[test]
+fn documented_sets_pace_from_the_first_request_and_a_429_still_corrects_them() {
+    const USER: &str = "/groups/{groupId}/users/{userId}";
+    const REMOVE: &str = "/groups/{groupId}/users/{userId}:removeRole";
+    const TEAMS: &str = "/groups/{groupId}/teams";
+    let throttle = Throttle::default();
+    throttle.learn_documented(&[
+        DocumentedSet {
+            endpoints: vec![
+                "/api/atlas/v2/groups/{groupId}/users".into(),
+                "/api/atlas/v2/groups/{groupId}/teams".into(),
+            ],
+            capacity: 2.0,
+            per_second: 4.0,
+            caller_wide: false,
+        },
+        DocumentedSet {
+            endpoints: vec!["/api/atlas/v2/orgs".into()],
+            capacity: 1.0,
+            per_second: 1.0,
+            caller_wide: true,
+        },
+    ]);
+    let now = Instant::now();
+    let mut state = throttle.lock();
+    // A full bucket, then one turn every 1/4 s (paced at PACE): the read, the write and the
+    // teams listing the set names all count in the project's one bucket.
+    assert_eq!(turn(&mut state, USER, "/groups/a/users/u", now), None);
+    assert_eq!(
+        turn(&mut state, REMOVE, "/groups/a/users/u:removeRole", now),
+        None
+    );
+    let wait = turn(&mut state, TEAMS, "/groups/a/teams", now).unwrap();
+    assert!((wait.as_secs_f64() - 0.25 / PACE).abs() < 1e-3, "{wait:?}");
+    // Another project has its own bucket.
+    assert_eq!(turn(&mut state, USER, "/groups/b/users/u", now), None);
+    drop(state);
+
+    // The service disagrees: its 429 on an emptied bucket names another shape, which wins.
+    sent(&throttle, USER, "/groups/c/users/u", now);
+    let ticket = sent(&throttle, USER, "/groups/c/users/u", now);
+    refuse(
+        &throttle,
+        &ticket,
+        USER,
+        "/groups/c/users/u",
+        &atlas_429("api/atlas/v2/groups/{groupId}/users", 2, 1, 1),
+        Some(0),
+    );
+    let learned = throttle.learned();
+    let users = learned
+        .iter()
+        .find(|l| l.endpoint_set == "/groups/{}/users")
+        .unwrap();
+    assert_eq!(users.per_second, Some(1.0));
+    assert!(!users.caller_wide);
+    assert!(
+        learned
+            .iter()
+            .any(|l| l.endpoint_set == "/orgs" && l.caller_wide)
+    );
+}
+
+#[test]
+fn a_bucket_paced_from_its_first_request_counts_refill_from_its_first_send() {
+    const USER: &str = "/groups/{groupId}/users/{userId}";
+    let throttle = Throttle::default();
+    throttle.learn_documented(&[DocumentedSet {
+        endpoints: vec!["/api/atlas/v2/groups/{groupId}/users".into()],
+        capacity: 1.0,
+        per_second: 10.0,
+        caller_wide: false,
+    }]);
+    let t0 = Instant::now();
+    let path = "/groups/a/users/u";
+    let mut state = throttle.lock();
+    let mut ticket = state.reserve(USER, path, t0).0;
+    // Sent 50 ms after its turn was taken (it waited for a permit): the server's bucket starts
+    // refilling then, so the next turn is a full 1/10 s after the send, not after the reserve.
+    let sent_at = t0 + Duration::from_millis(50);
+    assert!(state.confirm(&mut ticket, USER, path, sent_at));
+    let wait = turn(&mut state, USER, path, sent_at).unwrap();
+    assert!((wait.as_secs_f64() - 0.1 / PACE).abs() < 1e-3, "{wait:?}");
+}
