@@ -26,8 +26,9 @@ use atlas_audit::atlas::Client;
 use atlas_audit::mock::{MockServer, RateLimits, SyntheticSize, World};
 use atlas_audit::model::{PrincipalKind, Scope, Via};
 use atlas_audit::remediate::apply;
+use atlas_audit::remediate::decisions::{Decision, DecisionKind};
 use atlas_audit::remediate::journal::{Journal, Outcome};
-use atlas_audit::remediate::plan::{self, Basis, DecisionRow, Plan};
+use atlas_audit::remediate::plan::{self, Basis, Plan};
 use atlas_audit::rules::{self, Policy};
 use common::*;
 
@@ -44,7 +45,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Revokes of people's project roles, direct or through a team, the first `n` by grant id,
 /// one per person, project and path (a team's roles go with one step).
-fn decisions(snapshot: &atlas_audit::model::Snapshot, n: usize) -> Vec<DecisionRow> {
+fn decisions(snapshot: &atlas_audit::model::Snapshot, n: usize) -> Vec<Decision> {
     let people: BTreeSet<&str> = snapshot
         .principals
         .iter()
@@ -68,13 +69,13 @@ fn decisions(snapshot: &atlas_audit::model::Snapshot, n: usize) -> Vec<DecisionR
         .filter(|(_, g)| seen.insert((g.principal.clone(), g.scope.key(), g.via.key())))
         .take(n)
         .enumerate()
-        .map(|(i, (id, g))| DecisionRow {
+        .map(|(i, (id, g))| Decision {
             grant_id: id,
             principal: g.principal.clone(),
             scope: g.scope.key(),
             role: g.role.clone(),
             via: g.via.key(),
-            decision: "Revoke".into(),
+            decision: DecisionKind::Revoke,
             modify_to: String::new(),
             reviewer: "bench@example.com".into(),
             date: "2027-01-10".into(),

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use super::EXIT_OK;
 use crate::cli::PlanArgs;
 use crate::model;
+use crate::remediate::decisions::Decision;
 use crate::remediate::plan::{self, Basis, FileRef};
 
 /// The emails of an `--offboard-file`: one a line, blank lines and `#` comments skipped.
@@ -21,7 +22,7 @@ fn emails_in(text: &str) -> Vec<String> {
 }
 
 /// The decisions of the store's latest attestation, as decisions.csv would hold them.
-fn attested_rows(store: &std::path::Path) -> Result<Vec<plan::DecisionRow>> {
+fn attested_rows(store: &std::path::Path) -> Result<Vec<Decision>> {
     let decisions = super::open_store(store)?.latest_decisions()?;
     if decisions.is_empty() {
         bail!(
@@ -30,24 +31,7 @@ fn attested_rows(store: &std::path::Path) -> Result<Vec<plan::DecisionRow>> {
             store.display()
         );
     }
-    Ok(decisions
-        .into_iter()
-        .map(|d| plan::DecisionRow {
-            grant_id: d.grant_id,
-            principal: d.principal,
-            scope: d.scope,
-            role: d.role,
-            via: d.via,
-            decision: d.decision.as_str().to_string(),
-            modify_to: d.modify_to,
-            reviewer: d.reviewer,
-            date: d.date,
-            comment: d.comment,
-            workbook: d.workbook,
-            sheet: d.sheet,
-            row: d.row,
-        })
-        .collect())
+    Ok(decisions)
 }
 
 /// Runs `plan`.

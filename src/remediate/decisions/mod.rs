@@ -72,6 +72,16 @@ impl DecisionKind {
             .into_iter()
             .find(|d| d.as_str().eq_ignore_ascii_case(text))
     }
+
+    /// Reads a decision as [`DecisionKind::parse`] does, naming the text it refuses.
+    fn deserialize_lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DecisionKind, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DecisionKind::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("{text:?} is not Keep, Revoke or Modify"))
+        })
+    }
 }
 
 impl fmt::Display for DecisionKind {
@@ -94,6 +104,7 @@ pub struct Decision {
     /// `Via::key()`.
     pub via: String,
     /// Keep, Revoke or Modify.
+    #[serde(deserialize_with = "DecisionKind::deserialize_lenient")]
     pub decision: DecisionKind,
     /// For a Modify, the role the reviewer chose; empty when none.
     pub modify_to: String,

@@ -6,44 +6,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use super::builder::{Intent, Want};
 use super::types::Reason;
 use crate::model::{Grant, Scope, Snapshot};
-use crate::remediate::decisions::DECISIONS_CSV_HEADER;
+use crate::remediate::decisions::{DECISIONS_CSV_HEADER, Decision, DecisionKind};
 use crate::rules::{self, Findings};
-
-/// One row of `decisions.csv`: a reviewer's decision on one grant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DecisionRow {
-    /// `G-…`.
-    pub grant_id: String,
-    /// Principal key.
-    pub principal: String,
-    /// `Scope::key()`.
-    pub scope: String,
-    /// Role.
-    pub role: String,
-    /// `Via::key()`.
-    pub via: String,
-    /// `Keep`, `Revoke` or `Modify`.
-    pub decision: String,
-    /// The role to move to, for a Modify; empty when none was given.
-    pub modify_to: String,
-    /// Who decided.
-    pub reviewer: String,
-    /// `YYYY-MM-DD`.
-    pub date: String,
-    /// Why.
-    pub comment: String,
-    /// The workbook's file name.
-    pub workbook: String,
-    /// The sheet.
-    pub sheet: String,
-    /// The 1-based spreadsheet row.
-    pub row: u32,
-}
 
 /// Why decisions could not be turned into a plan.
 #[derive(Debug, thiserror::Error)]
@@ -104,27 +71,13 @@ pub enum DecisionsError {
         /// In the snapshot.
         expected: String,
     },
-    /// A decision that is none of Keep, Revoke, Modify.
-    #[error(
-        "decision on {grant_id} ({workbook} row {row}): {decision:?} is not Keep, Revoke or Modify"
-    )]
-    Decision {
-        /// The grant id.
-        grant_id: String,
-        /// The workbook.
-        workbook: String,
-        /// The row.
-        row: u32,
-        /// What it says.
-        decision: String,
-    },
 }
 
 /// Reads `decisions.csv`, refusing any other header.
 ///
 /// # Errors
 /// When the file cannot be read, has another header, or a row is malformed.
-pub fn read(path: &Path) -> Result<Vec<DecisionRow>, DecisionsError> {
+pub fn read(path: &Path) -> Result<Vec<Decision>, DecisionsError> {
     let bytes = std::fs::read(path).map_err(|source| DecisionsError::Read {
         path: path.into(),
         source,
@@ -140,7 +93,7 @@ pub fn read(path: &Path) -> Result<Vec<DecisionRow>, DecisionsError> {
         return Err(DecisionsError::Header { path: path.into() });
     }
     let mut rows = Vec::new();
-    for (n, row) in reader.deserialize::<DecisionRow>().enumerate() {
+    for (n, row) in reader.deserialize::<Decision>().enumerate() {
         rows.push(row.map_err(|source| DecisionsError::Row {
             path: path.into(),
             line: n as u64 + 2,
@@ -184,7 +137,7 @@ pub fn recommended_role(grant: &Grant, findings: &Findings) -> Option<String> {
 /// decision.
 pub fn intents<'a>(
     snapshot: &'a Snapshot,
-    rows: &[DecisionRow],
+    rows: &[Decision],
     findings: &Findings,
 ) -> Result<Vec<Intent<'a>>, DecisionsError> {
     let by_id: HashMap<String, &Grant> = snapshot.grants.iter().map(|g| (g.id(), g)).collect();
@@ -214,22 +167,14 @@ pub fn intents<'a>(
                 });
             }
         }
-        let want = match r.decision.as_str() {
-            "Keep" => continue,
-            "Revoke" => Want::Revoke,
-            "Modify" => Want::Modify(
+        let want = match r.decision {
+            DecisionKind::Keep => continue,
+            DecisionKind::Revoke => Want::Revoke,
+            DecisionKind::Modify => Want::Modify(
                 Some(r.modify_to.trim().to_string())
                     .filter(|t| !t.is_empty())
                     .or_else(|| recommended_role(grant, findings)),
             ),
-            other => {
-                return Err(DecisionsError::Decision {
-                    grant_id: r.grant_id.clone(),
-                    workbook: r.workbook.clone(),
-                    row: r.row,
-                    decision: other.to_string(),
-                });
-            }
         };
         let text = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
         out.push(Intent {
@@ -238,7 +183,7 @@ pub fn intents<'a>(
             reason: Reason {
                 kind: "decision".into(),
                 grant_ids: vec![r.grant_id.clone()],
-                decision: Some(r.decision.clone()),
+                decision: Some(r.decision.as_str().to_string()),
                 reviewer: text(&r.reviewer),
                 date: text(&r.date),
                 comment: text(&r.comment),
@@ -265,14 +210,14 @@ mod tests {
         e
     }
 
-    fn row(g: &Grant, decision: &str) -> DecisionRow {
-        DecisionRow {
+    fn row(g: &Grant, decision: DecisionKind) -> Decision {
+        Decision {
             grant_id: g.id(),
             principal: g.principal.clone(),
             scope: g.scope.key(),
             role: g.role.clone(),
             via: g.via.key(),
-            decision: decision.into(),
+            decision,
             modify_to: String::new(),
             reviewer: "dana@example.com".into(),
             date: "2026-11-21".into(),
@@ -296,7 +241,7 @@ mod tests {
     fn rows_become_intents_and_keeps_are_skipped() {
         let e = estate();
         let g = &e.snapshot.grants[0];
-        let rows = [row(g, "Revoke"), row(g, "Keep")];
+        let rows = [row(g, DecisionKind::Revoke), row(g, DecisionKind::Keep)];
         let got = intents(&e.snapshot, &rows, &no_findings()).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].want, Want::Revoke);
@@ -308,17 +253,15 @@ mod tests {
     fn a_row_for_another_grant_or_disagreeing_with_it_is_refused_by_row() {
         let e = estate();
         let g = &e.snapshot.grants[0];
-        let mut unknown = row(g, "Revoke");
+        let mut unknown = row(g, DecisionKind::Revoke);
         unknown.grant_id = "G-0000000000".into();
         let err = intents(&e.snapshot, &[unknown], &no_findings()).unwrap_err();
         assert!(err.to_string().contains("review.xlsx row 7"), "{err}");
         assert!(matches!(err, DecisionsError::UnknownGrant { .. }));
-        let mut edited = row(g, "Revoke");
+        let mut edited = row(g, DecisionKind::Revoke);
         edited.role = "GROUP_READ_ONLY".into();
         let err = intents(&e.snapshot, &[edited], &no_findings()).unwrap_err();
         assert!(err.to_string().contains("its role is"), "{err}");
-        let err = intents(&e.snapshot, &[row(g, "Delete")], &no_findings()).unwrap_err();
-        assert!(matches!(err, DecisionsError::Decision { .. }));
     }
 
     #[test]
@@ -337,9 +280,9 @@ mod tests {
             recommended_role(g, &findings).as_deref(),
             Some("ORG_READ_ONLY")
         );
-        let got = intents(&e.snapshot, &[row(g, "Modify")], &findings).unwrap();
+        let got = intents(&e.snapshot, &[row(g, DecisionKind::Modify)], &findings).unwrap();
         assert_eq!(got[0].want, Want::Modify(Some("ORG_READ_ONLY".into())));
-        let mut given = row(g, "Modify");
+        let mut given = row(g, DecisionKind::Modify);
         given.modify_to = "ORG_MEMBER".into();
         let got = intents(&e.snapshot, &[given], &findings).unwrap();
         assert_eq!(got[0].want, Want::Modify(Some("ORG_MEMBER".into())));
@@ -351,12 +294,44 @@ mod tests {
         let path = dir.path().join("decisions.csv");
         let e = estate();
         let mut w = csv::Writer::from_path(&path).unwrap();
-        w.serialize(row(&e.snapshot.grants[0], "Revoke")).unwrap();
+        w.serialize(row(&e.snapshot.grants[0], DecisionKind::Revoke))
+            .unwrap();
         w.flush().unwrap();
         let rows = read(&path).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].row, 7);
+        assert_eq!(rows[0].decision, DecisionKind::Revoke);
         std::fs::write(&path, "grant_id,decision\r\nG-1,Revoke\r\n").unwrap();
         assert!(matches!(read(&path), Err(DecisionsError::Header { .. })));
+    }
+
+    #[test]
+    fn a_decision_is_read_as_the_workbook_reads_it_and_anything_else_is_named_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("decisions.csv");
+        let e = estate();
+        let mut w = csv::Writer::from_path(&path).unwrap();
+        w.serialize(row(&e.snapshot.grants[0], DecisionKind::Keep))
+            .unwrap();
+        w.serialize(row(&e.snapshot.grants[0], DecisionKind::Revoke))
+            .unwrap();
+        w.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Case and spaces around it as a spreadsheet may leave them.
+        let lenient = text.replacen(",Keep,", ", keep ,", 1);
+        std::fs::write(&path, &lenient).unwrap();
+        assert_eq!(read(&path).unwrap()[0].decision, DecisionKind::Keep);
+        std::fs::write(&path, lenient.replacen(",Revoke,", ",Delete,", 1)).unwrap();
+        let err = read(&path).unwrap_err();
+        assert!(
+            matches!(err, DecisionsError::Row { line: 3, .. }),
+            "{err:?}"
+        );
+        let text = crate::model::with_causes(&err);
+        assert!(text.contains("line 3"), "{text}");
+        assert!(
+            text.contains("\"Delete\" is not Keep, Revoke or Modify"),
+            "{text}"
+        );
     }
 }

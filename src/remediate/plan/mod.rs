@@ -22,11 +22,12 @@ use jiff::Timestamp;
 
 pub use builder::{Builder, Intent, Want};
 pub use condition::{Condition, DbRole};
-pub use from_decisions::{DecisionRow, DecisionsError};
+pub use from_decisions::DecisionsError;
 pub use offboard::OffboardError;
 pub use types::*;
 
 use crate::model::Snapshot;
+use crate::remediate::decisions::Decision;
 use crate::rules::Findings;
 
 /// Why a plan could not be made or written.
@@ -96,7 +97,7 @@ fn finish(basis: &Basis<'_>, b: Builder<'_>, source: Source) -> Plan {
 /// When a row names a grant the snapshot lacks or disagrees with it.
 pub fn from_decisions(
     basis: &Basis<'_>,
-    rows: &[DecisionRow],
+    rows: &[Decision],
     file: Option<FileRef>,
     findings: &Findings,
 ) -> Result<Made, PlanError> {
