@@ -255,16 +255,7 @@ pub async fn apply(
         }
     }
     journal.sync()?;
-    let steps = plan
-        .steps
-        .iter()
-        .filter_map(|s| {
-            ended
-                .remove(s.id.as_str())
-                .map(|(o, m)| (s.id.clone(), o, m))
-        })
-        .collect();
-    Ok(Applied { steps })
+    Ok(in_plan_order(plan, ended))
 }
 
 /// How one step ended, with the call's answer when one was sent.
@@ -476,6 +467,11 @@ pub async fn verify(
         ended.insert(&step.id, (outcome, message));
     }
     journal.sync()?;
+    Ok(in_plan_order(plan, ended))
+}
+
+/// The steps that ended, in plan order.
+fn in_plan_order(plan: &Plan, mut ended: BTreeMap<&str, (Outcome, String)>) -> Applied {
     let steps = plan
         .steps
         .iter()
@@ -485,7 +481,7 @@ pub async fn verify(
                 .map(|(o, m)| (s.id.clone(), o, m))
         })
         .collect();
-    Ok(Applied { steps })
+    Applied { steps }
 }
 
 /// Reads a completed step's target again: whether its effect still holds, and why not.
