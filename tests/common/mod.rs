@@ -533,6 +533,11 @@ pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
     expected
 }
 
+/// The plan a `plan` run wrote to `path`.
+pub fn read_plan(path: &std::path::Path) -> atlas_audit::remediate::plan::Plan {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// Asserts that the simulated Atlas accepted exactly the plan's calls, each once, and in an
 /// order the plan allows: each step after the steps it must follow, and the steps of one
 /// project (or org) in plan order.

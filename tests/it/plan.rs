@@ -215,10 +215,6 @@ fn run_plan(dir: &Path, args: &[&str]) -> (std::process::Output, PathBuf) {
     (output, out)
 }
 
-fn read_plan(path: &Path) -> Plan {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
 fn step<'p>(plan: &'p Plan, principal: &str) -> Vec<&'p atlas_audit::remediate::plan::Step> {
     plan.steps
         .iter()

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use crate::common::*;
 use atlas_audit::mock::MockServer;
-use atlas_audit::remediate::plan::Plan;
 
 async fn live(server: &MockServer, dir: &Path, args: &[&str]) -> std::process::Output {
     let out = run_against(server, dir, args).await;
@@ -54,7 +53,7 @@ async fn the_next_report_lists_what_apply_removed_with_its_step_and_the_manifest
         ],
     )
     .await;
-    let plan: Plan = serde_json::from_slice(&std::fs::read(d.join("plan.json")).unwrap()).unwrap();
+    let plan = read_plan(&d.join("plan.json"));
     assert!(!plan.steps.is_empty());
     let out = live(
         &server,
