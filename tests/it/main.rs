@@ -38,6 +38,7 @@ mod report;
 mod report_files;
 mod review_loop;
 mod rules;
+mod scripting;
 mod secrets;
 mod snapshot_file;
 mod store;
