@@ -20,6 +20,7 @@ mod decisions;
 mod demo_loop;
 mod denied;
 mod email;
+mod examples;
 mod faults;
 mod faults_matrix;
 mod fuzz_corpus;
