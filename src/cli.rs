@@ -182,8 +182,9 @@ pub struct ReportArgs {
     #[arg(long)]
     pub force: bool,
     /// Which files to write, comma-separated: csv (findings, grants, principals), xlsx (the
-    /// reviewer workbook), html (report.html, email.html, email.txt), json (findings.json).
-    /// manifest.json is always written.
+    /// reviewer workbook), html (report.html, email.html, email.txt), json (findings.json),
+    /// ocsf (findings.ocsf.json, OCSF 1.5.0 Detection Findings). manifest.json is always
+    /// written.
     #[arg(
         long,
         value_name = "LIST",

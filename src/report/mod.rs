@@ -12,6 +12,7 @@ mod findings;
 pub mod identity;
 pub mod last_review;
 mod manifest;
+pub mod ocsf;
 mod outputs;
 mod pages;
 mod remediation;

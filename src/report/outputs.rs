@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 
-use super::{ReportError, Review, Templates, changes, findings, pages, tables, workbook};
+use super::{ReportError, Review, Templates, changes, findings, ocsf, pages, tables, workbook};
 
 /// A report format `--format` can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -19,11 +19,19 @@ pub enum Format {
     Html,
     /// `findings.json`.
     Json,
+    /// `findings.ocsf.json`: the findings as OCSF Detection Findings, for SIEMs.
+    Ocsf,
 }
 
 impl Format {
     /// Every format this build writes.
-    pub const ALL: &[Format] = &[Format::Csv, Format::Xlsx, Format::Html, Format::Json];
+    pub const ALL: &[Format] = &[
+        Format::Csv,
+        Format::Xlsx,
+        Format::Html,
+        Format::Json,
+        Format::Ocsf,
+    ];
 
     /// The name used on the command line.
     pub fn as_str(self) -> &'static str {
@@ -32,6 +40,7 @@ impl Format {
             Format::Xlsx => "xlsx",
             Format::Html => "html",
             Format::Json => "json",
+            Format::Ocsf => "ocsf",
         }
     }
 
@@ -93,11 +102,13 @@ pub enum OutputFile {
     EmailTxt,
     /// `findings.json`: the machine contract other tools read.
     FindingsJson,
+    /// `findings.ocsf.json`: every finding as an OCSF Detection Finding.
+    FindingsOcsf,
 }
 
 impl OutputFile {
     /// Every file, by format in [`Format::ALL`] order.
-    pub const ALL: [OutputFile; 10] = [
+    pub const ALL: [OutputFile; 11] = [
         OutputFile::FindingsCsv,
         OutputFile::GrantsCsv,
         OutputFile::PrincipalsCsv,
@@ -108,6 +119,7 @@ impl OutputFile {
         OutputFile::EmailHtml,
         OutputFile::EmailTxt,
         OutputFile::FindingsJson,
+        OutputFile::FindingsOcsf,
     ];
 
     /// The file's name in the report folder.
@@ -123,6 +135,7 @@ impl OutputFile {
             OutputFile::EmailHtml => "email.html",
             OutputFile::EmailTxt => "email.txt",
             OutputFile::FindingsJson => "findings.json",
+            OutputFile::FindingsOcsf => "findings.ocsf.json",
         }
     }
 
@@ -137,6 +150,7 @@ impl OutputFile {
             OutputFile::Workbook => Format::Xlsx,
             OutputFile::ReportHtml | OutputFile::EmailHtml | OutputFile::EmailTxt => Format::Html,
             OutputFile::FindingsJson => Format::Json,
+            OutputFile::FindingsOcsf => Format::Ocsf,
         }
     }
 
@@ -156,6 +170,7 @@ impl OutputFile {
         match self {
             OutputFile::Workbook => 1460,
             OutputFile::GrantsCsv => 640,
+            OutputFile::FindingsOcsf => 330,
             OutputFile::FindingsJson => 310,
             OutputFile::FindingsCsv => 180,
             OutputFile::PrincipalsCsv => 170,
@@ -181,6 +196,7 @@ impl OutputFile {
         };
         match self {
             OutputFile::FindingsJson => findings::write_findings_json(review.findings, out)?,
+            OutputFile::FindingsOcsf => ocsf::write_ocsf(review, out)?,
             OutputFile::FindingsCsv => findings::write_findings_csv(review.findings, out)?,
             OutputFile::GrantsCsv => tables::grants_csv(review, out)?,
             OutputFile::PrincipalsCsv => tables::principals_csv(review, out)?,
@@ -255,6 +271,6 @@ mod tests {
         by_cost.sort_by_key(|f| std::cmp::Reverse(f.cost()));
         assert_eq!(by_cost[0], OutputFile::Workbook);
         assert_eq!(by_cost[1], OutputFile::GrantsCsv);
-        assert_eq!(by_cost[9], OutputFile::EmailTxt);
+        assert_eq!(by_cost[10], OutputFile::EmailTxt);
     }
 }

@@ -28,6 +28,7 @@ mod hostile;
 mod interrupt;
 mod last_review;
 mod ledger;
+mod ocsf;
 mod output_folder;
 mod plan;
 mod policy;
