@@ -68,6 +68,7 @@ identified_by! {
     DatabaseUser => |u| Some(format!("{}/{}", u.database_name, u.username));
     Event => |e| Some(e.id.clone());
     FederationIdentityProvider => |i| Some(i.id.clone());
+    ConnectedOrgConfig => |c| Some(c.org_id.clone());
     AuthFederationRoleMapping => |m| m.id.clone();
     serde_json::Value => |v| v.get("id").and_then(serde_json::Value::as_str).map(str::to_owned);
 }
