@@ -22,6 +22,7 @@ mod denied;
 mod email;
 mod faults;
 mod faults_matrix;
+mod federation;
 mod fuzz_corpus;
 mod hostile;
 mod interrupt;

@@ -109,9 +109,7 @@ fn read_as(operation: &str) -> Option<ReadAs> {
         "getFederationSettingIdentityProvider" => {
             object!(ep::IDENTITY_PROVIDER, types::FederationIdentityProvider)
         }
-        "getGroupUserSecurity"
-        | "listGroupDatabaseUserCerts"
-        | "listGroupCloudProviderAccess" => {
+        "getGroupUserSecurity" | "listGroupDatabaseUserCerts" | "listGroupCloudProviderAccess" => {
             ReadAs::NotRead("a further access path, not collected yet")
         }
         other => {
