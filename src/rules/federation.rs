@@ -187,9 +187,12 @@ fn flag_outsiders(
             continue;
         }
         let why = if active_idp {
-            "the org signs in through an active identity provider"
+            format!(
+                "Org {} signs in through an active identity provider",
+                org.name
+            )
         } else {
-            "the policy requires single sign-on for the org"
+            format!("The policy requires single sign-on for org {}", org.name)
         };
         out.flag(Draft::new(
             user,
