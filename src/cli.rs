@@ -441,7 +441,8 @@ pub struct ServeMockArgs {
     /// 50/s or orgs=10/60s,events=300/60s,default=100/s. A rate without a family is `default`,
     /// the limit of every family not named. Families: orgs, projects, org-users, teams,
     /// api-keys, service-accounts, events, settings, network-access, clusters, database-users,
-    /// custom-roles, access-logs, project-users, invitations, default (other paths); writes
+    /// custom-roles, access-logs, project-users, invitations, federation, default (other
+    /// paths); writes
     /// share the family of what they change. all=N/PERIOD alone: one bucket per caller for
     /// every request.
     #[arg(long, value_name = "SPEC")]

@@ -216,6 +216,7 @@ pub fn api(kind: ApiResponse, body: &[u8]) -> serde_json::Result<Snapshot> {
         service_accounts: None,
         events: None,
         projects: Vec::new(),
+        federation: None,
     };
     let mut project = RawProject {
         project: fixed(PROJECT),

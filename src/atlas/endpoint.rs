@@ -97,6 +97,8 @@ const V_USERS: &str = "2025-02-19";
 const V2024: &str = "2024-08-05";
 /// Flex clusters.
 const V_FLEX: &str = "2024-11-13";
+/// Identity-provider GET by id: 2023-01-01 (SAML only) was sunset on 2025-01-01.
+const V_IDP: &str = "2023-11-15";
 
 /// `GET /orgs`
 pub const LIST_ORGS: Endpoint = paged("listOrgs", "/orgs", V2023);
@@ -186,6 +188,39 @@ pub const ACCESS_HISTORY: Endpoint = object(
 /// `GET /groups/{groupId}/events`
 pub const PROJECT_EVENTS: Endpoint =
     paged_estimate("listGroupEvents", "/groups/{groupId}/events", V2023);
+/// `GET /orgs/{orgId}/federationSettings` (Organization Owner)
+pub const ORG_FEDERATION_SETTINGS: Endpoint = object(
+    "getOrgFederationSettings",
+    "/orgs/{orgId}/federationSettings",
+    V2023,
+);
+/// `GET /federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}`
+pub const CONNECTED_ORG_CONFIG: Endpoint = object(
+    "getFederationSettingConnectedOrgConfig",
+    "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
+    V2023,
+);
+/// `GET /federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings`:
+/// the spec declares no paging parameters, but the answer is the paged envelope.
+pub const ROLE_MAPPINGS: Endpoint = paged_no_count(
+    "listFederationSettingConnectedOrgConfigRoleMappings",
+    "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
+    V2023,
+);
+/// `GET /federationSettings/{federationSettingsId}/identityProviders`: lists only SAML
+/// workforce providers unless both `protocol` and both `idpType` values are asked for.
+pub const IDENTITY_PROVIDERS: Endpoint = paged_no_count(
+    "listFederationSettingIdentityProviders",
+    "/federationSettings/{federationSettingsId}/identityProviders",
+    V2023,
+);
+/// `GET /federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}`
+/// (not called by the walk, the listing has every field; the recordings test reads it).
+pub const IDENTITY_PROVIDER: Endpoint = object(
+    "getFederationSettingIdentityProvider",
+    "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
+    V_IDP,
+);
 
 /// Every endpoint the collector may call, for tests and documentation.
 pub const ALL: &[Endpoint] = &[
@@ -212,6 +247,10 @@ pub const ALL: &[Endpoint] = &[
     CUSTOM_DB_ROLES,
     ACCESS_HISTORY,
     PROJECT_EVENTS,
+    ORG_FEDERATION_SETTINGS,
+    CONNECTED_ORG_CONFIG,
+    ROLE_MAPPINGS,
+    IDENTITY_PROVIDERS,
 ];
 
 #[cfg(test)]

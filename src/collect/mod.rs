@@ -9,6 +9,7 @@
 //! failure to list anything at all is an error. One project's part of the walk is in `project.rs`.
 
 mod assemble;
+mod federation;
 mod progress;
 mod project;
 pub mod raw;
@@ -91,10 +92,12 @@ pub async fn collect(client: &Client, opts: &CollectOptions) -> Result<Snapshot,
     walk.progress.set_orgs(&orgs);
     let raw_orgs = walk
         .progress
-        .watch(
-            || client.tallies(),
-            join_all(orgs.into_iter().map(|o| walk.org(o, &only_projects))),
-        )
+        .watch(|| client.tallies(), async {
+            let mut raw_orgs =
+                join_all(orgs.into_iter().map(|o| walk.org(o, &only_projects))).await;
+            walk.identity_providers(&mut raw_orgs).await;
+            raw_orgs
+        })
         .await;
     walk.progress.finish();
     // A credential refused halfway (revoked while the walk ran) leaves nothing worth keeping.
@@ -327,7 +330,7 @@ impl Walk<'_> {
             self.progress.add_projects(&org.id, chosen.len());
             join_all(chosen.into_iter().map(|p| self.project(p))).await
         };
-        let (settings, users, teams, api_keys, service_accounts, events, projects) = futures::join!(
+        let (settings, users, teams, api_keys, service_accounts, events, projects, federation) = futures::join!(
             self.object::<types::OrgSettings>(
                 &scope,
                 &ep::ORG_SETTINGS,
@@ -339,6 +342,7 @@ impl Walk<'_> {
             self.service_accounts(&scope, &base),
             self.all::<types::Event>(&scope, &ep::ORG_EVENTS, format!("{base}/events"), &events_q),
             projects_fut,
+            self.federation(&org.id),
         );
         self.progress.org_done(&org.id);
         RawOrg {
@@ -350,6 +354,7 @@ impl Walk<'_> {
             service_accounts,
             events,
             projects,
+            federation,
         }
     }
 

@@ -55,6 +55,8 @@ pub(crate) enum Family {
     AccessLogs,
     /// Org and project events.
     Events,
+    /// Federation settings, role mappings and identity providers.
+    Federation,
 }
 
 /// Which family each endpoint belongs to.
@@ -82,11 +84,15 @@ const MEMBERS: &[(&str, Family)] = &[
     (ep::ACCESS_HISTORY.name, Family::AccessLogs),
     (ep::ORG_EVENTS.name, Family::Events),
     (ep::PROJECT_EVENTS.name, Family::Events),
+    (ep::ORG_FEDERATION_SETTINGS.name, Family::Federation),
+    (ep::CONNECTED_ORG_CONFIG.name, Family::Federation),
+    (ep::ROLE_MAPPINGS.name, Family::Federation),
+    (ep::IDENTITY_PROVIDERS.name, Family::Federation),
 ];
 
 impl Family {
     /// Every family, in display order.
-    pub const ALL: [Family; 10] = [
+    pub const ALL: [Family; 11] = [
         Family::OrgsAndProjects,
         Family::Users,
         Family::Teams,
@@ -97,6 +103,7 @@ impl Family {
         Family::AccessLists,
         Family::AccessLogs,
         Family::Events,
+        Family::Federation,
     ];
 
     /// What the line is called.
@@ -112,6 +119,7 @@ impl Family {
             Family::AccessLists => "access lists",
             Family::AccessLogs => "access logs",
             Family::Events => "events",
+            Family::Federation => "federation",
         }
     }
 

@@ -48,6 +48,25 @@ pub struct RawOrg {
     pub events: Option<Vec<types::Event>>,
     /// Projects, each with everything below it. Empty when the listing failed (see coverage).
     pub projects: Vec<RawProject>,
+    /// Federation (SSO); `None` when the org has none or it could not be read (see coverage).
+    pub federation: Option<RawFederation>,
+}
+
+/// An org's federation as read.
+#[derive(Debug)]
+pub struct RawFederation {
+    /// The org's federation settings.
+    pub settings: types::OrgFederationSettings,
+    /// Their id.
+    pub settings_id: String,
+    /// The org's connected configuration; `None` when it has none or it was not read.
+    pub connected: Option<types::ConnectedOrgConfig>,
+    /// Whether Atlas answered for the connected configuration (with one or with a 404).
+    pub connected_read: bool,
+    /// The org's role mappings; `None` when not read (empty for an org not connected).
+    pub role_mappings: Option<Vec<types::AuthFederationRoleMapping>>,
+    /// The federation's identity providers (every protocol and type); `None` when not read.
+    pub identity_providers: Option<Vec<types::FederationIdentityProvider>>,
 }
 
 /// An API key and its access list.

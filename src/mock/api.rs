@@ -6,7 +6,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::api_error::ApiError;
-use super::filters::{AccessLogFilter, EventFilter, membership_filter};
+use super::filters::{AccessLogFilter, EventFilter, idp_filter, membership_filter};
 use super::paging::{LinkBase, Page, Query, envelope, push_array};
 use super::routes::{self, Matched, Shape, Source};
 use super::world::{Entry, ListingIndex, RawItem, World};
@@ -102,6 +102,15 @@ pub(crate) fn answer(
                     let page = Page::from_query(query, route.include_count)?;
                     let all = query.bool("includeSystemManaged")?.unwrap_or(false);
                     let keep = |i: usize| all || !managed[i];
+                    Ok(filtered_page(&listing.items, keep, page, &base))
+                }
+                ListingIndex::IdentityProviders(kinds) => {
+                    let page = Page::from_query(query, route.include_count)?;
+                    let (protocols, types) = idp_filter(query)?;
+                    let keep = |i: usize| {
+                        let (protocol, idp_type) = &kinds[i];
+                        protocols.contains(&protocol.as_str()) && types.contains(&idp_type.as_str())
+                    };
                     Ok(filtered_page(&listing.items, keep, page, &base))
                 }
                 ListingIndex::Events(index) => {

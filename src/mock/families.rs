@@ -20,6 +20,7 @@
 //! | `access-logs` | `/groups/{groupId}/dbAccessHistory/clusters/{clusterName}` |
 //! | `project-users` | `/groups/{groupId}/users/{userId}` and its writes |
 //! | `invitations` | `/orgs/{orgId}/invites`, `/groups/{groupId}/invites` and their items |
+//! | `federation` | `/orgs/{orgId}/federationSettings` and `/federationSettings/...` |
 //!
 //! Writes share the family of what they change: a user's (`org-users`, `project-users`), a
 //! team's, a key's, an account's, a database user's, an invitation's.
@@ -108,6 +109,10 @@ pub(crate) static FAMILIES: &[Family] = &[
         name: "invitations",
         pattern: "/orgs/{orgId}/invites",
     },
+    Family {
+        name: "federation",
+        pattern: "/federationSettings",
+    },
     DEFAULT,
 ];
 
@@ -146,6 +151,19 @@ static ROUTE_FAMILIES: &[(&str, &str)] = &[
         "access-logs",
     ),
     ("/groups/{groupId}/events", "events"),
+    ("/orgs/{orgId}/federationSettings", "federation"),
+    (
+        "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
+        "federation",
+    ),
+    (
+        "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
+        "federation",
+    ),
+    (
+        "/federationSettings/{federationSettingsId}/identityProviders",
+        "federation",
+    ),
     // The check GETs and the invitation listings (routes::CHECK_ROUTES); writes take the
     // family of the route their template extends (`.../users/{userId}:addRole` is
     // `org-users`), or one listed in WRITE_FAMILIES.

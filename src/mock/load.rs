@@ -168,6 +168,10 @@ fn load_file(
                     .collect();
                 builder.service_accounts(api_path, raw_items(file, &items)?, managed);
             }
+            Filter::IdentityProviders => {
+                let kinds = items.iter().map(super::filters::idp_kind).collect();
+                builder.identity_providers(api_path, raw_items(file, &items)?, kinds);
+            }
             Filter::Events => {
                 let mut index = EventIndex::default();
                 for item in &items {

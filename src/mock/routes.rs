@@ -29,6 +29,9 @@ pub(crate) enum Filter {
     Events,
     /// `includeSystemManaged` (default false: accounts Atlas manages itself are left out).
     SystemManaged,
+    /// `protocol` and `idpType`, each repeatable; without them only SAML workforce providers
+    /// are listed, as Atlas does.
+    IdentityProviders,
 }
 
 /// Where a route's data comes from.
@@ -186,6 +189,32 @@ pub(crate) static ROUTES: &[Route] = &[
     Route {
         filter: Filter::Events,
         ..route("/groups/{groupId}/events", V2023, Shape::Listing)
+    },
+    // Federation (WRITE-AND-FEDERATION-NOTES §B1): the org's settings, its connected
+    // configuration and role mappings, and the providers of the settings. An org without
+    // federation has no file, so its settings answer 404 (what Atlas answers is unverified).
+    route("/orgs/{orgId}/federationSettings", V2023, Shape::Object),
+    route(
+        "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}",
+        V2023,
+        Shape::Object,
+    ),
+    Route {
+        include_count: false,
+        ..route(
+            "/federationSettings/{federationSettingsId}/connectedOrgConfigs/{orgId}/roleMappings",
+            V2023,
+            Shape::Listing,
+        )
+    },
+    Route {
+        include_count: false,
+        filter: Filter::IdentityProviders,
+        ..route(
+            "/federationSettings/{federationSettingsId}/identityProviders",
+            V2023,
+            Shape::Listing,
+        )
     },
 ];
 

@@ -142,6 +142,8 @@ pub(crate) enum ListingIndex {
     Events(EventIndex),
     /// Service accounts: whether Atlas manages each itself (listed only when asked for).
     SystemManaged(Vec<bool>),
+    /// Identity providers: each one's `protocol` and `idpType`, by position.
+    IdentityProviders(Vec<(String, String)>),
 }
 
 /// A stored array.
@@ -259,6 +261,20 @@ impl WorldBuilder {
         let listing = Listing {
             items,
             index: ListingIndex::SystemManaged(managed),
+        };
+        self.entries.insert(path, Entry::Listing(listing));
+    }
+
+    /// Stores identity providers with each one's `protocol` and `idpType`.
+    pub fn identity_providers(
+        &mut self,
+        path: String,
+        items: Vec<RawItem>,
+        kinds: Vec<(String, String)>,
+    ) {
+        let listing = Listing {
+            items,
+            index: ListingIndex::IdentityProviders(kinds),
         };
         self.entries.insert(path, Entry::Listing(listing));
     }

@@ -16,6 +16,10 @@ pub struct Org {
     pub is_deleted: bool,
     /// Security settings; `None` when they could not be read (see coverage).
     pub settings: Option<OrgSettings>,
+    /// Federation (single sign-on); `None` when the org has none or it could not be read (then
+    /// coverage says so). Absent from snapshots written before it was collected.
+    #[serde(default)]
+    pub federation: Option<super::Federation>,
 }
 
 /// The org settings an access review weighs.

@@ -5,6 +5,7 @@
 //! crate but [`crate::files`], which writes the snapshot file atomically.
 
 mod estate;
+mod federation;
 mod file;
 pub mod logtime;
 mod principal;
@@ -15,6 +16,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use estate::*;
+pub use federation::*;
 pub use file::{SnapshotError, from_slice, load, save, save_into};
 pub use principal::*;
 
@@ -226,15 +228,20 @@ pub enum Via {
     Team(String),
     /// Implied on every project by an org role (the org role).
     OrgRole(String),
+    /// Through a federation role mapping: members of this identity-provider group get the
+    /// role when they sign in (the group's `externalGroupName`).
+    IdpGroup(String),
 }
 
 impl Via {
-    /// `direct`, `team:<name>` or `org-role`, as written in every output.
+    /// `direct`, `team:<name>`, `org-role` or `idp-group:<externalGroupName>`, as written in
+    /// every output.
     pub fn label(&self) -> String {
         match self {
             Via::Direct => "direct".to_string(),
             Via::Team(name) => ["team:", name].concat(),
             Via::OrgRole(_) => "org-role".to_string(),
+            Via::IdpGroup(name) => ["idp-group:", name].concat(),
         }
     }
 

@@ -17,6 +17,8 @@ pub enum PrincipalKind {
     Team,
     /// A database user of one project.
     DatabaseUser,
+    /// An identity-provider group mapped to Atlas roles by an org's federation.
+    IdpGroup,
 }
 
 impl PrincipalKind {
@@ -28,6 +30,7 @@ impl PrincipalKind {
             PrincipalKind::ServiceAccount => "service_account",
             PrincipalKind::Team => "team",
             PrincipalKind::DatabaseUser => "database_user",
+            PrincipalKind::IdpGroup => "idp_group",
         }
     }
 }
@@ -53,6 +56,10 @@ pub mod key {
     /// `dbuser:<projectId>/<databaseName>/<username>`
     pub fn database_user(project_id: &str, database: &str, username: &str) -> String {
         ["dbuser:", project_id, "/", database, "/", username].concat()
+    }
+    /// `idpgroup:<orgId>/<externalGroupName>`
+    pub fn idp_group(org_id: &str, external_group_name: &str) -> String {
+        ["idpgroup:", org_id, "/", external_group_name].concat()
     }
     /// `org:<orgId>`
     pub fn org(org_id: &str) -> String {
@@ -170,6 +177,8 @@ pub enum PrincipalDetail {
     Team(Team),
     /// A database user.
     DatabaseUser(DatabaseUser),
+    /// An identity-provider group.
+    IdpGroup(IdpGroup),
 }
 
 /// An Atlas user's facts.
@@ -275,6 +284,15 @@ pub struct Team {
     pub team_id: String,
     /// Members, as principal keys (`user:…`), from the users' `teamIds`.
     pub members: Vec<String>,
+}
+
+/// An identity-provider group's facts: the federation role mapping that gives it roles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdpGroup {
+    /// The federation settings the mapping belongs to.
+    pub federation_settings_id: String,
+    /// Atlas's id of the role mapping.
+    pub role_mapping_id: Option<String>,
 }
 
 /// A database user's facts.

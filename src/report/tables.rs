@@ -257,7 +257,7 @@ fn grant_rows<W: Write>(
         csv.field(&g.role);
         let (via, implied_by) = match &g.via {
             Via::Direct => (Cow::Borrowed("direct"), ""),
-            Via::Team(_) => (Cow::Owned(g.via.label()), ""),
+            Via::Team(_) | Via::IdpGroup(_) => (Cow::Owned(g.via.label()), ""),
             Via::OrgRole(role) => (Cow::Borrowed("org-role"), role.as_str()),
         };
         csv.field(&via);
@@ -323,6 +323,7 @@ pub fn principal_row<'r>(review: &'r Review<'_>, p: &'r Principal) -> Vec<Cell<'
             Cell::Text("not_supported"),
             d.delete_after.map_or(Cell::Empty, Cell::Time),
         ),
+        PrincipalDetail::IdpGroup(_) => (Cell::Empty, Cell::Text("not_supported"), Cell::Empty),
     };
     let mut open = 0;
     let mut highest = None;

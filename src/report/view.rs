@@ -470,6 +470,7 @@ pub fn auth_method(p: &Principal) -> &'static str {
         PrincipalDetail::ApiKey(_) => "api_key_digest",
         PrincipalDetail::ServiceAccount(_) => "oauth2_client_secret",
         PrincipalDetail::Team(_) => "N/A",
+        PrincipalDetail::IdpGroup(_) => "identity_provider",
         PrincipalDetail::DatabaseUser(d) => d.auth_method.as_str(),
     }
 }

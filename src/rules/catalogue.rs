@@ -137,6 +137,15 @@ catalogue! {
     DbuserInactive = "DBUSER_INACTIVE", DatabaseUser, Medium,
         checks: "A database user made no successful authentication over an observed access-log window of at least inactive_days (90).",
         why: "Database credentials that nobody uses should be removed before someone else does.";
+    FederationRoleMappingPrivileged = "FEDERATION_ROLE_MAPPING_PRIVILEGED", Federation, High,
+        checks: "A federation role mapping gives an identity-provider group ORG_OWNER (high) or a role in privileged_project_roles (medium).",
+        why: "Whoever the identity provider puts in the group gets the role at the next sign-in, without anyone in Atlas approving it.";
+    FederationDomainRestrictionOff = "FEDERATION_DOMAIN_RESTRICTION_OFF", Federation, Medium,
+        checks: "A federated org does not restrict membership to its domains (domainRestrictionEnabled is false).",
+        why: "Accounts outside the company's domains can join an org the company believes closed to them.";
+    UserNotFederated = "USER_NOT_FEDERATED", Federation, Low,
+        checks: "In an org whose members should sign in through the identity provider, a person's username is outside its associated domains (and the policy's company_domains).",
+        why: "Such an account signs in with an Atlas password, outside the company's identity provider and its offboarding.";
 }
 
 impl fmt::Display for RuleId {
@@ -204,6 +213,8 @@ pub enum Family {
     Team,
     /// Database users.
     DatabaseUser,
+    /// Federation (single sign-on).
+    Federation,
 }
 
 #[cfg(test)]
@@ -244,6 +255,9 @@ mod tests {
                 "DBUSER_PASSWORD_AUTH_PROD",
                 "DBUSER_ORPHANED",
                 "DBUSER_INACTIVE",
+                "FEDERATION_ROLE_MAPPING_PRIVILEGED",
+                "FEDERATION_DOMAIN_RESTRICTION_OFF",
+                "USER_NOT_FEDERATED",
             ]
         );
     }

@@ -103,6 +103,8 @@ pub enum SubjectKind {
     Team,
     /// A database user.
     DatabaseUser,
+    /// An identity-provider group with a federation role mapping.
+    IdpGroup,
 }
 
 impl SubjectKind {
@@ -116,6 +118,7 @@ impl SubjectKind {
             SubjectKind::ServiceAccount => "service_account",
             SubjectKind::Team => "team",
             SubjectKind::DatabaseUser => "database_user",
+            SubjectKind::IdpGroup => "idp_group",
         }
     }
 }
@@ -128,6 +131,7 @@ impl From<PrincipalKind> for SubjectKind {
             PrincipalKind::ServiceAccount => SubjectKind::ServiceAccount,
             PrincipalKind::Team => SubjectKind::Team,
             PrincipalKind::DatabaseUser => SubjectKind::DatabaseUser,
+            PrincipalKind::IdpGroup => SubjectKind::IdpGroup,
         }
     }
 }

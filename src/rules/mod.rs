@@ -9,6 +9,7 @@ mod catalogue;
 mod context;
 mod database_user;
 mod exemptions;
+mod federation;
 mod finding;
 pub mod history;
 mod org;
@@ -75,6 +76,9 @@ pub(crate) fn run_rule(rule: RuleId, ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         DbuserPasswordAuthProd => database_user::password_auth_prod,
         DbuserOrphaned => database_user::orphaned,
         DbuserInactive => database_user::inactive,
+        FederationRoleMappingPrivileged => federation::role_mapping_privileged,
+        FederationDomainRestrictionOff => federation::domain_restriction_off,
+        UserNotFederated => federation::user_not_federated,
     };
     f(ctx, out);
 }

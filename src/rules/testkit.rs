@@ -94,6 +94,7 @@ impl Estate {
                 absolute_session_timeout_seconds: None,
                 idle_session_timeout_seconds: None,
             }),
+            federation: None,
         });
         self.snapshot.orgs.last_mut().unwrap()
     }

@@ -19,6 +19,7 @@ fn path_words(g: &Grant) -> String {
         Via::Direct => "direct".to_string(),
         Via::Team(name) => format!("through team {name}"),
         Via::OrgRole(role) => format!("implied by {role}"),
+        Via::IdpGroup(name) => format!("through identity-provider group {name}"),
     }
 }
 

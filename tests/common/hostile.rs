@@ -227,6 +227,12 @@ pub fn hostile_world() -> HostileWorld {
                 p.key = key::team(&org, &new);
                 p.name = new;
             }
+            PrincipalDetail::IdpGroup(_) => {
+                let org = p.org_ids.first().cloned().unwrap_or_default();
+                let new = c.unique();
+                p.key = key::idp_group(&org, &new);
+                p.name = new;
+            }
             PrincipalDetail::DatabaseUser(d) => {
                 let project = p.project_id.clone().unwrap_or_default();
                 let new = c.unique();

@@ -161,6 +161,39 @@ fn parse_object<T: DeserializeOwned>(world: &World, path: &str) -> Option<T> {
         .map(|v| serde_json::from_str(v.get()).unwrap_or_else(|e| panic!("{path}: {e}")))
 }
 
+/// An org's federation as the collector reads it: none without settings (Atlas answers 404),
+/// the connected configuration and role mappings when the org has them, and every identity
+/// provider of the settings (the collector asks for all protocols and types).
+fn federation_from_world(
+    world: &World,
+    org_id: &str,
+) -> Option<atlas_audit::collect::raw::RawFederation> {
+    let settings: types::OrgFederationSettings =
+        parse_object(world, &format!("/orgs/{org_id}/federationSettings"))?;
+    let settings_id = settings.id.clone()?;
+    let base = format!("/federationSettings/{settings_id}/connectedOrgConfigs/{org_id}");
+    let connected: Option<types::ConnectedOrgConfig> = parse_object(world, &base);
+    let role_mappings = Some(match connected {
+        Some(_) => parse_list(world, &format!("{base}/roleMappings")).unwrap_or_default(),
+        None => Vec::new(),
+    });
+    let identity_providers = Some(
+        parse_list(
+            world,
+            &format!("/federationSettings/{settings_id}/identityProviders"),
+        )
+        .unwrap_or_default(),
+    );
+    Some(atlas_audit::collect::raw::RawFederation {
+        settings,
+        settings_id,
+        connected,
+        connected_read: true,
+        role_mappings,
+        identity_providers,
+    })
+}
+
 fn in_window(t: Timestamp, since: Timestamp, until: Timestamp) -> bool {
     since <= t && t <= until
 }
@@ -302,6 +335,7 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
             service_accounts: Some(service_accounts),
             events: events(&format!("{base}/events")),
             projects,
+            federation: federation_from_world(world, &org.id),
             org,
         });
     }
@@ -481,6 +515,8 @@ pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
             .count()
     };
     let mut expected = pages(list_len("/orgs"));
+    // Identity providers: one listing per federation, however many orgs share it.
+    let mut federations = std::collections::BTreeSet::new();
     for org in &direct.orgs {
         let base = format!("/orgs/{}", org.id);
         expected += 1; // settings
@@ -493,6 +529,22 @@ pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
         let user_managed = list_len(&sa_path) - managed.iter().filter(|m| **m).count();
         expected += pages(user_managed);
         expected += pages(events_in_window(&format!("{base}/events")));
+        // Federation: the settings (a 404 without); with an id, the connected configuration
+        // (a 404 when not connected) and, connected, the role mappings.
+        expected += 1;
+        let settings = format!("{base}/federationSettings");
+        if let Some(f) = world.object(&settings).and_then(|v| {
+            serde_json::from_str::<types::OrgFederationSettings>(v.get())
+                .ok()?
+                .id
+        }) {
+            expected += 1;
+            let connected = format!("/federationSettings/{f}/connectedOrgConfigs/{}", org.id);
+            if world.object(&connected).is_some() {
+                expected += pages(list_len(&format!("{connected}/roleMappings")));
+            }
+            federations.insert(f);
+        }
         for p in direct
             .principals
             .iter()
@@ -529,6 +581,11 @@ pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
             .iter()
             .filter(|c| !c.is_tenant())
             .count() as u64;
+    }
+    for f in federations {
+        expected += pages(list_len(&format!(
+            "/federationSettings/{f}/identityProviders"
+        )));
     }
     expected
 }

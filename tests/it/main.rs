@@ -23,6 +23,7 @@ mod email;
 mod examples;
 mod faults;
 mod faults_matrix;
+mod federation;
 mod fuzz_corpus;
 mod hostile;
 mod interrupt;

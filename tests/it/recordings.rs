@@ -92,14 +92,24 @@ fn read_as(operation: &str) -> Option<ReadAs> {
             ReadAs::NotRead("deprecated invitations: pending users come from the org listing")
         }
         "listGroupProcesses" => ReadAs::NotRead("processes: access history is read per cluster"),
-        "getOrgFederationSettings"
-        | "listFederationSettingConnectedOrgConfigs"
-        | "getFederationSettingConnectedOrgConfig"
-        | "listFederationSettingIdentityProviders"
-        | "getFederationSettingIdentityProvider"
-        | "getGroupUserSecurity"
-        | "listGroupDatabaseUserCerts"
-        | "listGroupCloudProviderAccess" => {
+        "getOrgFederationSettings" => {
+            object!(ep::ORG_FEDERATION_SETTINGS, types::OrgFederationSettings)
+        }
+        // Not called by the walk (it reads the org's own configuration): read through another
+        // paged 2023-01-01 endpoint of the family, as the items are the same.
+        "listFederationSettingConnectedOrgConfigs" => {
+            listing!(ep::ROLE_MAPPINGS, types::ConnectedOrgConfig)
+        }
+        "getFederationSettingConnectedOrgConfig" => {
+            object!(ep::CONNECTED_ORG_CONFIG, types::ConnectedOrgConfig)
+        }
+        "listFederationSettingIdentityProviders" => {
+            listing!(ep::IDENTITY_PROVIDERS, types::FederationIdentityProvider)
+        }
+        "getFederationSettingIdentityProvider" => {
+            object!(ep::IDENTITY_PROVIDER, types::FederationIdentityProvider)
+        }
+        "getGroupUserSecurity" | "listGroupDatabaseUserCerts" | "listGroupCloudProviderAccess" => {
             ReadAs::NotRead("a further access path, not collected yet")
         }
         other => {

@@ -137,6 +137,18 @@ fn expected() -> BTreeMap<RuleId, Vec<String>> {
         ],
     );
     m.insert(DbuserOrphaned, vec![dbuser(1, "dana.whitfield")]);
+    m.insert(
+        FederationRoleMappingPrivileged,
+        vec![format!("idpgroup:{A}/northwind-atlas-dba")],
+    );
+    m.insert(
+        FederationDomainRestrictionOff,
+        vec!["org:6650a1000000000000000002".into()],
+    );
+    m.insert(
+        UserNotFederated,
+        vec!["user:ana.souza@brightlake-consulting.example".into()],
+    );
     // DBUSER_INACTIVE needs 90 days of observation; one collection sees Atlas's last week.
     for keys in m.values_mut() {
         keys.sort();
@@ -164,7 +176,7 @@ fn every_rule_fires_on_exactly_the_principals_the_scenario_names() {
             assert!(got.contains_key(rule), "{rule} never fires on the demo");
         }
     }
-    assert_eq!(findings.findings.len(), 67);
+    assert_eq!(findings.findings.len(), 70);
     // Only the account Atlas manages itself is said to be so.
     for f in &findings.findings {
         let marked = f

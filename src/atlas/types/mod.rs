@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 
 mod activity;
 mod database;
+mod federation;
 mod org;
 mod project;
 
 pub use activity::*;
 pub use database::*;
+pub use federation::*;
 pub use org::*;
 pub use project::*;
 
@@ -65,6 +67,9 @@ identified_by! {
     // Atlas names a database user by its authentication database and user name together.
     DatabaseUser => |u| Some(format!("{}/{}", u.database_name, u.username));
     Event => |e| Some(e.id.clone());
+    FederationIdentityProvider => |i| Some(i.id.clone());
+    ConnectedOrgConfig => |c| Some(c.org_id.clone());
+    AuthFederationRoleMapping => |m| m.id.clone();
     serde_json::Value => |v| v.get("id").and_then(serde_json::Value::as_str).map(str::to_owned);
 }
 

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 mod activity;
 mod convert;
 mod credentials;
+mod federation;
 
 use super::raw::{RawEstate, RawOrg};
 use crate::model::{
@@ -44,6 +45,10 @@ pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> S
             name: org.org.name.clone(),
             is_deleted: org.org.is_deleted,
             settings: org.settings.as_ref().map(convert::org_settings),
+            federation: org
+                .federation
+                .as_ref()
+                .map(|f| federation::convert(&org.org.id, f)),
         });
         for e in org.events.iter().flatten() {
             events.push(event(e));
@@ -95,6 +100,7 @@ pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> S
         b.teams(org);
         b.api_keys(org);
         b.service_accounts(org);
+        b.idp_groups(org);
         for p in &org.projects {
             b.database_users(org, p);
         }

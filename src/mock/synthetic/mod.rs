@@ -9,6 +9,7 @@
 mod access;
 mod dbusers;
 mod events;
+mod federation;
 mod keys;
 mod kit;
 mod org;
@@ -83,12 +84,14 @@ impl World {
         let mut builder = WorldBuilder::new();
         let mut serials = Serials::default();
         let mut orgs = Vec::with_capacity(plan.totals.orgs);
+        let mut federated = Vec::new();
         for o in 0..plan.totals.orgs {
             let mut rng = Rng::new(seed(&[size as u64, o as u64]));
             let mut ctx = org::begin(o, plan.projects[o], &clock, &mut serials, &mut rng);
             orgs.push(org::org_item(&ctx));
             builder.listing(format!("/orgs/{}/groups", ctx.id), org::group_items(&ctx));
             builder.object(format!("/orgs/{}/settings", ctx.id), org::settings(&ctx));
+            federated.extend(federation::org(&mut builder, &ctx, &clock));
             let teams = org::teams(&mut ctx, plan.users[o], &clock, &mut serials);
             builder.listing(format!("/orgs/{}/teams", ctx.id), teams);
             let (users, statuses) =
@@ -145,6 +148,7 @@ impl World {
                 &mut rng,
             );
         }
+        federation::providers(&mut builder, &federated, &clock);
         builder.listing("/orgs".to_owned(), orgs);
         builder.finish()
     }

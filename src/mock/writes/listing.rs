@@ -60,6 +60,9 @@ pub(crate) fn store(world: &World, path: &str, mut items: Vec<Value>) {
                 })
                 .collect(),
         ),
+        Filter::IdentityProviders => ListingIndex::IdentityProviders(
+            items.iter().map(super::super::filters::idp_kind).collect(),
+        ),
         // Writes change no event listing.
         Filter::None | Filter::Events => ListingIndex::Plain,
     };

@@ -256,6 +256,13 @@ impl<'a> Builder<'a> {
                 }
                 continue;
             }
+            if p.kind == PrincipalKind::IdpGroup {
+                for i in list {
+                    let why = idp_group_manual(&p.name, i.grant);
+                    self.manual_for(i, why);
+                }
+                continue;
+            }
             self.principal_intents(p, &list, &decided);
         }
     }
@@ -314,6 +321,11 @@ impl<'a> Builder<'a> {
                 }
                 (Scope::Database { project_id, .. }, Via::Direct) => {
                     (3, g.scope.org_id().to_string(), project_id.clone())
+                }
+                (_, Via::IdpGroup(group)) => {
+                    let why = idp_group_manual(group, g);
+                    self.manual_for(i, why);
+                    continue;
                 }
                 _ => {
                     self.manual_for(i, "the API has no call for this grant's path".into());
@@ -383,6 +395,17 @@ impl<'a> Builder<'a> {
         }
         c
     }
+}
+
+/// Why a grant through a federation role mapping is changed by hand: no single API call
+/// removes one role of one group; the role mapping (in the org's federation settings, Org
+/// Owner) is edited as a whole, and the identity provider decides who is in the group.
+fn idp_group_manual(group: &str, g: &Grant) -> String {
+    format!(
+        "{} on {} comes from the federation role mapping of identity-provider group {group}; change the mapping in Organization Settings > Federation (or updateRoleMapping on the org's connected configuration) or the group's membership at the identity provider, not with one call on the grant",
+        g.role,
+        g.scope.key()
+    )
 }
 
 mod kinds;

@@ -303,3 +303,41 @@ fn a_team_leaving_a_project_names_every_member_grant_it_takes() {
         }
     );
 }
+
+#[test]
+fn a_grant_through_an_identity_provider_group_is_changed_by_hand_in_the_federation_settings() {
+    let mut e = estate();
+    let group = key::idp_group("o1", "atlas-dba");
+    e.snapshot.principals.push(Principal {
+        key: group.clone(),
+        kind: PrincipalKind::IdpGroup,
+        name: "atlas-dba".into(),
+        org_ids: vec!["o1".into()],
+        project_id: None,
+        created: None,
+        activity: Vec::new(),
+        last_activity: crate::model::LastActivity::NoInformation {
+            reason: "group".into(),
+        },
+        detail: PrincipalDetail::IdpGroup(crate::model::IdpGroup {
+            federation_settings_id: "fs1".into(),
+            role_mapping_id: None,
+        }),
+    });
+    let via = Via::IdpGroup("atlas-dba".into());
+    e.project_role(&group, "p1", "GROUP_OWNER", via.clone());
+    // The same path on a person's row (as a directory might write it) is no call either.
+    e.project_role(ANN, "p1", "GROUP_DATA_ACCESS_ADMIN", via.clone());
+    let mapped = grant(&e, &group, "GROUP_OWNER", &via);
+    let person = grant(&e, ANN, "GROUP_DATA_ACCESS_ADMIN", &via);
+    let b = plan(
+        &e,
+        &[intent(mapped, Want::Revoke), intent(person, Want::Revoke)],
+    );
+    assert!(b.steps.is_empty(), "{:?}", b.steps);
+    assert_eq!(b.manual.len(), 2);
+    for m in &b.manual {
+        assert!(m.why.contains("federation role mapping"), "{}", m.why);
+        assert!(m.why.contains("atlas-dba"), "{}", m.why);
+    }
+}

@@ -11,6 +11,7 @@
 //! fewer findings, saying how many were left out.
 
 mod email;
+mod federation;
 mod filters;
 mod finding;
 mod list;

@@ -159,6 +159,9 @@ pub(super) struct Page {
     pub(super) top_left_out: usize,
     /// Principals (not orgs or projects) with open critical or high findings.
     principals: List<PrincipalView>,
+    /// Per federated org: identity providers, domain restriction, post-authentication roles
+    /// and role mappings.
+    federation: Vec<super::federation::FederationView>,
     /// Rules and scopes that could not be judged.
     not_evaluated: List<NotEvaluatedView>,
     /// Exemptions that matched nothing or expired.
@@ -333,6 +336,7 @@ impl Page {
                 digest: r.policy_digest.to_string(),
             },
             coverage: coverage(r, l),
+            federation: super::federation::federation(r, l),
             population: population(r),
             principals_total: snapshot.principals.len(),
             grants: GrantCounts {
@@ -453,6 +457,11 @@ fn kind_names(kind: SubjectKind) -> (&'static str, &'static str, &'static str) {
         SubjectKind::ServiceAccount => ("Service accounts", "service account", "service accounts"),
         SubjectKind::Team => ("Teams", "team", "teams"),
         SubjectKind::DatabaseUser => ("Database users", "database user", "database users"),
+        SubjectKind::IdpGroup => (
+            "Identity-provider groups",
+            "identity-provider group",
+            "identity-provider groups",
+        ),
     }
 }
 

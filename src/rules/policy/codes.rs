@@ -57,6 +57,7 @@ codes! {
     BadGlob = "P017", "A principal or scope glob that does not compile.";
     BadDate = "P018", "An exemption's expiry that is not a calendar date `YYYY-MM-DD` (a time, a text, an impossible day).";
     UnknownDecision = "P019", "A `[review] require_comment` entry other than Keep, Revoke or Modify.";
+    BadDomain = "P020", "A `[federation]` entry that is not a bare domain (`example.com`) or org id (no `@`, spaces or scheme).";
 }
 
 impl fmt::Display for Code {

@@ -136,6 +136,11 @@ pub(super) const ROLE_LISTS: &[RoleList] = &[
     },
 ];
 
+/// The keys of `[federation]`: a list of domains, a list of org ids.
+pub(super) const COMPANY_DOMAINS: &str = "company_domains";
+/// See [`COMPANY_DOMAINS`].
+pub(super) const SSO_REQUIRED_ORGS: &str = "sso_required_orgs";
+
 /// The one key of `[projects]`.
 pub(super) const PRODUCTION_TAGS: &str = "production_tags";
 
@@ -205,6 +210,7 @@ pub(super) const PRINCIPAL_KEY_FORMS: &[&str] = &[
     "sa:<clientId>",
     "team:<orgId>/<teamName>",
     "dbuser:<projectId>/<database>/<username>",
+    "idpgroup:<orgId>/<externalGroupName>",
     "org:<orgId>",
     "project:<projectId>",
 ];
@@ -223,6 +229,7 @@ pub(super) const ROOT_TABLES: &[&str] = &[
     "roles",
     "projects",
     "review",
+    "federation",
     "severity",
     "exemption",
 ];
@@ -243,6 +250,8 @@ pub(super) fn home_of(name: &str) -> Option<&'static str> {
         Some("[review]")
     } else if name == PRODUCTION_TAGS {
         Some("[projects]")
+    } else if name == COMPANY_DOMAINS || name == SSO_REQUIRED_ORGS {
+        Some("[federation]")
     } else if RuleId::ALL.iter().any(|r| r.as_str() == name) {
         Some("[severity]")
     } else if EXEMPTION_FIELDS.iter().any(|f| f.name == name) {

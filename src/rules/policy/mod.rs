@@ -35,6 +35,8 @@ pub struct Policy {
     pub severity: BTreeMap<RuleId, SeveritySetting>,
     /// How reviewers' decisions are read back (`[review]`).
     pub review: ReviewRules,
+    /// Who should sign in through the identity provider (`[federation]`).
+    pub federation: FederationPolicy,
     /// Accepted findings.
     pub exemptions: Vec<Exemption>,
 }
@@ -52,6 +54,26 @@ impl Default for ReviewRules {
         ReviewRules {
             require_comment: vec!["Revoke".into(), "Modify".into()],
         }
+    }
+}
+
+/// `[federation]`: what USER_NOT_FEDERATED needs when Atlas does not say it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FederationPolicy {
+    /// The company's email domains (lowercase), added to the identity providers' associated
+    /// domains: a person whose username is in none of them is not federated.
+    pub company_domains: Vec<String>,
+    /// Orgs (ids, or `*` for every org) whose members must sign in through the identity
+    /// provider even where Atlas shows no active one.
+    pub sso_required_orgs: Vec<String>,
+}
+
+impl FederationPolicy {
+    /// Whether the policy says the org's members must sign in through the identity provider.
+    pub fn requires_sso(&self, org_id: &str) -> bool {
+        self.sso_required_orgs
+            .iter()
+            .any(|o| o == "*" || o == org_id)
     }
 }
 
@@ -224,6 +246,7 @@ impl Default for Policy {
             production_tags: default_production_tags(),
             severity: BTreeMap::new(),
             review: ReviewRules::default(),
+            federation: FederationPolicy::default(),
             exemptions: Vec::new(),
         }
     }

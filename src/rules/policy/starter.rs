@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use super::keys::{
-    EXEMPTION_FIELDS, PRINCIPAL_KEY_FORMS, PRODUCTION_TAGS, REQUIRE_COMMENT, ROLE_LISTS, THRESHOLDS,
+    COMPANY_DOMAINS, EXEMPTION_FIELDS, PRINCIPAL_KEY_FORMS, PRODUCTION_TAGS, REQUIRE_COMMENT,
+    ROLE_LISTS, SSO_REQUIRED_ORGS, THRESHOLDS,
 };
 use super::{Policy, RuleId};
 
@@ -61,6 +62,22 @@ pub fn starter() -> String {
     s.push_str(&list_line(
         REQUIRE_COMMENT,
         &defaults.review.require_comment,
+    ));
+
+    s.push_str(
+        "\n[federation]\n\
+         # For USER_NOT_FEDERATED: the company's email domains, added to those the identity\n\
+         # providers list (a person whose username is in none is flagged), and the orgs (ids, or\n\
+         # \"*\" for all) whose members must sign in through the identity provider even where\n\
+         # Atlas shows no active one.\n",
+    );
+    s.push_str(&list_line(
+        COMPANY_DOMAINS,
+        &defaults.federation.company_domains,
+    ));
+    s.push_str(&list_line(
+        SSO_REQUIRED_ORGS,
+        &defaults.federation.sso_required_orgs,
     ));
 
     s.push_str(

@@ -11,11 +11,11 @@ use toml::de::{DeTable, DeValue};
 
 use super::codes::Code;
 use super::keys::{
-    DECISIONS, PRODUCTION_TAGS, REQUIRE_COMMENT, ROLE_LISTS, ROOT_TABLES, THRESHOLDS, ThresholdKey,
-    home_of,
+    COMPANY_DOMAINS, DECISIONS, PRODUCTION_TAGS, REQUIRE_COMMENT, ROLE_LISTS, ROOT_TABLES,
+    SSO_REQUIRED_ORGS, THRESHOLDS, ThresholdKey, home_of,
 };
 use super::span::{Lines, table_starts};
-use super::{Policy, ReviewRules, Roles, SeveritySetting, TagMatch, Thresholds};
+use super::{FederationPolicy, Policy, ReviewRules, Roles, SeveritySetting, TagMatch, Thresholds};
 use crate::rules::{RuleId, Severity};
 
 /// One problem found in step two, at a byte offset.
@@ -62,6 +62,7 @@ pub(super) fn validate(
             }
             "severity" => policy.severity = check.severity(value),
             "review" => policy.review = check.review(value),
+            "federation" => policy.federation = check.federation(value),
             "exemption" => policy.exemptions = check.exemptions(value),
             other => {
                 let message = unknown_key(other, value, "", ROOT_TABLES);
@@ -345,6 +346,57 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// `[federation]`: the company's domains and the orgs that must use single sign-on, each a
+    /// list of bare names (lowercased domains; org ids or `*`).
+    fn federation(&mut self, value: &Value<'_>) -> FederationPolicy {
+        let mut federation = FederationPolicy::default();
+        let Some(table) = self.table(value, "federation") else {
+            return federation;
+        };
+        self.unknown_keys(table, "federation", &[COMPANY_DOMAINS, SSO_REQUIRED_ORGS]);
+        for (name, example) in [
+            (COMPANY_DOMAINS, "\"example.com\""),
+            (SSO_REQUIRED_ORGS, "\"*\""),
+        ] {
+            let Some(value) = table.get(name) else {
+                continue;
+            };
+            let field = format!("federation.{name}");
+            let expected = format!("a list of names, like [{example}]");
+            let Some(items) = self.list(value, &field, &expected) else {
+                continue;
+            };
+            let mut names = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let field = format!("{field}[{}]", i + 1);
+                let Some(text) = self.string(item, &field, "a name (a string)") else {
+                    continue;
+                };
+                let bare = !text.is_empty()
+                    && !text.contains(['@', '/', ':'])
+                    && !text.chars().any(char::is_whitespace);
+                if bare {
+                    names.push(if name == COMPANY_DOMAINS {
+                        text.trim_start_matches('.').to_ascii_lowercase()
+                    } else {
+                        text.to_string()
+                    });
+                } else {
+                    let message = format!(
+                        "{text:?} is not a bare name; write a domain as example.com (no @, scheme or spaces) and an org by its id"
+                    );
+                    self.found(item.span().start, Code::BadDomain, field, message);
+                }
+            }
+            if name == COMPANY_DOMAINS {
+                federation.company_domains = names;
+            } else {
+                federation.sso_required_orgs = names;
+            }
+        }
+        federation
+    }
+
     /// The production tags, when `[projects]` gives them.
     fn projects(&mut self, value: &Value<'_>) -> Option<Vec<TagMatch>> {
         let table = self.table(value, "projects")?;
@@ -484,6 +536,32 @@ mod review_tests {
     use std::path::Path;
 
     use crate::rules::Policy;
+
+    #[test]
+    fn federation_lists_domains_and_orgs_and_refuses_addresses() {
+        let policy = Policy::parse(
+            "[federation]\ncompany_domains = [\"Northwind.example\"]\nsso_required_orgs = [\"*\"]\n",
+            Path::new("p.toml"),
+        )
+        .unwrap();
+        assert_eq!(policy.federation.company_domains, ["northwind.example"]);
+        assert!(policy.federation.requires_sso("any-org"));
+        assert!(!Policy::default().federation.requires_sso("any-org"));
+        let bad = Policy::parse(
+            "[federation]\ncompany_domains = [\"a@b.example\"]\ndomains = 1\n",
+            Path::new("p.toml"),
+        )
+        .unwrap_err();
+        let bad = crate::model::with_causes(&bad);
+        assert!(
+            bad.contains("[P020] federation.company_domains[1]"),
+            "{bad}"
+        );
+        assert!(
+            bad.contains("federation.domains"),
+            "the unknown key too: {bad}"
+        );
+    }
 
     #[test]
     fn review_require_comment_is_a_list_of_decisions() {
