@@ -4,6 +4,7 @@
 //! estate give the same JSON outside `meta`. This module imports nothing from the rest of the
 //! crate but [`crate::files`], which writes the snapshot file atomically.
 
+mod access;
 mod estate;
 mod file;
 pub mod logtime;
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use access::*;
 pub use estate::*;
 pub use file::{SnapshotError, from_slice, load, save, save_into};
 pub use principal::*;

@@ -17,6 +17,9 @@ pub enum PrincipalKind {
     Team,
     /// A database user of one project.
     DatabaseUser,
+    /// A cloud-provider identity (AWS IAM role, Azure service principal, GCP service account)
+    /// Atlas may assume for one project.
+    CloudProviderRole,
 }
 
 impl PrincipalKind {
@@ -28,6 +31,7 @@ impl PrincipalKind {
             PrincipalKind::ServiceAccount => "service_account",
             PrincipalKind::Team => "team",
             PrincipalKind::DatabaseUser => "database_user",
+            PrincipalKind::CloudProviderRole => "cloud_provider_role",
         }
     }
 }
@@ -53,6 +57,10 @@ pub mod key {
     /// `dbuser:<projectId>/<databaseName>/<username>`
     pub fn database_user(project_id: &str, database: &str, username: &str) -> String {
         ["dbuser:", project_id, "/", database, "/", username].concat()
+    }
+    /// `cloudrole:<projectId>/<roleId>`
+    pub fn cloud_provider_role(project_id: &str, role_id: &str) -> String {
+        ["cloudrole:", project_id, "/", role_id].concat()
     }
     /// `org:<orgId>`
     pub fn org(org_id: &str) -> String {
@@ -170,6 +178,8 @@ pub enum PrincipalDetail {
     Team(Team),
     /// A database user.
     DatabaseUser(DatabaseUser),
+    /// A cloud-provider role Atlas may assume.
+    CloudProviderRole(super::CloudProviderRole),
 }
 
 /// An Atlas user's facts.
@@ -189,6 +199,9 @@ pub struct AtlasUser {
     pub last_auth: Option<Timestamp>,
     /// One entry per org the user is in or invited to.
     pub memberships: Vec<Membership>,
+    /// Invitations to single projects (the per-project invitation listing), sorted by project.
+    #[serde(default)]
+    pub project_invitations: Vec<super::ProjectInvitation>,
 }
 
 /// A user's standing in one org.
@@ -296,6 +309,9 @@ pub struct DatabaseUser {
     pub description: Option<String>,
     /// Labels, `key=value`.
     pub labels: Vec<String>,
+    /// Unexpired certificates Atlas issued (Atlas-managed X.509 users only), by serial.
+    #[serde(default)]
+    pub certificates: Vec<super::Certificate>,
 }
 
 /// How a database user authenticates.

@@ -476,6 +476,11 @@ pub fn auth_method(p: &Principal) -> &'static str {
         PrincipalDetail::ServiceAccount(_) => "oauth2_client_secret",
         PrincipalDetail::Team(_) => "N/A",
         PrincipalDetail::DatabaseUser(d) => d.auth_method.as_str(),
+        PrincipalDetail::CloudProviderRole(r) => match r.provider.as_str() {
+            "AZURE" => "azure_service_principal",
+            "GCP" => "gcp_service_account",
+            _ => "aws_iam_role",
+        },
     }
 }
 

@@ -103,6 +103,8 @@ pub enum SubjectKind {
     Team,
     /// A database user.
     DatabaseUser,
+    /// A cloud-provider role Atlas may assume.
+    CloudProviderRole,
 }
 
 impl SubjectKind {
@@ -116,6 +118,7 @@ impl SubjectKind {
             SubjectKind::ServiceAccount => "service_account",
             SubjectKind::Team => "team",
             SubjectKind::DatabaseUser => "database_user",
+            SubjectKind::CloudProviderRole => "cloud_provider_role",
         }
     }
 }
@@ -128,6 +131,7 @@ impl From<PrincipalKind> for SubjectKind {
             PrincipalKind::ServiceAccount => SubjectKind::ServiceAccount,
             PrincipalKind::Team => SubjectKind::Team,
             PrincipalKind::DatabaseUser => SubjectKind::DatabaseUser,
+            PrincipalKind::CloudProviderRole => SubjectKind::CloudProviderRole,
         }
     }
 }

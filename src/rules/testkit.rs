@@ -122,6 +122,7 @@ impl Estate {
                 configuration_type: Some("FILTER_BUILDER".into()),
             }),
             clusters: Some(vec![cluster("c1")]),
+            user_security: None,
         });
         self.snapshot.projects.last_mut().unwrap()
     }
@@ -164,6 +165,7 @@ impl Estate {
                     invitation_expires_at: None,
                     inviter: None,
                 }],
+                project_invitations: Vec::new(),
             }),
         })
     }
@@ -301,6 +303,7 @@ impl Estate {
                 delete_after: None,
                 description: None,
                 labels: Vec::new(),
+                certificates: Vec::new(),
             }),
         })
     }

@@ -453,6 +453,11 @@ fn kind_names(kind: SubjectKind) -> (&'static str, &'static str, &'static str) {
         SubjectKind::ServiceAccount => ("Service accounts", "service account", "service accounts"),
         SubjectKind::Team => ("Teams", "team", "teams"),
         SubjectKind::DatabaseUser => ("Database users", "database user", "database users"),
+        SubjectKind::CloudProviderRole => (
+            "Cloud provider roles",
+            "cloud provider role",
+            "cloud provider roles",
+        ),
     }
 }
 
