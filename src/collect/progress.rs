@@ -82,6 +82,10 @@ const MEMBERS: &[(&str, Family)] = &[
     (ep::ACCESS_HISTORY.name, Family::AccessLogs),
     (ep::ORG_EVENTS.name, Family::Events),
     (ep::PROJECT_EVENTS.name, Family::Events),
+    (ep::GROUP_INVITES.name, Family::Users),
+    (ep::USER_SECURITY.name, Family::OrgsAndProjects),
+    (ep::CLOUD_PROVIDER_ACCESS.name, Family::OrgsAndProjects),
+    (ep::DATABASE_USER_CERTS.name, Family::DatabaseUsers),
 ];
 
 impl Family {

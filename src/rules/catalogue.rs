@@ -137,6 +137,12 @@ catalogue! {
     DbuserInactive = "DBUSER_INACTIVE", DatabaseUser, Medium,
         checks: "A database user made no successful authentication over an observed access-log window of at least inactive_days (90).",
         why: "Database credentials that nobody uses should be removed before someone else does.";
+    DbuserCertExpiring = "DBUSER_CERT_EXPIRING", DatabaseUser, Low,
+        checks: "An Atlas-managed X.509 certificate of a database user expires within secret_warning_days (14), or has expired while the user still exists.",
+        why: "An expiring certificate breaks the application that uses it; an expired one left behind hides which credentials are live.";
+    DbuserCertLongLived = "DBUSER_CERT_LONG_LIVED", DatabaseUser, Medium,
+        checks: "An Atlas-managed X.509 certificate of a database user is valid (notAfter − createdAt) for longer than max_secret_days (90).",
+        why: "A long-lived certificate is a database credential that keeps working for as long, wherever it was copied.";
 }
 
 impl fmt::Display for RuleId {
@@ -244,6 +250,8 @@ mod tests {
                 "DBUSER_PASSWORD_AUTH_PROD",
                 "DBUSER_ORPHANED",
                 "DBUSER_INACTIVE",
+                "DBUSER_CERT_EXPIRING",
+                "DBUSER_CERT_LONG_LIVED",
             ]
         );
     }

@@ -75,6 +75,8 @@ pub(crate) fn run_rule(rule: RuleId, ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         DbuserPasswordAuthProd => database_user::password_auth_prod,
         DbuserOrphaned => database_user::orphaned,
         DbuserInactive => database_user::inactive,
+        DbuserCertExpiring => database_user::cert_expiring,
+        DbuserCertLongLived => database_user::cert_long_lived,
     };
     f(ctx, out);
 }
