@@ -12,6 +12,7 @@ mod events;
 mod keys;
 mod kit;
 mod org;
+mod paths;
 mod plan;
 mod project;
 
