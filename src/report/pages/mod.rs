@@ -14,6 +14,7 @@ mod email;
 mod filters;
 mod finding;
 mod list;
+mod paths;
 mod templates;
 mod view;
 
