@@ -303,3 +303,28 @@ fn a_team_leaving_a_project_names_every_member_grant_it_takes() {
         }
     );
 }
+
+#[test]
+fn a_person_known_only_from_a_project_invitation_is_a_manual_step() {
+    let mut e = estate();
+    e.user("o1", "cy@example.com");
+    if let PrincipalDetail::AtlasUser(u) = &mut e.principal_mut("user:cy@example.com").detail {
+        // As the per-project invitation listing makes them: no user id until accepted.
+        u.user_id = String::new();
+        u.memberships[0].status = "PENDING".into();
+    }
+    e.project_role("user:cy@example.com", "p1", "GROUP_READ_ONLY", Via::Direct);
+    let g = grant(&e, "user:cy@example.com", "GROUP_READ_ONLY", &Via::Direct);
+    let b = plan(&e, &[intent(g, Want::Revoke)]);
+    assert!(
+        b.steps.is_empty(),
+        "no call with an empty id: {:?}",
+        b.steps
+    );
+    assert_eq!(b.manual.len(), 1);
+    assert!(
+        b.manual[0].why.contains("deleteGroupInvite"),
+        "{}",
+        b.manual[0].why
+    );
+}
