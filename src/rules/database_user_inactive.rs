@@ -256,17 +256,6 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             judge(ctx, out, u, &windows, &seen, limit);
         }
         let scope = project_scope(ctx, project_id);
-        if groups > 0 {
-            out.not_evaluated(
-                scope.clone(),
-                None,
-                format!(
-                    "{} of {project_name} (LDAP or identity-provider groups) {} not evaluated: members sign in under their own names, which the access log does not tie to the group",
-                    counted(groups, "group database user", "group database users"),
-                    if groups == 1 { "was" } else { "were" },
-                ),
-            );
-        }
         if on_tenant > 0 {
             let tiers: Vec<String> = no_history
                 .iter()
@@ -324,6 +313,18 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                         "unscoped database users"
                     ),
                     if unknown_clusters == 1 { "was" } else { "were" }
+                ),
+            );
+        }
+        // Said last: the reasons above are what more collections or reads would fix.
+        if groups > 0 {
+            out.not_evaluated(
+                project_scope(ctx, project_id),
+                None,
+                format!(
+                    "{} of {project_name} (LDAP or identity-provider groups) {} not evaluated: members sign in under their own names, which the access log does not tie to the group",
+                    counted(groups, "group database user", "group database users"),
+                    if groups == 1 { "was" } else { "were" },
                 ),
             );
         }

@@ -55,7 +55,7 @@ fn report_writes_both_files_and_exits_by_fail_on() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(findings.findings.len(), 70);
     let csv = std::fs::read_to_string(dir.path().join("out/findings.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 68, "a header and one row per finding");
+    assert_eq!(csv.lines().count(), 71, "a header and one row per finding");
     let stdout = text(&out.stdout);
     assert_eq!(
         row(&stdout, "findings"),
