@@ -229,6 +229,7 @@ pub fn api(kind: ApiResponse, body: &[u8]) -> serde_json::Result<Snapshot> {
         custom_roles: None,
         access_logs: Vec::new(),
         events: None,
+        paths: Default::default(),
     };
     let with_key = |access_list| {
         Some(vec![RawApiKey {

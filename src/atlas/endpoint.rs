@@ -221,6 +221,35 @@ pub const IDENTITY_PROVIDER: Endpoint = object(
     "/federationSettings/{federationSettingsId}/identityProviders/{identityProviderId}",
     V_IDP,
 );
+/// `GET /groups/{groupId}/invites`: invitations made per project, a bare array with no paging.
+/// Deprecated (sunset 2027-07-01) and needs Project Owner, but it shows invitations the user
+/// listings do not.
+pub const GROUP_INVITES: Endpoint = Endpoint {
+    name: "listGroupInvites",
+    template: "/groups/{groupId}/invites",
+    version: V2023,
+    shape: Shape::BareArray,
+    count_is_estimate: false,
+};
+/// `GET /groups/{groupId}/userSecurity`: LDAP and customer X.509 (needs Project Owner).
+pub const USER_SECURITY: Endpoint = object(
+    "getGroupUserSecurity",
+    "/groups/{groupId}/userSecurity",
+    V2023,
+);
+/// `GET /groups/{groupId}/databaseUsers/{username}/certs`: the unexpired certificates of an
+/// Atlas-managed X.509 database user.
+pub const DATABASE_USER_CERTS: Endpoint = paged(
+    "listGroupDatabaseUserCerts",
+    "/groups/{groupId}/databaseUsers/{username}/certs",
+    V2023,
+);
+/// `GET /groups/{groupId}/cloudProviderAccess`: one object of three lists, not paginated.
+pub const CLOUD_PROVIDER_ACCESS: Endpoint = object(
+    "listGroupCloudProviderAccess",
+    "/groups/{groupId}/cloudProviderAccess",
+    V2023,
+);
 
 /// Every endpoint the collector may call, for tests and documentation.
 pub const ALL: &[Endpoint] = &[
@@ -251,6 +280,10 @@ pub const ALL: &[Endpoint] = &[
     CONNECTED_ORG_CONFIG,
     ROLE_MAPPINGS,
     IDENTITY_PROVIDERS,
+    GROUP_INVITES,
+    USER_SECURITY,
+    DATABASE_USER_CERTS,
+    CLOUD_PROVIDER_ACCESS,
 ];
 
 #[cfg(test)]
@@ -263,6 +296,9 @@ mod tests {
         assert_eq!(ORG_SERVICE_ACCOUNTS.version, "2024-08-05");
         assert_eq!(PROJECT_CLUSTERS.version, "2024-08-05");
         assert_eq!(CUSTOM_DB_ROLES.shape, Shape::BareArray);
+        assert_eq!(GROUP_INVITES.shape, Shape::BareArray);
+        assert_eq!(CLOUD_PROVIDER_ACCESS.shape, Shape::Object);
+        assert_eq!(DATABASE_USER_CERTS.version, "2023-01-01");
         let mut names: Vec<_> = ALL.iter().map(|e| e.name).collect();
         names.sort_unstable();
         names.dedup();

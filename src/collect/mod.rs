@@ -3,13 +3,16 @@
 //! The walk reads each org's settings, projects, users (every membership status), teams, API
 //! keys with their access lists, service accounts with their project roles and access lists,
 //! and events; and each project's settings, IP access list, auditing, clusters, team roles,
-//! database users, custom roles, events and per-cluster access logs. No request asks for what
+//! database users, custom roles, events and per-cluster access logs; and the further paths
+//! (per-project invitations, LDAP and X.509 settings, Atlas-managed certificates of X.509
+//! database users, cloud-provider roles). No request asks for what
 //! another already gave: team membership comes from the users' `teamIds`, not from one call per
 //! team. A scope that cannot be read becomes a [`CoverageGap`] and the walk goes on; only a
 //! failure to list anything at all is an error. One project's part of the walk is in `project.rs`.
 
 mod assemble;
 mod federation;
+mod paths;
 mod progress;
 mod project;
 pub mod raw;

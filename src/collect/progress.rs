@@ -88,6 +88,10 @@ const MEMBERS: &[(&str, Family)] = &[
     (ep::CONNECTED_ORG_CONFIG.name, Family::Federation),
     (ep::ROLE_MAPPINGS.name, Family::Federation),
     (ep::IDENTITY_PROVIDERS.name, Family::Federation),
+    (ep::GROUP_INVITES.name, Family::Users),
+    (ep::USER_SECURITY.name, Family::OrgsAndProjects),
+    (ep::CLOUD_PROVIDER_ACCESS.name, Family::OrgsAndProjects),
+    (ep::DATABASE_USER_CERTS.name, Family::DatabaseUsers),
 ];
 
 impl Family {

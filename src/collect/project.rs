@@ -1,6 +1,7 @@
 //! One project's part of the walk: its settings, IP access list, auditing, clusters (dedicated,
 //! tenant and Flex), team roles, database users, custom roles, events and each cluster's access
-//! log.
+//! log; the further paths (invitations, LDAP and X.509, certificates, cloud-provider roles) are
+//! read by `paths.rs`.
 
 use std::collections::BTreeMap;
 
@@ -39,9 +40,10 @@ impl Walk<'_> {
             audit_log,
             (clusters, access_logs),
             teams,
-            database_users,
+            (database_users, certificates),
             custom_roles,
             events,
+            mut paths,
         ) = futures::join!(
             self.object::<types::ProjectSettings>(
                 &scope,
@@ -61,12 +63,7 @@ impl Walk<'_> {
             ),
             clusters_and_logs,
             self.all::<types::TeamRole>(&scope, &ep::PROJECT_TEAMS, format!("{base}/teams"), &[]),
-            self.all::<types::DatabaseUser>(
-                &scope,
-                &ep::DATABASE_USERS,
-                format!("{base}/databaseUsers"),
-                &[]
-            ),
+            self.database_users(&project.id, &scope, &base),
             async {
                 let path = format!("{base}/customDBRoles/roles");
                 self.read(
@@ -80,7 +77,9 @@ impl Walk<'_> {
                 format!("{base}/events"),
                 &events_q
             ),
+            self.paths(&scope, &base),
         );
+        paths.certificates = certificates;
         self.progress.project_done(&project.org_id);
         RawProject {
             project,
@@ -93,6 +92,7 @@ impl Walk<'_> {
             custom_roles,
             access_logs,
             events,
+            paths,
         }
     }
 

@@ -115,6 +115,30 @@ pub struct RawProject {
     pub access_logs: Vec<RawAccessLog>,
     /// Project events in the window.
     pub events: Option<Vec<types::Event>>,
+    /// The further paths (invitations, LDAP and X.509, certificates, cloud-provider roles).
+    pub paths: RawPaths,
+}
+
+/// What the further paths to a project read: each `None` when it could not be read.
+#[derive(Debug, Default)]
+pub struct RawPaths {
+    /// Invitations made to the project (the deprecated per-project listing).
+    pub invitations: Option<Vec<types::GroupInvitation>>,
+    /// LDAP and customer X.509 settings.
+    pub user_security: Option<types::UserSecurity>,
+    /// Cloud-provider roles Atlas may assume.
+    pub cloud_provider_access: Option<types::CloudProviderAccessRoles>,
+    /// Certificates of each Atlas-managed X.509 database user, by username.
+    pub certificates: Vec<RawCertificates>,
+}
+
+/// The certificates of one Atlas-managed X.509 database user.
+#[derive(Debug)]
+pub struct RawCertificates {
+    /// The database user (always in `$external`).
+    pub username: String,
+    /// Its unexpired certificates; `None` when not read.
+    pub certs: Option<Vec<types::UserCert>>,
 }
 
 /// One cluster's access log over the window.

@@ -78,7 +78,10 @@ pub(crate) fn answer(
         Source::Check(check) => super::writes::check(world, check, matched),
         Source::File => match (route.shape, world.entry(path).as_deref()) {
             (Shape::Object, Some(Entry::Object(item))) => Ok(item.get().as_bytes().to_vec()),
-            (Shape::Object, _) => Err(ApiError::not_found(path)),
+            (Shape::Object, _) => match route.empty {
+                Some(body) => Ok(body.as_bytes().to_vec()),
+                None => Err(ApiError::not_found(path)),
+            },
             (Shape::BareArray, entry) => {
                 let mut out = Vec::new();
                 push_array(&mut out, listing_items(entry).iter().map(|b| &**b));

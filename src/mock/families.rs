@@ -12,10 +12,10 @@
 //! | `api-keys` | `/orgs/{orgId}/apiKeys` and each key's `accessList` |
 //! | `service-accounts` | `/orgs/{orgId}/serviceAccounts` and each account's `groups` and `accessList` |
 //! | `events` | `/orgs/{orgId}/events`, `/groups/{groupId}/events` |
-//! | `settings` | `/orgs/{orgId}/settings`, `/groups/{groupId}/settings`, `/groups/{groupId}/auditLog` |
+//! | `settings` | `/orgs/{orgId}/settings`, `/groups/{groupId}/settings`, `/groups/{groupId}/auditLog`, `/groups/{groupId}/userSecurity`, `/groups/{groupId}/cloudProviderAccess` |
 //! | `network-access` | `/groups/{groupId}/accessList` |
 //! | `clusters` | `/groups/{groupId}/clusters`, `/groups/{groupId}/flexClusters` |
-//! | `database-users` | `/groups/{groupId}/databaseUsers` |
+//! | `database-users` | `/groups/{groupId}/databaseUsers` and each user's `certs` |
 //! | `custom-roles` | `/groups/{groupId}/customDBRoles/roles` |
 //! | `access-logs` | `/groups/{groupId}/dbAccessHistory/clusters/{clusterName}` |
 //! | `project-users` | `/groups/{groupId}/users/{userId}` and its writes |
@@ -163,6 +163,12 @@ static ROUTE_FAMILIES: &[(&str, &str)] = &[
     (
         "/federationSettings/{federationSettingsId}/identityProviders",
         "federation",
+    ),
+    ("/groups/{groupId}/userSecurity", "settings"),
+    ("/groups/{groupId}/cloudProviderAccess", "settings"),
+    (
+        "/groups/{groupId}/databaseUsers/{username}/certs",
+        "database-users",
     ),
     // The check GETs and the invitation listings (routes::CHECK_ROUTES); writes take the
     // family of the route their template extends (`.../users/{userId}:addRole` is

@@ -38,6 +38,7 @@ mod writes;
 pub use digest::NonceReuse;
 pub use faults::{FaultSpec, FaultSpecError, Permanent, Transient};
 pub use ratelimit::{RateLimit, RateLimitError, RateLimits};
+pub use routes::{EMPTY_CLOUD_PROVIDER_ACCESS, EMPTY_USER_SECURITY};
 pub use server::{MockConfig, MockError, MockServer};
 pub use stats::{MockStats, WriteRecord};
 pub use synthetic::{Plan, SyntheticSize, SyntheticSizeError, Totals};

@@ -90,7 +90,20 @@ pub(crate) struct Route {
     /// For a sub-resource of a listed item: the path parameter naming the item and the template
     /// of the listing that must hold it (an API key's access list needs the key to exist).
     pub parent: Option<(&'static str, &'static str)>,
+    /// For an object every project has: the body Atlas sends where nothing is configured,
+    /// served when the world holds no file for it.
+    pub empty: Option<&'static str>,
 }
+
+/// `userSecurity` of a project with neither LDAP nor a customer CA: `customerX509` is `{}` as
+/// recorded; the `ldap` flags are Atlas's defaults (what Atlas sends for a project that never
+/// configured LDAP is not recorded: unverified).
+pub const EMPTY_USER_SECURITY: &str =
+    r#"{"customerX509":{},"ldap":{"authenticationEnabled":false,"authorizationEnabled":false}}"#;
+
+/// `cloudProviderAccess` of a project with no role: three empty lists, as recorded.
+pub const EMPTY_CLOUD_PROVIDER_ACCESS: &str =
+    r#"{"awsIamRoles":[],"azureServicePrincipals":[],"gcpServiceAccounts":[]}"#;
 
 const V2023: &str = "2023-01-01";
 const V2024: &str = "2024-08-05";
@@ -106,6 +119,7 @@ const fn route(template: &'static str, version: &'static str, shape: Shape) -> R
         include_count: true,
         source: Source::File,
         parent: None,
+        empty: None,
     }
 }
 
@@ -216,6 +230,28 @@ pub(crate) static ROUTES: &[Route] = &[
             Shape::Listing,
         )
     },
+    Route {
+        empty: Some(EMPTY_USER_SECURITY),
+        ..route("/groups/{groupId}/userSecurity", V2023, Shape::Object)
+    },
+    Route {
+        empty: Some(EMPTY_CLOUD_PROVIDER_ACCESS),
+        ..route(
+            "/groups/{groupId}/cloudProviderAccess",
+            V2023,
+            Shape::Object,
+        )
+    },
+    // Matched before the check route `databaseUsers/{databaseName}/{username}`: the literal
+    // `certs` decides, as in Atlas, whose path has no database name.
+    Route {
+        parent: Some(("username", "/groups/{groupId}/databaseUsers")),
+        ..route(
+            "/groups/{groupId}/databaseUsers/{username}/certs",
+            V2023,
+            Shape::Listing,
+        )
+    },
 ];
 
 const fn check(template: &'static str, version: &'static str, check: Check) -> Route {
@@ -266,6 +302,7 @@ pub(crate) static PARENT_KEYS: &[(&str, &str)] = &[
     ("/orgs/{orgId}/apiKeys", "id"),
     ("/orgs/{orgId}/serviceAccounts", "clientId"),
     ("/groups/{groupId}/clusters", "name"),
+    ("/groups/{groupId}/databaseUsers", "username"),
 ];
 
 /// A request path matched against a route, with the values of its parameters.
@@ -358,6 +395,25 @@ mod tests {
                 .route
                 .shape,
             Shape::BareArray
+        );
+    }
+
+    #[test]
+    fn certificates_are_not_taken_for_a_database_user() {
+        let m = match_path("/groups/g/databaseUsers/alice/certs").unwrap();
+        assert_eq!(
+            m.route.template,
+            "/groups/{groupId}/databaseUsers/{username}/certs"
+        );
+        assert_eq!(m.param("username"), Some("alice"));
+        let m = match_path("/groups/g/databaseUsers/admin/alice").unwrap();
+        assert_eq!(m.route.source, Source::Check(Check::GroupDatabaseUser));
+        assert!(
+            match_path("/groups/g/userSecurity")
+                .unwrap()
+                .route
+                .empty
+                .is_some()
         );
     }
 

@@ -213,6 +213,8 @@ struct Keys<'a> {
     client_id: Option<std::borrow::Cow<'a, str>>,
     #[serde(borrow, default)]
     name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    username: Option<std::borrow::Cow<'a, str>>,
 }
 
 fn key_of(item: &RawValue, field: &str) -> Option<String> {
@@ -221,6 +223,7 @@ fn key_of(item: &RawValue, field: &str) -> Option<String> {
         "id" => keys.id,
         "clientId" => keys.client_id,
         "name" => keys.name,
+        "username" => keys.username,
         _ => None,
     };
     value.map(|v| v.into_owned())

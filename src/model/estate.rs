@@ -62,6 +62,9 @@ pub struct Project {
     pub audit_log: Option<AuditLogConfig>,
     /// Clusters; `None` when not read.
     pub clusters: Option<Vec<Cluster>>,
+    /// LDAP and customer X.509 settings; `None` when not read (it needs Project Owner).
+    #[serde(default)]
+    pub user_security: Option<super::UserSecurity>,
 }
 
 /// Project settings an access review weighs.

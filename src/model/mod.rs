@@ -4,6 +4,7 @@
 //! estate give the same JSON outside `meta`. This module imports nothing from the rest of the
 //! crate but [`crate::files`], which writes the snapshot file atomically.
 
+mod access;
 mod estate;
 mod federation;
 mod file;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use access::*;
 pub use estate::*;
 pub use federation::*;
 pub use file::{SnapshotError, from_slice, load, save, save_into};

@@ -19,6 +19,9 @@ pub enum PrincipalKind {
     DatabaseUser,
     /// An identity-provider group mapped to Atlas roles by an org's federation.
     IdpGroup,
+    /// A cloud-provider identity (AWS IAM role, Azure service principal, GCP service account)
+    /// Atlas may assume for one project.
+    CloudProviderRole,
 }
 
 impl PrincipalKind {
@@ -31,6 +34,7 @@ impl PrincipalKind {
             PrincipalKind::Team => "team",
             PrincipalKind::DatabaseUser => "database_user",
             PrincipalKind::IdpGroup => "idp_group",
+            PrincipalKind::CloudProviderRole => "cloud_provider_role",
         }
     }
 }
@@ -60,6 +64,10 @@ pub mod key {
     /// `idpgroup:<orgId>/<externalGroupName>`
     pub fn idp_group(org_id: &str, external_group_name: &str) -> String {
         ["idpgroup:", org_id, "/", external_group_name].concat()
+    }
+    /// `cloudrole:<projectId>/<roleId>`
+    pub fn cloud_provider_role(project_id: &str, role_id: &str) -> String {
+        ["cloudrole:", project_id, "/", role_id].concat()
     }
     /// `org:<orgId>`
     pub fn org(org_id: &str) -> String {
@@ -179,6 +187,8 @@ pub enum PrincipalDetail {
     DatabaseUser(DatabaseUser),
     /// An identity-provider group.
     IdpGroup(IdpGroup),
+    /// A cloud-provider role Atlas may assume.
+    CloudProviderRole(super::CloudProviderRole),
 }
 
 /// An Atlas user's facts.
@@ -198,6 +208,9 @@ pub struct AtlasUser {
     pub last_auth: Option<Timestamp>,
     /// One entry per org the user is in or invited to.
     pub memberships: Vec<Membership>,
+    /// Invitations to single projects (the per-project invitation listing), sorted by project.
+    #[serde(default)]
+    pub project_invitations: Vec<super::ProjectInvitation>,
 }
 
 /// A user's standing in one org.
@@ -314,6 +327,9 @@ pub struct DatabaseUser {
     pub description: Option<String>,
     /// Labels, `key=value`.
     pub labels: Vec<String>,
+    /// Unexpired certificates Atlas issued (Atlas-managed X.509 users only), by serial.
+    #[serde(default)]
+    pub certificates: Vec<super::Certificate>,
 }
 
 /// How a database user authenticates.

@@ -324,6 +324,21 @@ pub fn principal_row<'r>(review: &'r Review<'_>, p: &'r Principal) -> Vec<Cell<'
             d.delete_after.map_or(Cell::Empty, Cell::Time),
         ),
         PrincipalDetail::IdpGroup(_) => (Cell::Empty, Cell::Text("not_supported"), Cell::Empty),
+        // Whether Atlas can assume it, and what uses it: where data can flow out.
+        PrincipalDetail::CloudProviderRole(r) => {
+            let state = if r.authorized {
+                "authorized"
+            } else {
+                "not_authorized"
+            };
+            let status = if r.features.is_empty() {
+                Cell::Text(state)
+            } else {
+                let used: Vec<&str> = r.features.iter().map(|f| f.feature.as_str()).collect();
+                Cell::Owned(format!("{state}; used by {}", used.join(" ")))
+            };
+            (status, Cell::Text("not_supported"), Cell::Empty)
+        }
     };
     let mut open = 0;
     let mut highest = None;

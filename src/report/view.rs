@@ -472,6 +472,11 @@ pub fn auth_method(p: &Principal) -> &'static str {
         PrincipalDetail::Team(_) => "N/A",
         PrincipalDetail::IdpGroup(_) => "identity_provider",
         PrincipalDetail::DatabaseUser(d) => d.auth_method.as_str(),
+        PrincipalDetail::CloudProviderRole(r) => match r.provider.as_str() {
+            "AZURE" => "azure_service_principal",
+            "GCP" => "gcp_service_account",
+            _ => "aws_iam_role",
+        },
     }
 }
 

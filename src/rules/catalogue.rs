@@ -146,6 +146,12 @@ catalogue! {
     UserNotFederated = "USER_NOT_FEDERATED", Federation, Low,
         checks: "In an org whose members should sign in through the identity provider, a person's username is outside its associated domains (and the policy's company_domains).",
         why: "Such an account signs in with an Atlas password, outside the company's identity provider and its offboarding.";
+    DbuserCertExpiring = "DBUSER_CERT_EXPIRING", DatabaseUser, Low,
+        checks: "An Atlas-managed X.509 certificate of a database user expires within secret_warning_days (14), or has expired while the user still exists.",
+        why: "An expiring certificate breaks the application that uses it; an expired one left behind hides which credentials are live.";
+    DbuserCertLongLived = "DBUSER_CERT_LONG_LIVED", DatabaseUser, Medium,
+        checks: "An Atlas-managed X.509 certificate of a database user is valid (notAfter − createdAt) for longer than max_secret_days (90).",
+        why: "A long-lived certificate is a database credential that keeps working for as long, wherever it was copied.";
 }
 
 impl fmt::Display for RuleId {
@@ -258,6 +264,8 @@ mod tests {
                 "FEDERATION_ROLE_MAPPING_PRIVILEGED",
                 "FEDERATION_DOMAIN_RESTRICTION_OFF",
                 "USER_NOT_FEDERATED",
+                "DBUSER_CERT_EXPIRING",
+                "DBUSER_CERT_LONG_LIVED",
             ]
         );
     }

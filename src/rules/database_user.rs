@@ -1,7 +1,8 @@
 //! Database user rules: built-in admin roles, users that write on every cluster, custom roles
 //! with destructive actions on wildcard resources, and passwords in production. Users named
 //! after people who left, and users that never authenticate, are judged in the siblings
-//! `database_user_activity.rs` and `database_user_inactive.rs`. Every finding is about one database user, scoped to its
+//! `database_user_activity.rs` and `database_user_inactive.rs`, certificates in
+//! `database_user_cert.rs`. Every finding is about one database user, scoped to its
 //! project.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,11 +19,14 @@ use crate::model::{
 
 #[path = "database_user_activity.rs"]
 mod activity;
+#[path = "database_user_cert.rs"]
+mod cert;
 #[path = "database_user_inactive.rs"]
 mod inactivity;
 
 pub(super) use activity::orphaned;
 pub use activity::person_names;
+pub(super) use cert::{cert_expiring, cert_long_lived};
 pub(super) use inactivity::inactive;
 
 /// A database user with what the rules need about it.

@@ -416,3 +416,36 @@ fn reason_of(out: &crate::rules::RuleOutput, project: &str) -> String {
         .map(|n| n.reason.clone())
         .unwrap_or_default()
 }
+
+#[test]
+fn group_identities_are_not_judged_by_their_own_absence_from_the_log() {
+    let mut e = Estate::new();
+    e.project("o1", "p1", &[]);
+    e.observed("p1", "c1", 120);
+    e.db_user(
+        "p1",
+        "CN=readers,OU=groups,DC=example",
+        &[("read", "sales")],
+        &["c1"],
+    );
+    e.db_user("p1", "batch", &[("read", "sales")], &["c1"]);
+    let k = crate::model::key::database_user("p1", "admin", "CN=readers,OU=groups,DC=example");
+    if let crate::model::PrincipalDetail::DatabaseUser(d) = &mut e.principal_mut(&k).detail {
+        d.auth_method = crate::model::AuthMethod::LdapGroup;
+    }
+    let out = e.run(RuleId::DbuserInactive);
+    // The password user that never signed in is flagged; the group is named as not judged.
+    let flagged: Vec<&str> = out
+        .findings
+        .iter()
+        .map(|f| f.principal.key.as_str())
+        .collect();
+    assert_eq!(flagged, vec!["dbuser:p1/admin/batch"]);
+    assert!(
+        out.not_evaluated
+            .iter()
+            .any(|n| n.reason.contains("1 group database user of project-p1")),
+        "{:?}",
+        out.not_evaluated
+    );
+}

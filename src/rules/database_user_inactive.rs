@@ -13,7 +13,7 @@ use super::super::history::{ACCESS_HISTORY_DAYS, Continuity, LogRead, continuity
 use super::super::text::{days, ymd};
 use super::activity::entries_of;
 use super::{DbUser, db_users, project_scope};
-use crate::model::{counted, key};
+use crate::model::{AuthMethod, counted, key};
 
 /// A cluster's continuous observation when it spans at least `limit` days; otherwise why not,
 /// and whether only its length fell short (which more collections would fix).
@@ -163,7 +163,17 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         let mut skipped = 0usize;
         let mut any_too_short = false;
         let mut unknown_clusters = 0usize;
+        let mut groups = 0usize;
         for u in users {
+            // An LDAP or identity-provider group signs in under its members' names, never its
+            // own: its absence from the access log proves nothing.
+            if matches!(
+                u.user.auth_method,
+                AuthMethod::LdapGroup | AuthMethod::OidcIdpGroup
+            ) {
+                groups += 1;
+                continue;
+            }
             let reachable: Vec<&str> = if u.user.scopes.is_empty() {
                 match &clusters {
                     Some(cs) => cs.clone(),
@@ -303,6 +313,18 @@ pub(in crate::rules) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                         "unscoped database users"
                     ),
                     if unknown_clusters == 1 { "was" } else { "were" }
+                ),
+            );
+        }
+        // Said last: the reasons above are what more collections or reads would fix.
+        if groups > 0 {
+            out.not_evaluated(
+                project_scope(ctx, project_id),
+                None,
+                format!(
+                    "{} of {project_name} (LDAP or identity-provider groups) {} not evaluated: members sign in under their own names, which the access log does not tie to the group",
+                    counted(groups, "group database user", "group database users"),
+                    if groups == 1 { "was" } else { "were" },
                 ),
             );
         }

@@ -105,6 +105,8 @@ pub enum SubjectKind {
     DatabaseUser,
     /// An identity-provider group with a federation role mapping.
     IdpGroup,
+    /// A cloud-provider role Atlas may assume.
+    CloudProviderRole,
 }
 
 impl SubjectKind {
@@ -119,6 +121,7 @@ impl SubjectKind {
             SubjectKind::Team => "team",
             SubjectKind::DatabaseUser => "database_user",
             SubjectKind::IdpGroup => "idp_group",
+            SubjectKind::CloudProviderRole => "cloud_provider_role",
         }
     }
 }
@@ -132,6 +135,7 @@ impl From<PrincipalKind> for SubjectKind {
             PrincipalKind::Team => SubjectKind::Team,
             PrincipalKind::DatabaseUser => SubjectKind::DatabaseUser,
             PrincipalKind::IdpGroup => SubjectKind::IdpGroup,
+            PrincipalKind::CloudProviderRole => SubjectKind::CloudProviderRole,
         }
     }
 }

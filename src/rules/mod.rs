@@ -79,6 +79,8 @@ pub(crate) fn run_rule(rule: RuleId, ctx: &Context<'_>, out: &mut Out<'_, '_>) {
         FederationRoleMappingPrivileged => federation::role_mapping_privileged,
         FederationDomainRestrictionOff => federation::domain_restriction_off,
         UserNotFederated => federation::user_not_federated,
+        DbuserCertExpiring => database_user::cert_expiring,
+        DbuserCertLongLived => database_user::cert_long_lived,
     };
     f(ctx, out);
 }

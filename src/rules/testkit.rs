@@ -123,6 +123,7 @@ impl Estate {
                 configuration_type: Some("FILTER_BUILDER".into()),
             }),
             clusters: Some(vec![cluster("c1")]),
+            user_security: None,
         });
         self.snapshot.projects.last_mut().unwrap()
     }
@@ -165,6 +166,7 @@ impl Estate {
                     invitation_expires_at: None,
                     inviter: None,
                 }],
+                project_invitations: Vec::new(),
             }),
         })
     }
@@ -302,6 +304,7 @@ impl Estate {
                 delete_after: None,
                 description: None,
                 labels: Vec::new(),
+                certificates: Vec::new(),
             }),
         })
     }

@@ -10,7 +10,8 @@ use super::finding::{Fact, FindingScope, Recommendation, Severity};
 use super::roles;
 use super::text::{days, ymd};
 use crate::model::{
-    AtlasUser, Grant, Membership, Principal, PrincipalDetail, PrincipalKind, Scope, Via,
+    AtlasUser, Grant, Membership, Principal, PrincipalDetail, PrincipalKind, ProjectInvitation,
+    Scope, Via,
 };
 
 const ACTIVE: &str = "ACTIVE";
@@ -287,7 +288,20 @@ pub(super) fn inactive(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
 /// an expired invitation still listed. Rejected invitations are not flagged.
 pub(super) fn invite_stale(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
     let limit = ctx.policy.thresholds.invite_max_days;
-    for m in members(ctx, out) {
+    // Projects whose invitations could not be read (the listing needs Project Owner).
+    for gap in ctx
+        .snapshot
+        .coverage
+        .iter()
+        .filter(|g| g.endpoint == GROUP_INVITES && !g.in_answer())
+    {
+        if let Some(project) = gap.scope.strip_prefix("project:") {
+            let org = ctx.project(project).map_or("", |p| p.org_id.as_str());
+            out.gap(FindingScope::project(org, project), None, gap);
+        }
+    }
+    let all = members(ctx, out);
+    for m in &all {
         let inv = m.membership;
         let name = &m.person.name;
         let org = ctx.org_name(m.org());
@@ -319,7 +333,7 @@ pub(super) fn invite_stale(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
                 format!("Expired invitation of {name} to {org} is still listed")
             }
             _ => {
-                report_unknown_status(&m, out);
+                report_unknown_status(m, out);
                 continue;
             }
         };
@@ -340,7 +354,21 @@ pub(super) fn invite_stale(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             (Some(t), None) => summary.push_str(&format!(" It expires {}.", ymd(t))),
             (None, None) => {}
         }
+        let projects = project_invitations(m.user, m.org());
+        if !projects.is_empty() {
+            summary.push_str(&format!(
+                " Invited to {} through the per-project invitation listing.",
+                projects
+                    .iter()
+                    .map(|i| invitation_text(ctx, i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         let mut facts = vec![Fact::new("orgMembershipStatus", &inv.status)];
+        for i in &projects {
+            facts.push(invitation_fact(i));
+        }
         if let Some(t) = sent {
             facts.push(Fact::new("invitationCreatedAt", t));
             facts.push(Fact::new("days_since", ctx.days_since(t)));
@@ -356,6 +384,111 @@ pub(super) fn invite_stale(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
             "Delete the invitation of {name} to {org}; invite them again if they still need access."
         );
         out.flag(m.draft(title, summary, facts, Recommendation::revoke(how)));
+    }
+    stale_project_invitations(ctx, out, limit, &all);
+}
+
+/// The operation listing a project's invitations (its coverage gaps' endpoint).
+const GROUP_INVITES: &str = "listGroupInvites";
+
+/// The person's per-project invitations to projects of `org`.
+fn project_invitations<'a>(user: &'a AtlasUser, org: &str) -> Vec<&'a ProjectInvitation> {
+    user.project_invitations
+        .iter()
+        .filter(|i| i.org_id == org)
+        .collect()
+}
+
+/// `payments-prod (GROUP_READ_ONLY)`.
+fn invitation_text(ctx: &Context<'_>, i: &ProjectInvitation) -> String {
+    format!(
+        "{} ({})",
+        ctx.project_name(&i.project_id),
+        i.roles.join(", ")
+    )
+}
+
+fn invitation_fact(i: &ProjectInvitation) -> Fact {
+    Fact::new(
+        "project_invitation",
+        serde_json::json!({
+            "id": i.id,
+            "groupId": i.project_id,
+            "roles": i.roles,
+            "createdAt": i.created_at,
+            "expiresAt": i.expires_at,
+            "inviterUsername": i.inviter,
+        }),
+    )
+}
+
+/// Invitations to a project of a person already active in its org: the membership says
+/// nothing of them, so each is judged on its own, scoped to its project. (A person pending in
+/// the org is judged through the membership above, which names the projects.)
+fn stale_project_invitations(
+    ctx: &Context<'_>,
+    out: &mut Out<'_, '_>,
+    limit: u32,
+    members: &[Member<'_>],
+) {
+    for m in members {
+        if !m.is_active() {
+            continue;
+        }
+        for i in project_invitations(m.user, m.org()) {
+            let expired = i.expires_at.filter(|t| *t < ctx.as_of);
+            let old = i.created_at.filter(|t| ctx.older_than(*t, limit));
+            let (name, project) = (&m.person.name, ctx.project_name(&i.project_id));
+            let title = match (old, expired) {
+                (Some(t), _) => format!(
+                    "Invitation of {name} to project {project} has been pending for {}",
+                    days(ctx.days_since(t))
+                ),
+                (None, Some(_)) => {
+                    format!(
+                        "Invitation of {name} to project {project} has expired and is still listed"
+                    )
+                }
+                (None, None) if i.created_at.is_none() => {
+                    out.not_evaluated(
+                        FindingScope::project(m.org(), &i.project_id),
+                        Some(m.key()),
+                        format!(
+                            "the invitation {} has no createdAt, so its age cannot be measured",
+                            i.id
+                        ),
+                    );
+                    continue;
+                }
+                (None, None) => continue,
+            };
+            let mut summary = format!(
+                "{name} is an active member of {} and has an open invitation to {}.",
+                ctx.org_name(m.org()),
+                invitation_text(ctx, i)
+            );
+            if let Some(t) = i.created_at {
+                summary.push_str(&format!(
+                    " Invited {} ({} before the as-of date; the limit is {limit}).",
+                    ymd(t),
+                    days(ctx.days_since(t))
+                ));
+            }
+            if let Some(t) = i.expires_at {
+                summary.push_str(&format!(" It expires {}.", ymd(t)));
+            }
+            let facts = vec![invitation_fact(i), Fact::new("limit_days", limit)];
+            out.flag(Draft::new(
+                m.person,
+                FindingScope::project(m.org(), &i.project_id),
+                title,
+                summary,
+                facts,
+                Recommendation::revoke(format!(
+                    "Delete the invitation of {name} to {project}; grant the project role directly if it is still needed."
+                )),
+            ));
+        }
     }
 }
 

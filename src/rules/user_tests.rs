@@ -354,3 +354,66 @@ fn org_owner_is_not_evaluated_without_the_user_listing() {
     assert_eq!(out.not_evaluated.len(), 1);
     assert_eq!(out.not_evaluated[0].scope.org_id, "o1");
 }
+
+// USER_INVITE_STALE: invitations made per project
+
+fn project_invite(e: &mut Estate, email: &str, id: &str, sent: i64, expires: i64) {
+    atlas(e, email)
+        .project_invitations
+        .push(crate::model::ProjectInvitation {
+            id: id.into(),
+            org_id: "o1".into(),
+            project_id: "p1".into(),
+            roles: vec!["GROUP_READ_ONLY".into()],
+            created_at: Some(days_ago(sent)),
+            expires_at: Some(days_ago(expires)),
+            inviter: Some("abcdefgh".into()),
+        });
+}
+
+#[test]
+fn a_stale_project_invitation_of_an_active_member_is_flagged_on_its_project_and_a_fresh_twin_is_not()
+ {
+    let mut e = estate();
+    e.user("o1", ALICE);
+    e.user("o1", BOB);
+    project_invite(&mut e, ALICE, "inv-a", 31, 1);
+    project_invite(&mut e, BOB, "inv-b", 5, -25);
+    let f = only(&e, RuleId::UserInviteStale);
+    assert_eq!(f.principal.key, user_key(ALICE));
+    assert_eq!(f.scope.key(), "project:p1");
+    assert!(f.title.contains("project-p1"), "{}", f.title);
+    assert_eq!(fact(&f, "project_invitation")["id"], "inv-a");
+    assert_eq!(
+        fact(&f, "project_invitation")["roles"][0],
+        "GROUP_READ_ONLY"
+    );
+}
+
+#[test]
+fn a_pending_person_known_from_a_project_invitation_is_judged_once_through_the_membership() {
+    let mut e = estate();
+    // As assembled: the invitation made the pending membership.
+    invite(&mut e, ALICE, "PENDING", Some(40), Some(10));
+    project_invite(&mut e, ALICE, "inv-a", 40, 10);
+    let out = e.run(RuleId::UserInviteStale);
+    assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
+    let f = &out.findings[0];
+    assert_eq!(f.scope.key(), "org:o1");
+    assert!(
+        f.evidence.summary.contains("project-p1 (GROUP_READ_ONLY)"),
+        "{}",
+        f.evidence.summary
+    );
+    assert_eq!(facts(f, "project_invitation").len(), 1);
+}
+
+#[test]
+fn projects_whose_invitations_could_not_be_read_are_not_evaluated() {
+    let mut e = estate();
+    e.gap("project:p1", "listGroupInvites");
+    let out = e.run(RuleId::UserInviteStale);
+    assert_eq!(out.not_evaluated.len(), 1);
+    assert_eq!(out.not_evaluated[0].scope.key(), "project:p1");
+    assert!(out.not_evaluated[0].reason.contains("listGroupInvites"));
+}

@@ -258,6 +258,13 @@ pub fn hostile_world() -> HostileWorld {
                 p.key = key::database_user(&project, &d.database_name, &new);
                 p.name = new;
             }
+            PrincipalDetail::CloudProviderRole(r) => {
+                r.customer_identity = Some(c.next());
+                p.name = c.next();
+                for f in &mut r.features {
+                    f.target = c.next();
+                }
+            }
         }
         keys.insert(old_key, p.key.clone());
     }

@@ -13,7 +13,8 @@ use std::time::Duration;
 use atlas_audit::atlas::types;
 use atlas_audit::atlas::{Client, ClientOptions, Credentials};
 use atlas_audit::collect::raw::{
-    RawAccessLog, RawApiKey, RawEstate, RawOrg, RawProject, RawServiceAccount, Window,
+    RawAccessLog, RawApiKey, RawCertificates, RawEstate, RawOrg, RawPaths, RawProject,
+    RawServiceAccount, Window,
 };
 use atlas_audit::collect::{self, CollectOptions};
 use atlas_audit::mock::{MockConfig, MockServer, World};
@@ -194,6 +195,49 @@ fn federation_from_world(
     })
 }
 
+/// The further paths of a project as the simulated Atlas serves them: invitations, user
+/// security and cloud-provider roles (Atlas's empty answers where the world has no file), and
+/// the certificates of each Atlas-managed X.509 database user.
+fn world_paths(world: &World, project_path: &str) -> RawPaths {
+    fn object<T: DeserializeOwned>(world: &World, path: &str, empty: &str) -> T {
+        world.object(path).map_or_else(
+            || serde_json::from_str(empty).unwrap(),
+            |v| serde_json::from_str(v.get()).unwrap_or_else(|e| panic!("{path}: {e}")),
+        )
+    }
+    let users: Vec<types::DatabaseUser> =
+        parse_list(world, &format!("{project_path}/databaseUsers")).unwrap_or_default();
+    RawPaths {
+        invitations: Some(
+            parse_list(world, &format!("{project_path}/invites")).unwrap_or_default(),
+        ),
+        user_security: Some(object(
+            world,
+            &format!("{project_path}/userSecurity"),
+            atlas_audit::mock::EMPTY_USER_SECURITY,
+        )),
+        cloud_provider_access: Some(object(
+            world,
+            &format!("{project_path}/cloudProviderAccess"),
+            atlas_audit::mock::EMPTY_CLOUD_PROVIDER_ACCESS,
+        )),
+        certificates: users
+            .iter()
+            .filter(|u| u.x509_type.as_deref() == Some("MANAGED"))
+            .map(|u| RawCertificates {
+                username: u.username.clone(),
+                certs: Some(
+                    parse_list(
+                        world,
+                        &format!("{project_path}/databaseUsers/{}/certs", u.username),
+                    )
+                    .unwrap_or_default(),
+                ),
+            })
+            .collect(),
+    }
+}
+
 fn in_window(t: Timestamp, since: Timestamp, until: Timestamp) -> bool {
     since <= t && t <= until
 }
@@ -324,6 +368,7 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
                 ),
                 access_logs,
                 events: events(&format!("{g}/events")),
+                paths: world_paths(world, &g),
                 project,
             });
         }
@@ -576,6 +621,16 @@ pub fn minimum_requests(world: &World, direct: &Snapshot) -> u64 {
             expected += pages(list_len(&format!("{g}/{l}")));
         }
         expected += pages(events_in_window(&format!("{g}/events")));
+        // Invitations (a bare array), user security and cloud-provider access (objects), and
+        // one certificate listing per Atlas-managed X.509 database user.
+        expected += 3;
+        for u in parse_list::<types::DatabaseUser>(world, &format!("{g}/databaseUsers"))
+            .unwrap_or_default()
+            .iter()
+            .filter(|u| u.x509_type.as_deref() == Some("MANAGED"))
+        {
+            expected += pages(list_len(&format!("{g}/databaseUsers/{}/certs", u.username)));
+        }
         // One access-log call per cluster that keeps a history (not tenant tiers).
         expected += world_clusters(world, &g)
             .iter()

@@ -236,6 +236,8 @@ fn the_report_and_the_email_render_in_headless_chromium() {
             "Coverage: complete",
             "Findings by rule",
             "Principals needing action",
+            "Cloud provider access",
+            "LDAP and X.509",
             "Not evaluated",
             "Coverage gaps",
             "Exemption warnings",

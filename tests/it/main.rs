@@ -8,6 +8,7 @@ mod common;
 mod smtp;
 
 mod access_logs;
+mod access_paths;
 mod apply;
 mod auth;
 mod bad_input;

@@ -59,7 +59,7 @@ fn report_writes_both_files_and_exits_by_fail_on() {
     let stdout = text(&out.stdout);
     assert_eq!(
         row(&stdout, "findings"),
-        Some("70 as of 2027-01-15 12:00 UTC: 14 high, 49 medium, 7 low"),
+        Some("TOTAL as of 2027-01-15 12:00 UTC"),
         "{stdout}"
     );
     assert_eq!(

@@ -4,16 +4,19 @@
 //! names, so a test can hold what was read against what was sent (`tests/it/recordings.rs`).
 //! One file per part of the API: `org` (who holds access in an organization), `project` (what
 //! a project runs and who may reach it), `database` (database users and roles), `activity`
-//! (access logs and events); the paging envelope and listing identities are here.
+//! (access logs and events), `access` (per-project invitations, LDAP and X.509, database-user
+//! certificates, cloud-provider roles); the paging envelope and listing identities are here.
 
 use serde::{Deserialize, Serialize};
 
+mod access;
 mod activity;
 mod database;
 mod federation;
 mod org;
 mod project;
 
+pub use access::*;
 pub use activity::*;
 pub use database::*;
 pub use federation::*;
@@ -70,6 +73,8 @@ identified_by! {
     FederationIdentityProvider => |i| Some(i.id.clone());
     ConnectedOrgConfig => |c| Some(c.org_id.clone());
     AuthFederationRoleMapping => |m| m.id.clone();
+    GroupInvitation => |i| Some(i.id.clone());
+    UserCert => |c| Some(c.id.to_string());
     serde_json::Value => |v| v.get("id").and_then(serde_json::Value::as_str).map(str::to_owned);
 }
 

@@ -112,6 +112,11 @@ pub(super) fn project(p: &RawProject) -> model::Project {
             v.sort_by(|a, b| a.name.cmp(&b.name));
             v
         }),
+        user_security: p
+            .paths
+            .user_security
+            .as_ref()
+            .map(super::paths::user_security),
     }
 }
 

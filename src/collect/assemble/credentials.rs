@@ -244,6 +244,14 @@ impl Builder<'_> {
                         delete_after: u.delete_after_date,
                         description: u.description.clone(),
                         labels,
+                        certificates: p
+                            .paths
+                            .certificates
+                            .iter()
+                            .filter(|c| c.username == u.username && u.database_name == "$external")
+                            .flat_map(|c| c.certs.as_deref().map(super::paths::certificates))
+                            .flatten()
+                            .collect(),
                     }),
                 },
             );

@@ -8,6 +8,7 @@ mod activity;
 mod convert;
 mod credentials;
 mod federation;
+mod paths;
 
 use super::raw::{RawEstate, RawOrg};
 use crate::model::{
@@ -97,12 +98,14 @@ pub fn assemble(raw: RawEstate, meta: Meta, mut coverage: Vec<CoverageGap>) -> S
             }
         }
         b.users(org);
+        b.project_invitations(org);
         b.teams(org);
         b.api_keys(org);
         b.service_accounts(org);
         b.idp_groups(org);
         for p in &org.projects {
             b.database_users(org, p);
+            b.cloud_provider_roles(org, p);
         }
     }
 
@@ -304,6 +307,7 @@ impl Builder<'_> {
                         created_at: u.created_at,
                         last_auth: u.last_auth,
                         memberships: Vec::new(),
+                        project_invitations: Vec::new(),
                     }),
                 });
             push_sorted(&mut entry.org_ids, org_id.clone());

@@ -13,6 +13,7 @@ mod federation;
 mod keys;
 mod kit;
 mod org;
+mod paths;
 mod plan;
 mod project;
 

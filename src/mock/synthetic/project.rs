@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::kit::{DAY, Link, Rng, object_id, raw, rfc3339, self_link};
 use super::org::{OrgCtx, ProjectRef};
 use super::{Clock, Serials};
-use super::{access, dbusers};
+use super::{access, dbusers, paths};
 use crate::mock::world::{RawItem, WorldBuilder};
 
 /// What a project's events refer to.
@@ -129,6 +129,7 @@ pub(crate) fn build(
     for cluster in &clusters {
         access::history(builder, project, cluster, &usernames, clock, serials, rng);
     }
+    paths::build(builder, org, project, &usernames, clock);
     let sample = usernames
         .into_iter()
         .take(64)

@@ -263,6 +263,17 @@ impl<'a> Builder<'a> {
                 }
                 continue;
             }
+            // Known only from a per-project invitation: Atlas gives no user id until it is
+            // accepted, so no user call can address the person.
+            if matches!(&p.detail, PrincipalDetail::AtlasUser(u) if u.user_id.is_empty()) {
+                for i in list {
+                    self.manual_for(
+                        i,
+                        "the person is known only from a per-project invitation, which has no Atlas user id until accepted: delete the invitation in the project's Access Manager (deleteGroupInvite)".into(),
+                    );
+                }
+                continue;
+            }
             self.principal_intents(p, &list, &decided);
         }
     }

@@ -341,3 +341,28 @@ fn a_grant_through_an_identity_provider_group_is_changed_by_hand_in_the_federati
         assert!(m.why.contains("atlas-dba"), "{}", m.why);
     }
 }
+
+#[test]
+fn a_person_known_only_from_a_project_invitation_is_a_manual_step() {
+    let mut e = estate();
+    e.user("o1", "cy@example.com");
+    if let PrincipalDetail::AtlasUser(u) = &mut e.principal_mut("user:cy@example.com").detail {
+        // As the per-project invitation listing makes them: no user id until accepted.
+        u.user_id = String::new();
+        u.memberships[0].status = "PENDING".into();
+    }
+    e.project_role("user:cy@example.com", "p1", "GROUP_READ_ONLY", Via::Direct);
+    let g = grant(&e, "user:cy@example.com", "GROUP_READ_ONLY", &Via::Direct);
+    let b = plan(&e, &[intent(g, Want::Revoke)]);
+    assert!(
+        b.steps.is_empty(),
+        "no call with an empty id: {:?}",
+        b.steps
+    );
+    assert_eq!(b.manual.len(), 1);
+    assert!(
+        b.manual[0].why.contains("deleteGroupInvite"),
+        "{}",
+        b.manual[0].why
+    );
+}

@@ -15,6 +15,7 @@ mod federation;
 mod filters;
 mod finding;
 mod list;
+mod paths;
 mod templates;
 mod view;
 

@@ -98,6 +98,8 @@ fn the_report_has_every_section_count_rule_and_finding() {
         "<h1>Atlas access review</h1>",
         "Findings by rule",
         "Principals needing action",
+        "Cloud provider access",
+        "LDAP and X.509",
         "Not evaluated",
         "Coverage gaps",
         "Exemption warnings",

@@ -164,6 +164,10 @@ pub(super) struct Page {
     federation: Vec<super::federation::FederationView>,
     /// Rules and scopes that could not be judged.
     not_evaluated: List<NotEvaluatedView>,
+    /// Cloud-provider roles Atlas may assume: where data can flow out.
+    cloud_access: List<super::paths::CloudAccessView>,
+    /// Projects' LDAP and X.509 settings, and their LDAP group users.
+    project_security: List<super::paths::ProjectSecurityView>,
     /// Exemptions that matched nothing or expired.
     exemption_warnings: List<WarningView>,
     /// What changed since the last review, with `--baseline`.
@@ -363,6 +367,8 @@ impl Page {
                     reason: l.text(&n.reason),
                 },
             ),
+            cloud_access: super::paths::cloud_access(r, &l),
+            project_security: super::paths::project_security(r, &l),
             exemption_warnings: List::take(
                 &r.findings.exemption_warnings,
                 l.list,
@@ -461,6 +467,11 @@ fn kind_names(kind: SubjectKind) -> (&'static str, &'static str, &'static str) {
             "Identity-provider groups",
             "identity-provider group",
             "identity-provider groups",
+        ),
+        SubjectKind::CloudProviderRole => (
+            "Cloud provider roles",
+            "cloud provider role",
+            "cloud provider roles",
         ),
     }
 }
