@@ -85,7 +85,6 @@ impl Walk<'_> {
                     settings,
                     settings_id,
                     connected: None,
-                    connected_read: false,
                     role_mappings: None,
                     identity_providers: None,
                 });
@@ -114,7 +113,6 @@ impl Walk<'_> {
             settings,
             settings_id,
             connected,
-            connected_read: true,
             role_mappings,
             identity_providers: None,
         })

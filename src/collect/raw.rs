@@ -61,8 +61,6 @@ pub struct RawFederation {
     pub settings_id: String,
     /// The org's connected configuration; `None` when it has none or it was not read.
     pub connected: Option<types::ConnectedOrgConfig>,
-    /// Whether Atlas answered for the connected configuration (with one or with a 404).
-    pub connected_read: bool,
     /// The org's role mappings; `None` when not read (empty for an org not connected).
     pub role_mappings: Option<Vec<types::AuthFederationRoleMapping>>,
     /// The federation's identity providers (every protocol and type); `None` when not read.

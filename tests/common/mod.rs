@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+mod federation;
 pub mod hostile;
 
 use std::path::PathBuf;
@@ -160,39 +161,6 @@ fn parse_object<T: DeserializeOwned>(world: &World, path: &str) -> Option<T> {
     world
         .object(path)
         .map(|v| serde_json::from_str(v.get()).unwrap_or_else(|e| panic!("{path}: {e}")))
-}
-
-/// An org's federation as the collector reads it: none without settings (Atlas answers 404),
-/// the connected configuration and role mappings when the org has them, and every identity
-/// provider of the settings (the collector asks for all protocols and types).
-fn federation_from_world(
-    world: &World,
-    org_id: &str,
-) -> Option<atlas_audit::collect::raw::RawFederation> {
-    let settings: types::OrgFederationSettings =
-        parse_object(world, &format!("/orgs/{org_id}/federationSettings"))?;
-    let settings_id = settings.id.clone()?;
-    let base = format!("/federationSettings/{settings_id}/connectedOrgConfigs/{org_id}");
-    let connected: Option<types::ConnectedOrgConfig> = parse_object(world, &base);
-    let role_mappings = Some(match connected {
-        Some(_) => parse_list(world, &format!("{base}/roleMappings")).unwrap_or_default(),
-        None => Vec::new(),
-    });
-    let identity_providers = Some(
-        parse_list(
-            world,
-            &format!("/federationSettings/{settings_id}/identityProviders"),
-        )
-        .unwrap_or_default(),
-    );
-    Some(atlas_audit::collect::raw::RawFederation {
-        settings,
-        settings_id,
-        connected,
-        connected_read: true,
-        role_mappings,
-        identity_providers,
-    })
 }
 
 /// The further paths of a project as the simulated Atlas serves them: invitations, user
@@ -380,7 +348,7 @@ pub fn snapshot_from_world(world: &World) -> Snapshot {
             service_accounts: Some(service_accounts),
             events: events(&format!("{base}/events")),
             projects,
-            federation: federation_from_world(world, &org.id),
+            federation: federation::from_world(world, &org.id),
             org,
         });
     }

@@ -198,3 +198,37 @@ async fn the_identity_provider_listing_hides_oidc_unless_asked() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_federation_path_is_a_gap_of_every_org_it_serves() {
+    // The org's own settings are readable; everything under /federationSettings is refused.
+    let config = mock_config_with_faults("deny=/federationSettings");
+    let (snapshot, server) = collect_from(demo_world(), config, credentials(), fast_options).await;
+    server.shutdown().await;
+    for org in [ORG_A, ORG_B] {
+        let endpoints: Vec<&str> = snapshot
+            .coverage
+            .iter()
+            .filter(|g| g.scope == key::org(org))
+            .inspect(|g| assert!(g.reason.contains("Organization Owner"), "{}", g.reason))
+            .map(|g| g.endpoint.as_str())
+            .collect();
+        assert_eq!(
+            endpoints,
+            [ep::CONNECTED_ORG_CONFIG.name, ep::IDENTITY_PROVIDERS.name],
+            "{org}"
+        );
+    }
+    // One refused provider listing, though it is a gap of both orgs.
+    assert_eq!(
+        snapshot.meta.endpoints[ep::IDENTITY_PROVIDERS.name].failures,
+        1
+    );
+    let findings = rules::evaluate(&snapshot, &Policy::default()).unwrap();
+    assert!(
+        !findings
+            .findings
+            .iter()
+            .any(|f| FEDERATION_RULES.contains(&f.rule))
+    );
+}
