@@ -19,6 +19,7 @@ mod completions;
 mod decisions;
 mod demo_loop;
 mod denied;
+mod directory;
 mod email;
 mod faults;
 mod faults_matrix;
