@@ -50,12 +50,19 @@ fn every_atlas_user_of_the_demo_is_one_person_in_the_csv_the_json_and_the_people
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     let rows: Vec<BTreeMap<String, String>> = reader
         .records()
-        .map(|r| header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect())
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
         .collect();
     let keys: Vec<String> = rows.iter().map(|r| r["principal_key"].clone()).collect();
     assert_eq!(keys, users, "one row per Atlas user, by key");
 
-    let json: serde_json::Value = serde_json::from_str(&read(dir.path(), "directory.json")).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&read(dir.path(), "directory.json")).unwrap();
     assert_eq!(json["schema_version"], 1);
     let ids: Vec<String> = json["users"]
         .as_array()
@@ -91,7 +98,10 @@ fn every_atlas_user_of_the_demo_is_one_person_in_the_csv_the_json_and_the_people
         .iter()
         .find(|r| r["username"] == "liam.foster@northwind.example")
         .unwrap();
-    assert!(liam["invitations"].contains(": PENDING, invited "), "{liam:?}");
+    assert!(
+        liam["invitations"].contains(": PENDING, invited "),
+        "{liam:?}"
+    );
 
     let people = sheet(dir.path(), "People");
     let headings: Vec<&str> = people[0].iter().map(String::as_str).collect();
@@ -104,7 +114,13 @@ fn every_atlas_user_of_the_demo_is_one_person_in_the_csv_the_json_and_the_people
         .iter()
         .find(|r| r[column("username")] == "james.okafor@northwind.example")
         .unwrap();
-    for name in ["projects", "paths", "teams", "open_findings", "open_finding_ids"] {
+    for name in [
+        "projects",
+        "paths",
+        "teams",
+        "open_findings",
+        "open_finding_ids",
+    ] {
         assert_eq!(james_row[column(name)], james[name], "{name}");
     }
 }
@@ -134,7 +150,9 @@ fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
 }
 
 fn table<'a>(page: &'a str, start: &str) -> &'a str {
-    let from = page.find(start).unwrap_or_else(|| panic!("{start} on the page"));
+    let from = page
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} on the page"));
     let len = page[from..].find("</table>").unwrap();
     &page[from..from + len]
 }

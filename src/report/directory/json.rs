@@ -247,11 +247,7 @@ pub fn directory_json(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()
         as_of: review.as_of.to_string(),
         organizations,
         workspaces,
-        users: directory
-            .people
-            .iter()
-            .map(|p| user(review, p))
-            .collect(),
+        users: directory.people.iter().map(|p| user(review, p)).collect(),
     };
     let mut w = io::BufWriter::new(out);
     serde_json::to_writer_pretty(&mut w, &file).map_err(io::Error::other)?;

@@ -141,7 +141,10 @@ impl<'a> Directory<'a> {
                     }
                 }
                 PrincipalDetail::DatabaseUser(d) => {
-                    db_users.entry(d.username.to_lowercase()).or_default().push(p);
+                    db_users
+                        .entry(d.username.to_lowercase())
+                        .or_default()
+                        .push(p);
                 }
                 _ => {}
             }
@@ -307,7 +310,9 @@ pub fn person_row<'r>(review: &'r Review<'_>, p: &'r Person<'_>) -> Vec<Cell<'r>
         })
         .collect();
     let [last_activity, source, days_inactive] = [
-        activity.at.map_or(Cell::Text(activity.sentinel), Cell::Time),
+        activity
+            .at
+            .map_or(Cell::Text(activity.sentinel), Cell::Time),
         Cell::Text(activity.source),
         activity
             .days_inactive
@@ -351,10 +356,15 @@ pub fn person_row<'r>(review: &'r Review<'_>, p: &'r Person<'_>) -> Vec<Cell<'r>
 /// When `out` cannot be written.
 pub fn directory_csv(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()> {
     let directory = Directory::new(review);
-    write_rows(out, DIRECTORY_CSV_HEADER, &directory.people, |chunk, csv| {
-        for p in chunk {
-            csv.record(person_row(review, p).iter().map(Cell::text))?;
-        }
-        Ok(())
-    })
+    write_rows(
+        out,
+        DIRECTORY_CSV_HEADER,
+        &directory.people,
+        |chunk, csv| {
+            for p in chunk {
+                csv.record(person_row(review, p).iter().map(Cell::text))?;
+            }
+            Ok(())
+        },
+    )
 }

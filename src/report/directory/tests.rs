@@ -39,7 +39,12 @@ fn estate() -> Estate {
         m.invitation_expires_at = Some(days_ago(-15));
         m.inviter = Some("owner@example.test".into());
     }
-    e.project_role("user:new@example.test", "p2", "GROUP_READ_ONLY", Via::Direct);
+    e.project_role(
+        "user:new@example.test",
+        "p2",
+        "GROUP_READ_ONLY",
+        Via::Direct,
+    );
     e.db_user("p1", "dev", &[("readWrite", "sales")], &[]);
     e.db_user("p2", "DEV@Example.test", &[("read", "sales")], &[]);
     e.db_user("p2", "backup", &[("backup", "admin")], &[]);
@@ -69,7 +74,11 @@ fn csv_rows(review: &Review<'_>) -> Vec<BTreeMap<String, String>> {
         .records()
         .map(|r| {
             let r = r.unwrap();
-            header.iter().cloned().zip(r.iter().map(String::from)).collect()
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect()
         })
         .collect()
 }
@@ -100,7 +109,11 @@ fn a_person_reached_directly_and_through_a_team_shows_both_paths() {
         .filter(|a| a.scope.project_id().is_some())
         .flat_map(|a| a.paths.iter().map(String::as_str))
         .collect();
-    assert_eq!(implied, ["org-role", "org-role"], "both projects, by the org role");
+    assert_eq!(
+        implied,
+        ["org-role", "org-role"],
+        "both projects, by the org role"
+    );
 
     let rows = csv_rows(&review);
     let dev_row = rows
@@ -112,7 +125,10 @@ fn a_person_reached_directly_and_through_a_team_shows_both_paths() {
         "{dev_row:?}"
     );
     assert_eq!(dev_row["paths"], "direct; team:platform");
-    assert!(dev_row["org_roles"].contains("ORG_MEMBER (direct)"), "{dev_row:?}");
+    assert!(
+        dev_row["org_roles"].contains("ORG_MEMBER (direct)"),
+        "{dev_row:?}"
+    );
     assert!(dev_row["teams"].ends_with(": platform"), "{dev_row:?}");
 }
 
@@ -159,7 +175,10 @@ fn a_pending_invitee_shows_the_invitation_with_its_dates() {
     assert_eq!(user["memberships"][1]["type"], "workspace");
     assert_eq!(user["memberships"][1]["id"], "p2");
     assert_eq!(user["memberships"][1]["organization_id"], "o1");
-    assert_eq!(user["memberships"][1]["roles"][0]["role"], "GROUP_READ_ONLY");
+    assert_eq!(
+        user["memberships"][1]["roles"][0]["role"],
+        "GROUP_READ_ONLY"
+    );
     assert_eq!(user["memberships"][1]["roles"][0]["paths"][0], "direct");
 }
 
@@ -182,7 +201,11 @@ fn database_users_named_after_a_person_match_the_email_or_its_local_part() {
             ("dbuser:p2/admin/DEV@Example.test", "email"),
         ]
     );
-    assert!(person(&d, "user:owner@example.test").database_users.is_empty());
+    assert!(
+        person(&d, "user:owner@example.test")
+            .database_users
+            .is_empty()
+    );
     let rows = csv_rows(&review);
     let row = rows
         .iter()
@@ -220,8 +243,14 @@ fn every_person_is_one_row_and_findings_and_activity_are_theirs() {
         assert_eq!(row["open_findings"], open.len().to_string(), "{row:?}");
         assert_eq!(row["open_finding_ids"], open.join("; "), "{row:?}");
     }
-    let owner = rows.iter().find(|r| r["username"] == "owner@example.test").unwrap();
-    assert!(!owner["highest_severity"].is_empty(), "the org owner has findings");
+    let owner = rows
+        .iter()
+        .find(|r| r["username"] == "owner@example.test")
+        .unwrap();
+    assert!(
+        !owner["highest_severity"].is_empty(),
+        "the org owner has findings"
+    );
     let mut again = Vec::new();
     directory_json(&review, &mut again).unwrap();
     let mut first = Vec::new();
