@@ -99,8 +99,12 @@ impl CredentialAccess {
     }
 
     /// Its roles in words, one per role (`ORG_OWNER on Northwind (org)`), or, when the snapshot
-    /// does not hold the credential, [`NOT_VISIBLE`] alone.
+    /// does not hold the credential, [`NOT_VISIBLE`] alone (or, when it does not even name it,
+    /// a sentence saying so).
     pub fn role_lines(&self) -> Vec<String> {
+        if self.kind.is_empty() && self.identity.is_empty() {
+            return vec!["the snapshot does not name it, so its roles are unknown".to_string()];
+        }
         if !self.roles_visible {
             return vec![NOT_VISIBLE.to_string()];
         }

@@ -124,7 +124,12 @@ impl<'a> Directory<'a> {
     pub fn new(review: &Review<'a>) -> Directory<'a> {
         let snapshot = review.snapshot;
         let mut grants: FxHashMap<&str, Vec<&'a Grant>> = FxHashMap::default();
-        for g in &snapshot.grants {
+        // Only people's grants: database users and keys are most of a large estate's grants.
+        for g in snapshot
+            .grants
+            .iter()
+            .filter(|g| g.principal.starts_with("user:"))
+        {
             grants.entry(g.principal.as_str()).or_default().push(g);
         }
         let mut teams: FxHashMap<&str, BTreeSet<(&'a str, &'a str)>> = FxHashMap::default();
