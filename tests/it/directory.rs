@@ -265,4 +265,9 @@ fn the_manifest_and_the_first_screen_name_the_credential_and_its_roles() {
     );
     let email = read(dir.path(), "email.html");
     assert!(email.contains("API key qzvtkmra: ORG_OWNER on Northwind Outfitters"));
+    let text = read(dir.path(), "email.txt");
+    assert!(
+        text.contains("Collected:   API key qzvtkmra: ORG_OWNER on"),
+        "{text:.800}"
+    );
 }
