@@ -7,6 +7,7 @@ mod decisions;
 mod demo;
 mod email;
 mod interrupt;
+mod man;
 mod output;
 mod plan;
 mod remediate;
@@ -93,7 +94,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Init(args) => report::init(&args, quiet),
             Command::Summary(args) => {
                 let snapshot = model::load(&args.snapshot)?;
-                if !quiet {
+                if args.json {
+                    println!("{:#}", summary::json(&snapshot));
+                } else if !quiet {
                     print!("{}", summary::render(&snapshot));
                 }
                 Ok(exit_for(&snapshot))
@@ -102,6 +105,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::Demo(args) => demo::run(&args.out, quiet).await,
             Command::ServeMock(args) => serve_mock(args).await,
             Command::Completions(args) => completions::print(args.shell),
+            Command::Man(args) => man::run(args.out.as_deref(), quiet),
         }
     })
 }

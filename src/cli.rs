@@ -55,6 +55,8 @@ pub enum Command {
     ServeMock(ServeMockArgs),
     /// Print a shell completion script to stdout: bash, zsh, fish, elvish or powershell.
     Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout, or write one page per command into a folder.
+    Man(ManArgs),
 }
 
 /// Credentials and endpoint, with the environment variables Atlas users already set.
@@ -305,6 +307,9 @@ pub struct SummaryArgs {
     /// A snapshot written by `atlas-audit collect`.
     #[arg(long, value_name = "FILE")]
     pub snapshot: PathBuf,
+    /// Print the summary as one JSON object (the same exit codes).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--store`, on `collect` and `report`.
@@ -337,6 +342,10 @@ pub struct DecisionsArgs {
     /// present, else Revoke and Modify need a comment).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Print the outcome (counts per reviewer and sheet, the file written, the attestation)
+    /// as one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `diff`
@@ -460,6 +469,15 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+/// `man`
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `atlas-audit.1` and one `atlas-audit-<command>.1` per command into this folder
+    /// (created if missing) instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Parses an age such as `90d`, `12w` or `36h`.

@@ -85,11 +85,36 @@ pub(super) fn run(args: &DecisionsArgs, quiet: bool) -> Result<ExitCode> {
                 decisions: &outcome.decisions,
                 undecided: outcome.undecided,
             })?;
-            Some(format!("attestation {id} in {}", path.display()))
+            Some((id, path))
         }
         _ => None,
     };
-    if !quiet {
+    if args.json {
+        let by = |kind: &str| -> Vec<serde_json::Value> {
+            outcome
+                .tallies
+                .iter()
+                .filter(|((k, _), _)| *k == kind)
+                .map(|((_, name), t)| {
+                    serde_json::json!({"name": name, "decided": t.decided, "undecided": t.undecided})
+                })
+                .collect()
+        };
+        let json = serde_json::json!({
+            "report_digest": outcome.report.report_digest,
+            "as_of": outcome.report.as_of,
+            "snapshot_sha256": outcome.report.snapshot_sha256,
+            "workbooks": books.iter().map(|b| serde_json::json!({"name": b.name, "sha256": b.sha256})).collect::<Vec<_>>(),
+            "decided": outcome.decisions.len(),
+            "undecided": outcome.undecided,
+            "orgs": by("org"),
+            "projects": by("project"),
+            "reviewers": by("reviewer"),
+            "written": out,
+            "attestation": recorded.as_ref().map(|(id, path)| serde_json::json!({"id": id, "store": path})),
+        });
+        println!("{json:#}");
+    } else if !quiet {
         let mut s = String::new();
         table::text(&mut s, "report", &outcome.report.report_digest);
         table::text(&mut s, "as of", &outcome.report.as_of);
@@ -110,8 +135,12 @@ pub(super) fn run(args: &DecisionsArgs, quiet: bool) -> Result<ExitCode> {
             table::item(&mut s, kind, name, t.decided as u64, &note);
         }
         table::text(&mut s, "written", &out.display().to_string());
-        if let Some(r) = recorded {
-            table::text(&mut s, "evidence store", &r);
+        if let Some((id, path)) = recorded {
+            table::text(
+                &mut s,
+                "evidence store",
+                &format!("attestation {id} in {}", path.display()),
+            );
         }
         print!("{s}");
     }

@@ -33,7 +33,22 @@ pub fn organizations(s: &Snapshot) -> String {
         let _ = write!(out, " {heading:>8}");
     }
     let _ = writeln!(out, " {:>8} {:>8}", "events", "grants");
+    let counts = org_counts(s);
+    for org in &s.orgs {
+        let get = |k: &str| counts.get(&(org.id.as_str(), k)).copied().unwrap_or(0);
+        let name: String = org.name.chars().take(28).collect();
+        let _ = write!(out, "{name:<28} {:>8}", get("projects"));
+        for (_, kind) in COLUMNS {
+            let _ = write!(out, " {:>8}", get(kind));
+        }
+        let _ = writeln!(out, " {:>8} {:>8}", get("events"), get("grants"));
+    }
+    out
+}
 
+/// What was read per org: `(org id, what)` to a count, where `what` is `projects`, `events`,
+/// `grants`, or a kind of [`COLUMNS`] (`users` active, `pending` invited).
+fn org_counts(s: &Snapshot) -> BTreeMap<(&str, &str), usize> {
     let project_org: BTreeMap<&str, &str> = s
         .projects
         .iter()
@@ -70,16 +85,64 @@ pub fn organizations(s: &Snapshot) -> String {
     for g in &s.grants {
         *counts.entry((g.scope.org_id(), "grants")).or_default() += 1;
     }
-    for org in &s.orgs {
-        let get = |k: &str| counts.get(&(org.id.as_str(), k)).copied().unwrap_or(0);
-        let name: String = org.name.chars().take(28).collect();
-        let _ = write!(out, "{name:<28} {:>8}", get("projects"));
-        for (_, kind) in COLUMNS {
-            let _ = write!(out, " {:>8}", get(kind));
-        }
-        let _ = writeln!(out, " {:>8} {:>8}", get("events"), get("grants"));
-    }
-    out
+    counts
+}
+
+/// `summary --json`: what [`render`] prints, as one JSON object for scripts. `complete` is
+/// false exactly when the command exits 3; `coverage` lists every gap.
+pub fn json(s: &Snapshot) -> serde_json::Value {
+    let counts = org_counts(s);
+    let orgs: Vec<serde_json::Value> = s
+        .orgs
+        .iter()
+        .map(|org| {
+            let get = |k: &str| counts.get(&(org.id.as_str(), k)).copied().unwrap_or(0);
+            serde_json::json!({
+                "id": org.id,
+                "name": org.name,
+                "projects": get("projects"),
+                "users": get("users"),
+                "invited": get("pending"),
+                "api_keys": get("api_key"),
+                "service_accounts": get("service_account"),
+                "teams": get("team"),
+                "database_users": get("database_user"),
+                "events": get("events"),
+                "grants": get("grants"),
+            })
+        })
+        .collect();
+    let tally = |f: fn(&crate::model::EndpointTally) -> u64| -> u64 {
+        s.meta.endpoints.values().map(f).sum()
+    };
+    serde_json::json!({
+        "summary_version": 1,
+        "tool_version": s.meta.tool_version,
+        "as_of": s.meta.collected_at,
+        "credential": s.meta.credential,
+        "scope": {
+            "orgs": s.meta.scope.orgs,
+            "projects": s.meta.scope.projects,
+        },
+        "complete": s.is_complete(),
+        "orgs": orgs,
+        "read": {
+            "principals": s.principals.len(),
+            "grants": s.grants.len(),
+            "events": s.events.len(),
+            "access_log_entries": s.access_logs.len(),
+            "access_log_entries_by_atlas_agents":
+                s.access_logs.iter().filter(|e| e.is_atlas_agent()).count(),
+            "access_log_entries_without_time":
+                s.access_logs.iter().filter(|e| e.at.is_none()).count(),
+        },
+        "requests": {
+            "sent": tally(|t| t.requests),
+            "retried": tally(|t| t.retries),
+            "seconds": s.meta.duration_ms as f64 / 1000.0,
+        },
+        "coverage": s.coverage,
+    })
 }
 
 /// The rows about the collection: as of, scope, how much was read, requests and time, peak

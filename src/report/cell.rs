@@ -12,9 +12,11 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// The cell text, with a leading `'` when a spreadsheet would read it as a formula.
+#[inline]
 pub fn neutralise(text: &str) -> Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\0') => Cow::Owned(format!("'{text}")),
+    // Every character that starts a formula is ASCII, so the first byte decides.
+    match text.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\0') => Cow::Owned(format!("'{text}")),
         _ => Cow::Borrowed(text),
     }
 }

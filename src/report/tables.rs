@@ -326,11 +326,16 @@ pub fn principal_row<'r>(review: &'r Review<'_>, p: &'r Principal) -> Vec<Cell<'
     };
     let mut open = 0;
     let mut highest = None;
+    let mut ids = String::new();
     for f in review.findings_about(&p.key) {
         if f.status == Status::Open {
             open += 1;
             highest = Some(highest.map_or(f.severity, |h: Severity| h.min(f.severity)));
         }
+        if !ids.is_empty() {
+            ids.push_str("; ");
+        }
+        ids.push_str(&f.id);
     }
     let joined = |items: &'r [String], sep: &str| match items {
         [] => Cell::Empty,
@@ -371,7 +376,7 @@ pub fn principal_row<'r>(review: &'r Review<'_>, p: &'r Principal) -> Vec<Cell<'
         Cell::Text(yes_no(review.principal_privileged(&p.key))),
         Cell::Int(open),
         highest.map_or(Cell::Empty, |s: Severity| Cell::Text(s.as_str())),
-        text_or_empty(review.principal_finding_ids(&p.key)),
+        text_or_empty(ids),
     ]
 }
 

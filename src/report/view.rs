@@ -257,11 +257,6 @@ impl<'a> Review<'a> {
             .map(move |&i| &all[i as usize])
     }
 
-    /// Ids of the findings about a principal, joined with `; `.
-    pub fn principal_finding_ids(&self, key: &str) -> String {
-        join_ids(self.findings_about(key))
-    }
-
     /// Ids of the findings a grant answers to: those about its principal in the grant's project,
     /// or org-wide in the grant's org. Joined with `; `.
     pub fn grant_finding_ids(&self, g: &Grant) -> String {
@@ -490,7 +485,8 @@ fn names_role(f: &Finding, role: &str) -> bool {
     named.peek().is_none() || named.any(|fact| fact.value["role"] == role)
 }
 
-fn join_ids<'f>(findings: impl Iterator<Item = &'f Finding>) -> String {
+/// The findings' ids, joined with `; `.
+pub(crate) fn join_ids<'f>(findings: impl Iterator<Item = &'f Finding>) -> String {
     let mut s = String::new();
     for f in findings {
         if !s.is_empty() {

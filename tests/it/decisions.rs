@@ -217,6 +217,43 @@ fn filled_workbooks_of_one_report_become_decisions_csv_and_an_attestation() {
     assert!(stdout.contains("lee@example.com"), "{stdout}");
     assert_eq!(stored_decisions(&d.join("audit.db")), 3);
 
+    // The same outcome for scripts, as one JSON object (no store this time: no attestation).
+    std::fs::create_dir(d.join("decided-json")).unwrap();
+    let json = decisions(
+        d,
+        &[
+            "dana.xlsx",
+            "lee.xlsx",
+            "--report",
+            "out",
+            "--out",
+            "decided-json",
+            "--json",
+        ],
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("one JSON object");
+    assert_eq!(v["decided"], 3, "{v:#}");
+    assert!(v["undecided"].as_u64().unwrap() > 0, "{v:#}");
+    assert!(v["attestation"].is_null(), "{v:#}");
+    let reviewers: Vec<(&str, u64)> = v["reviewers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["decided"].as_u64().unwrap()))
+        .collect();
+    // The grant both decided alike counts once, for the first workbook's reviewer.
+    assert_eq!(
+        reviewers,
+        [("dana@example.com", 2), ("lee@example.com", 1)],
+        "{v:#}"
+    );
+    assert_eq!(v["workbooks"].as_array().unwrap().len(), 2, "{v:#}");
+    assert!(
+        v["written"].as_str().unwrap().ends_with("decisions.csv"),
+        "{v:#}"
+    );
+
     // The plan of the store's latest attestation is the plan of its decisions.csv.
     let plan = |args: &[&str], out: &str| {
         let run = atlas_audit_command()

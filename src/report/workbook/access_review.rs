@@ -14,13 +14,14 @@ use rust_xlsxwriter::{
 };
 
 use super::{Sheet, Style, Styles, Table, Written, owned, project_name};
-use crate::model::{Grant, Principal, Scope, grant_id};
+use crate::model::{Grant, Principal, Scope, Via, grant_id};
 use crate::report::Review;
 use crate::report::cell::yes_no;
 use crate::report::identity::RowCheck;
 use crate::report::last_review::{LastReview, Since};
+use crate::report::view::join_ids;
 use crate::rules::roles::{BUILT_IN_DATABASE_ROLES, ORG_ROLES, PROJECT_ROLES};
-use crate::rules::{Action, Status};
+use crate::rules::{Action, Finding, Status};
 
 /// The Access Review sheet's columns: the grant id, the evidence, the hidden columns, then the
 /// five reviewer columns.
@@ -163,10 +164,10 @@ fn row<'a>(
     let id = grant_id(&g.principal, &scope_key, &g.role, &via_key);
     s.text(&id)?;
     let (level, resource) = level_and_resource(&g.scope);
-    let worst = review
-        .grant_findings(g)
-        .filter(|f| f.status == Status::Open)
-        .min_by_key(|f| f.severity);
+    // The grant's findings, found once for the ids, the worst open one and the last review.
+    let findings: Vec<&Finding> = review.grant_findings(g).collect();
+    let open = || findings.iter().filter(|f| f.status == Status::Open);
+    let worst = open().min_by_key(|f| f.severity);
     s.text(&g.principal)?;
     s.text(principal.map_or("", |p| p.kind.as_str()))?;
     s.text(principal.map_or("", |p| p.name.as_str()))?;
@@ -175,7 +176,11 @@ fn row<'a>(
     s.text(level)?;
     s.text(&resource)?;
     s.text(&g.role)?;
-    s.text(&g.via.label())?;
+    // Every path but an org role's (never reviewed here) is written as its key.
+    match g.via {
+        Via::OrgRole(_) => s.text(&g.via.label())?,
+        _ => s.text(&via_key)?,
+    }
     match review.implied_by(g) {
         0 => s.skip(1),
         n => s.count(n)?,
@@ -192,12 +197,12 @@ fn row<'a>(
         }
         None => s.skip(3),
     }
-    s.text(&review.grant_finding_ids(g))?;
+    s.text(&join_ids(findings.iter().copied()))?;
     s.severity(worst.map(|f| f.severity))?;
     let suggestion = worst.map_or(Action::Keep, |f| f.recommendation.action);
     s.text(suggestion.as_str())?;
     if let Some(last) = &review.last_review {
-        last_review(s, review, last, &id, g)?;
+        last_review(s, last, &id, open().map(|f| f.id.as_str()))?;
     }
     s.text(&scope_key)?;
     s.text(&via_key)?;
@@ -207,12 +212,11 @@ fn row<'a>(
 
 /// The last review's cells of a grant: its newest decision (decision, reviewer, day, comment)
 /// and whether it is new, changed or unchanged since.
-fn last_review<'a>(
+fn last_review<'f>(
     s: &mut Sheet<'_>,
-    review: &Review<'a>,
     last: &LastReview,
     id: &str,
-    g: &'a Grant,
+    open: impl Iterator<Item = &'f str>,
 ) -> Written {
     match last.decision(id) {
         Some(d) => {
@@ -226,10 +230,6 @@ fn last_review<'a>(
         }
         None => s.skip(4),
     }
-    let open = review
-        .grant_findings(g)
-        .filter(|f| f.status == Status::Open)
-        .map(|f| f.id.as_str());
     s.text(last.since(id, open).map_or("", Since::as_str))
 }
 

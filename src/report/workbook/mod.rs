@@ -228,10 +228,12 @@ impl Styles {
         }
     }
 
-    /// The format of a style; none for `Plain`.
+    /// The format of a style; none for `Plain`. `STYLED` holds the styles in declaration
+    /// order after `Plain`, so a style's format is at its discriminant less one.
     fn get(&self, style: Style) -> Option<&Format> {
-        let at = STYLED.iter().position(|s| *s == style)?;
-        self.formats.get(at)
+        (style as usize)
+            .checked_sub(1)
+            .and_then(|at| self.formats.get(at))
     }
 
     /// Every cell format, in the order the workbook numbers them.

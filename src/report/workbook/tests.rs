@@ -600,3 +600,20 @@ fn the_summary_says_what_was_reviewed_and_how_to_review_it() {
     assert_eq!(rule[3], RuleId::OrgMfaNotRequired.checks());
     assert!(rows.iter().any(|r| r[1].contains("A Comment is expected")));
 }
+
+#[test]
+fn each_style_finds_its_own_format() {
+    // `Styles::get` indexes by discriminant: `STYLED` must list the styles in declaration
+    // order, right after `Plain`.
+    for (i, style) in STYLED.iter().enumerate() {
+        assert_eq!(
+            *style as usize,
+            i + 1,
+            "{style:?} is out of place in STYLED"
+        );
+    }
+    let styles = Styles::new();
+    assert!(styles.get(Style::Plain).is_none());
+    assert_eq!(styles.get(Style::Comment), styles.formats.last());
+    assert_eq!(styles.get(Style::Title), styles.formats.first());
+}
