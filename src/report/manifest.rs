@@ -1,7 +1,8 @@
 //! `manifest.json`: what the report is, what it was made from, and the SHA-256 of every file
 //! written beside it, so the evidence can be checked later (`sha256sum` of each file against
 //! the manifest). Nothing in it depends on the wall clock: the same input gives the same
-//! manifest.
+//! manifest. Fields are only ever added (readers ignore what they do not know): `credential`
+//! came after the first reports.
 
 use serde::Serialize;
 
@@ -19,6 +20,9 @@ pub struct Manifest {
     pub as_of: String,
     /// What the snapshot was collected from.
     pub source: Source,
+    /// The credential that collected it and the roles the snapshot shows it holding: a
+    /// coverage gap is a read this credential was refused.
+    pub credential: super::credential::CredentialAccess,
     /// Orgs and projects covered.
     pub scope: ScopeSummary,
     /// The policy the rules ran under.
@@ -171,6 +175,7 @@ impl Manifest {
                 credential: meta.credential.clone(),
                 snapshot_sha256: review.snapshot_sha256.clone(),
             },
+            credential: super::credential::CredentialAccess::of(review),
             scope: ScopeSummary {
                 requested_orgs: meta.scope.orgs.clone(),
                 requested_projects: meta.scope.projects.clone(),
@@ -209,11 +214,14 @@ impl Manifest {
                 findings: review.findings.findings.len(),
                 open: review.open_count(),
                 by_severity,
-                by_rule: review
-                    .rule_counts()
-                    .into_iter()
-                    .map(|c| (c.rule.as_str().to_string(), c.open + c.exempted))
-                    .collect(),
+                by_rule: review.rule_counts().into_iter().fold(
+                    std::collections::BTreeMap::new(),
+                    |mut by_rule, c| {
+                        *by_rule.entry(c.rule.as_str().to_string()).or_default() +=
+                            c.open + c.exempted;
+                        by_rule
+                    },
+                ),
                 not_evaluated: review.findings.not_evaluated.len(),
                 exemption_warnings: review.findings.exemption_warnings.len(),
             },

@@ -8,6 +8,8 @@
 
 mod cell;
 mod changes;
+pub mod credential;
+pub mod directory;
 mod findings;
 pub mod identity;
 pub mod last_review;

@@ -5,19 +5,21 @@
 
 use std::io::{self, Write};
 
-use super::{ReportError, Review, Templates, changes, findings, ocsf, pages, tables, workbook};
+use super::{
+    ReportError, Review, Templates, changes, directory, findings, ocsf, pages, tables, workbook,
+};
 
 /// A report format `--format` can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
-    /// `findings.csv`, `grants.csv`, `principals.csv` (and `changes.csv` with a baseline,
-    /// `remediation.csv` with a store).
+    /// `findings.csv`, `grants.csv`, `principals.csv`, `directory.csv` (and `changes.csv` with
+    /// a baseline, `remediation.csv` with a store).
     Csv,
     /// `access-review.xlsx`.
     Xlsx,
     /// `report.html`, `email.html`, `email.txt`.
     Html,
-    /// `findings.json`.
+    /// `findings.json`, `directory.json`.
     Json,
     /// `findings.ocsf.json`: the findings as OCSF Detection Findings, for SIEMs.
     Ocsf,
@@ -102,13 +104,17 @@ pub enum OutputFile {
     EmailTxt,
     /// `findings.json`: the machine contract other tools read.
     FindingsJson,
+    /// `directory.csv`: one row per person, with every path to access.
+    DirectoryCsv,
+    /// `directory.json`: organizations, workspaces and users, for identity-directory tools.
+    DirectoryJson,
     /// `findings.ocsf.json`: every finding as an OCSF Detection Finding.
     FindingsOcsf,
 }
 
 impl OutputFile {
     /// Every file, by format in [`Format::ALL`] order.
-    pub const ALL: [OutputFile; 11] = [
+    pub const ALL: [OutputFile; 13] = [
         OutputFile::FindingsCsv,
         OutputFile::GrantsCsv,
         OutputFile::PrincipalsCsv,
@@ -119,6 +125,8 @@ impl OutputFile {
         OutputFile::EmailHtml,
         OutputFile::EmailTxt,
         OutputFile::FindingsJson,
+        OutputFile::DirectoryCsv,
+        OutputFile::DirectoryJson,
         OutputFile::FindingsOcsf,
     ];
 
@@ -135,6 +143,8 @@ impl OutputFile {
             OutputFile::EmailHtml => "email.html",
             OutputFile::EmailTxt => "email.txt",
             OutputFile::FindingsJson => "findings.json",
+            OutputFile::DirectoryCsv => "directory.csv",
+            OutputFile::DirectoryJson => "directory.json",
             OutputFile::FindingsOcsf => "findings.ocsf.json",
         }
     }
@@ -146,10 +156,11 @@ impl OutputFile {
             | OutputFile::GrantsCsv
             | OutputFile::PrincipalsCsv
             | OutputFile::ChangesCsv
-            | OutputFile::RemediationCsv => Format::Csv,
+            | OutputFile::RemediationCsv
+            | OutputFile::DirectoryCsv => Format::Csv,
             OutputFile::Workbook => Format::Xlsx,
             OutputFile::ReportHtml | OutputFile::EmailHtml | OutputFile::EmailTxt => Format::Html,
-            OutputFile::FindingsJson => Format::Json,
+            OutputFile::FindingsJson | OutputFile::DirectoryJson => Format::Json,
             OutputFile::FindingsOcsf => Format::Ocsf,
         }
     }
@@ -179,6 +190,9 @@ impl OutputFile {
             OutputFile::RemediationCsv => 30,
             OutputFile::EmailHtml => 20,
             OutputFile::EmailTxt => 10,
+            // Estimated from their work (one pass over the grants and people), not yet measured.
+            OutputFile::DirectoryCsv => 120,
+            OutputFile::DirectoryJson => 130,
         }
     }
 
@@ -212,6 +226,8 @@ impl OutputFile {
             OutputFile::ReportHtml => out.write_all(page(pages::report_html)?.as_bytes())?,
             OutputFile::EmailHtml => out.write_all(page(pages::email_html)?.as_bytes())?,
             OutputFile::EmailTxt => out.write_all(page(pages::email_txt)?.as_bytes())?,
+            OutputFile::DirectoryCsv => directory::directory_csv(review, out)?,
+            OutputFile::DirectoryJson => directory::directory_json(review, out)?,
         }
         Ok(())
     }
@@ -271,6 +287,6 @@ mod tests {
         by_cost.sort_by_key(|f| std::cmp::Reverse(f.cost()));
         assert_eq!(by_cost[0], OutputFile::Workbook);
         assert_eq!(by_cost[1], OutputFile::GrantsCsv);
-        assert_eq!(by_cost[10], OutputFile::EmailTxt);
+        assert_eq!(by_cost[OutputFile::ALL.len() - 1], OutputFile::EmailTxt);
     }
 }

@@ -58,12 +58,12 @@ pub struct Baseline<'a> {
     pub changes: &'a crate::changes::Changes,
 }
 
-/// Severity, open and exempted counts of one rule.
+/// Open and exempted counts of one rule's findings of one severity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleCount {
     /// The rule.
     pub rule: RuleId,
-    /// The highest severity among its findings.
+    /// The severity of these findings.
     pub severity: Severity,
     /// Open findings.
     pub open: usize,
@@ -384,25 +384,25 @@ impl<'a> Review<'a> {
             .count()
     }
 
-    /// Findings per rule, most severe first, then by catalogue order.
+    /// Findings per rule and severity: one row for each severity a rule's findings carry (a
+    /// rule whose severity depends on the principal has several), most severe first, then by
+    /// catalogue order, as the terminal's table lists them. A reader summing one severity over
+    /// these rows gets that severity's count in [`Review::severity_counts`].
     pub fn rule_counts(&self) -> Vec<RuleCount> {
-        let mut by_rule: BTreeMap<RuleId, RuleCount> = BTreeMap::new();
+        let mut by_rule: BTreeMap<(Severity, RuleId), RuleCount> = BTreeMap::new();
         for f in &self.findings.findings {
-            let c = by_rule.entry(f.rule).or_insert(RuleCount {
+            let c = by_rule.entry((f.severity, f.rule)).or_insert(RuleCount {
                 rule: f.rule,
                 severity: f.severity,
                 open: 0,
                 exempted: 0,
             });
-            c.severity = c.severity.min(f.severity);
             match f.status {
                 Status::Open => c.open += 1,
                 Status::Exempted => c.exempted += 1,
             }
         }
-        let mut out: Vec<RuleCount> = by_rule.into_values().collect();
-        out.sort_by_key(|c| (c.severity, c.rule));
-        out
+        by_rule.into_values().collect()
     }
 
     /// Principals of each kind, in [`PrincipalKind`] order.

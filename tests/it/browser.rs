@@ -233,6 +233,8 @@ fn the_report_and_the_email_render_in_headless_chromium() {
         &[
             "data-js=\"on\"",
             "<h1>Atlas access review</h1>",
+            "<dt>Collected by</dt>",
+            "lacked the role Atlas requires",
             "Coverage: complete",
             "Findings by rule",
             "Principals needing action",
@@ -262,6 +264,7 @@ fn the_report_and_the_email_render_in_headless_chromium() {
         "email.html",
         &[
             "Atlas access review",
+            "Collected by:",
             "Coverage: complete.",
             "Findings by severity",
             "Findings by rule",

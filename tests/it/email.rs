@@ -190,7 +190,7 @@ fn a_refused_message_exits_2_with_the_servers_answer_and_keeps_every_report_file
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let files = manifest["files"].as_array().unwrap();
-    assert_eq!(files.len(), 8, "every format's files are in the manifest");
+    assert_eq!(files.len(), 10, "every format's files are in the manifest");
     for f in files {
         let name = f["name"].as_str().unwrap();
         assert!(out.join(name).is_file(), "{name} kept");

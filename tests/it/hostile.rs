@@ -452,6 +452,23 @@ fn assert_every_payload_whole(what: &str, cells: &[String]) {
 }
 
 #[test]
+fn directory_csv_holds_every_person_with_no_formula() {
+    // csv_rows checks the width and that no cell would be read as a formula.
+    let records = csv_records("directory.csv");
+    let snapshot = &run().world.snapshot;
+    let people: Vec<&str> = snapshot
+        .principals
+        .iter()
+        .filter(|p| p.kind == atlas_audit::model::PrincipalKind::AtlasUser)
+        .map(|p| p.key.as_str())
+        .collect();
+    assert_eq!(records.len(), people.len());
+    for (key, r) in people.iter().zip(&records) {
+        assert_eq!(r["principal_key"], neutralise(key));
+    }
+}
+
+#[test]
 fn principals_csv_holds_every_key_and_name_exactly() {
     let records = csv_records("principals.csv");
     let snapshot = &run().world.snapshot;

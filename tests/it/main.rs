@@ -20,6 +20,7 @@ mod completions;
 mod decisions;
 mod demo_loop;
 mod denied;
+mod directory;
 mod email;
 mod examples;
 mod faults;

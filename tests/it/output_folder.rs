@@ -65,6 +65,8 @@ fn refused(out: &Output, needles: &[&str]) -> String {
 const FULL: &[&str] = &[
     "access-review.xlsx",
     "changes.csv",
+    "directory.csv",
+    "directory.json",
     "email.eml",
     "email.html",
     "email.txt",
@@ -159,6 +161,7 @@ fn force_replaces_the_whole_folder_so_no_file_of_the_earlier_run_survives() {
     );
     ok(&second);
     let expected = set(&[
+        "directory.csv",
         "findings.csv",
         "grants.csv",
         "manifest.json",

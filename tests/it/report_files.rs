@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 
 const ALL_FILES: &[&str] = &[
     "access-review.xlsx",
+    "directory.csv",
+    "directory.json",
     "email.html",
     "email.txt",
     "findings.csv",
@@ -96,6 +98,7 @@ fn a_format_list_writes_only_those_files_and_the_manifest() {
     assert_eq!(
         written,
         [
+            "directory.csv",
             "findings.csv",
             "grants.csv",
             "manifest.json",

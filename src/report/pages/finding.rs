@@ -8,11 +8,30 @@ use serde_json::Value;
 
 use super::list::{Budget, List};
 use super::view::{Limits, label, moment};
-use crate::report::{ActivityCells, Review};
+use crate::report::{ActivityCells, Review, RuleCount};
 use crate::rules::{ExemptionNote, Finding, RuleId, Severity, Status, SubjectKind};
 
+/// A rule with findings: what it checks, its counts by severity and the findings shown.
 #[derive(Debug, Serialize)]
 pub(super) struct RuleView {
+    rule: &'static str,
+    /// The highest severity among its findings (the section's place on the page).
+    severity: &'static str,
+    label: &'static str,
+    open: usize,
+    exempted: usize,
+    total: usize,
+    /// Its findings by severity, most severe first: a rule whose severity depends on the
+    /// principal is counted under each severity it gave.
+    by_severity: Vec<RuleRowView>,
+    checks: &'static str,
+    why: &'static str,
+    findings: List<FindingView>,
+}
+
+/// One rule's findings of one severity: a row of the pages' findings-by-rule tables.
+#[derive(Debug, Serialize)]
+pub(super) struct RuleRowView {
     rule: &'static str,
     severity: &'static str,
     label: &'static str,
@@ -20,8 +39,6 @@ pub(super) struct RuleView {
     exempted: usize,
     total: usize,
     checks: &'static str,
-    why: &'static str,
-    findings: List<FindingView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,29 +150,61 @@ fn activity_words(a: &ActivityCells) -> (String, Option<String>) {
     }
 }
 
+/// One row per rule and severity, most severe first (as [`Review::rule_counts`]).
+pub(super) fn rule_rows(r: &Review<'_>) -> Vec<RuleRowView> {
+    r.rule_counts().into_iter().map(rule_row).collect()
+}
+
+fn rule_row(c: RuleCount) -> RuleRowView {
+    RuleRowView {
+        rule: c.rule.as_str(),
+        severity: c.severity.as_str(),
+        label: label(c.severity),
+        open: c.open,
+        exempted: c.exempted,
+        total: c.open + c.exempted,
+        checks: c.rule.checks(),
+    }
+}
+
+/// One section per rule, the rule of the most severe findings first, each with its counts by
+/// severity and its findings.
 pub(super) fn rules(r: &Review<'_>, l: Limits) -> Vec<RuleView> {
     let mut by_rule: BTreeMap<RuleId, Vec<&Finding>> = BTreeMap::new();
     for f in &r.findings.findings {
         by_rule.entry(f.rule).or_default().push(f);
     }
+    // `rule_counts` is sorted by severity first: a rule's first row is its highest severity.
+    let mut sections: Vec<(RuleId, Severity, Vec<RuleCount>)> = Vec::new();
+    for c in r.rule_counts() {
+        match sections.iter_mut().find(|(rule, _, _)| *rule == c.rule) {
+            Some((_, _, counts)) => counts.push(c),
+            None => sections.push((c.rule, c.severity, vec![c])),
+        }
+    }
     let budget = Budget::new(l.rule_bytes);
-    r.rule_counts()
+    sections
         .into_iter()
-        .map(|c| RuleView {
-            rule: c.rule.as_str(),
-            severity: c.severity.as_str(),
-            label: label(c.severity),
-            open: c.open,
-            exempted: c.exempted,
-            total: c.open + c.exempted,
-            checks: c.rule.checks(),
-            why: c.rule.why(),
-            findings: List::take(
-                by_rule.get(&c.rule).map_or(&[][..], Vec::as_slice),
-                l.per_rule,
-                &budget,
-                |f| finding(r, f, l),
-            ),
+        .map(|(rule, severity, counts)| {
+            let open = counts.iter().map(|c| c.open).sum();
+            let exempted = counts.iter().map(|c| c.exempted).sum();
+            RuleView {
+                rule: rule.as_str(),
+                severity: severity.as_str(),
+                label: label(severity),
+                open,
+                exempted,
+                total: open + exempted,
+                by_severity: counts.into_iter().map(rule_row).collect(),
+                checks: rule.checks(),
+                why: rule.why(),
+                findings: List::take(
+                    by_rule.get(&rule).map_or(&[][..], Vec::as_slice),
+                    l.per_rule,
+                    &budget,
+                    |f| finding(r, f, l),
+                ),
+            }
         })
         .collect()
 }

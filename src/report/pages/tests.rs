@@ -320,11 +320,11 @@ fn the_report_shows_200_findings_per_rule_and_says_where_the_rest_are() {
         report.contains("access-review.xlsx</strong> (Findings sheet) and <strong>findings.csv")
     );
     let review = Review::new(&input);
-    let shown: usize = review
-        .rule_counts()
-        .iter()
-        .map(|c| (c.open + c.exempted).min(200))
-        .sum();
+    let mut per_rule: std::collections::BTreeMap<_, usize> = std::collections::BTreeMap::new();
+    for c in review.rule_counts() {
+        *per_rule.entry(c.rule).or_default() += c.open + c.exempted;
+    }
+    let shown: usize = per_rule.values().map(|n| (*n).min(200)).sum();
     assert_eq!(report.matches("<tr class=\"finding\"").count(), shown);
 }
 
@@ -469,5 +469,85 @@ fn text_helpers_shorten_pad_and_format() {
     assert_eq!(
         escape_html("<a href='x'>&\"</a>"),
         "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+    );
+}
+
+#[test]
+fn a_rule_of_two_severities_is_counted_under_each_in_every_table() {
+    use crate::rules::Severity;
+    let mut sample = hostile();
+    // The hostile estate has many DBUSER_ADMIN_ROLE findings of one severity: make one medium.
+    let first = sample
+        .findings
+        .findings
+        .iter()
+        .position(|f| f.rule.as_str() == "DBUSER_ADMIN_ROLE" && f.severity == Severity::High)
+        .expect("a high DBUSER_ADMIN_ROLE finding");
+    let all = sample
+        .findings
+        .findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "DBUSER_ADMIN_ROLE")
+        .count();
+    assert!(all > 2, "{all}");
+    sample.findings.findings[first].severity = Severity::Medium;
+    let input = sample.input();
+    let review = Review::new(&input);
+    let rows: Vec<(Severity, usize)> = review
+        .rule_counts()
+        .iter()
+        .filter(|c| c.rule.as_str() == "DBUSER_ADMIN_ROLE")
+        .map(|c| (c.severity, c.open + c.exempted))
+        .collect();
+    assert_eq!(rows, [(Severity::High, all - 1), (Severity::Medium, 1)]);
+    for (severity, _, _) in review.severity_counts() {
+        let by_rows: usize = review
+            .rule_counts()
+            .iter()
+            .filter(|c| c.severity == severity)
+            .map(|c| c.open + c.exempted)
+            .sum();
+        let findings = sample
+            .findings
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count();
+        assert_eq!(by_rows, findings, "{severity:?}");
+    }
+    let [report, email, text] = pages(&sample);
+    assert!(
+        report.contains(&format!("{all} findings ({} high, 1 medium):", all - 1)),
+        "the section's tally splits by severity"
+    );
+    assert_eq!(report.matches("<code>DBUSER_ADMIN_ROLE</code>").count(), 2);
+    assert_eq!(
+        report.matches("id=\"rule-DBUSER_ADMIN_ROLE\"").count(),
+        1,
+        "one section per rule"
+    );
+    assert_eq!(
+        email
+            .lines()
+            .filter(|l| l.contains("<tr>") && l.contains(">DBUSER_ADMIN_ROLE</div>"))
+            .count(),
+        2
+    );
+    let rule_lines: Vec<&str> = text
+        .split("FINDINGS BY RULE")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("DBUSER_ADMIN_ROLE"))
+        .take_while(|l| l.ends_with("open") || l.contains(" open,"))
+        .collect();
+    assert_eq!(rule_lines.len(), 2, "{rule_lines:?}");
+    assert!(
+        rule_lines[0].trim_start().starts_with("HIGH"),
+        "{rule_lines:?}"
+    );
+    assert!(
+        rule_lines[1].trim_start().starts_with("MEDIUM"),
+        "{rule_lines:?}"
     );
 }

@@ -5,7 +5,10 @@
 use serde::Serialize;
 
 use super::email::EMAIL_BUDGET;
-use super::finding::{FindingView, PrincipalView, RuleView, principals_needing_action, rules, top};
+use super::finding::{
+    FindingView, PrincipalView, RuleRowView, RuleView, principals_needing_action, rule_rows, rules,
+    top,
+};
 use super::list::{Budget, List};
 use crate::report::cell::push_visible;
 use crate::report::{Baseline, Names, Review, change_line};
@@ -139,6 +142,8 @@ pub(super) struct Page {
     orgs: List<String>,
     /// The policy the rules ran under.
     policy: PolicyView,
+    /// The credential that collected the snapshot and its roles.
+    credential: CredentialView,
     /// Whether every scope was read, and what was not.
     coverage: CoverageView,
     /// Principals by kind.
@@ -151,8 +156,12 @@ pub(super) struct Page {
     totals: Totals,
     /// Every severity, worst first, with its open and exempted counts.
     severities: Vec<SeverityView>,
-    /// Rules with findings, most severe first, each with the findings shown.
+    /// Rules with findings, most severe first, each with its counts by severity and the
+    /// findings shown.
     rules: Vec<RuleView>,
+    /// One row per rule and severity, most severe first: the findings-by-rule tables, whose
+    /// rows of one severity add up to that severity's count.
+    rule_rows: Vec<RuleRowView>,
     /// The most severe open findings (the email's list; empty in `report.html`).
     pub(super) top: List<FindingView>,
     /// Findings the email left out to stay under its size budget.
@@ -215,6 +224,19 @@ struct ChangeView {
     label: &'static str,
     /// The change in words: who, where, what.
     line: String,
+}
+
+/// The collecting credential, for the first screen.
+#[derive(Debug, Serialize)]
+struct CredentialView {
+    /// `API key abcdefgh`, `service account mdb_sa_id_…`.
+    name: String,
+    /// Whether the snapshot shows its roles.
+    roles_visible: bool,
+    /// Its roles in words (`ORG_OWNER on Northwind (org)`), or "roles not visible to itself".
+    roles: List<String>,
+    /// What a coverage gap means for it.
+    gap_meaning: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -339,6 +361,17 @@ impl Page {
                 origin: l.name(r.policy_origin),
                 digest: r.policy_digest.to_string(),
             },
+            credential: {
+                let c = crate::report::credential::CredentialAccess::of(r);
+                CredentialView {
+                    name: l.name(&c.describe()),
+                    roles_visible: c.roles_visible,
+                    roles: List::take(&c.role_lines(), l.list, &Budget::new(l.list_bytes), |t| {
+                        l.name(t)
+                    }),
+                    gap_meaning: crate::report::credential::GAP_MEANING,
+                }
+            },
             coverage: coverage(r, l),
             federation: super::federation::federation(r, l),
             population: population(r),
@@ -350,6 +383,7 @@ impl Page {
             totals: totals(r),
             severities: severities(r),
             rules: rules(r, l),
+            rule_rows: rule_rows(r),
             top: top(r, l),
             top_left_out: 0,
             principals: List::take(&principals, l.list, &Budget::new(l.list_bytes), |p| {
@@ -489,7 +523,12 @@ fn totals(r: &Review<'_>) -> Totals {
         open,
         exempted: findings.len() - open,
         open_high: r.findings.open_at_least(Severity::High),
-        rules: r.rule_counts().len(),
+        rules: r
+            .rule_counts()
+            .iter()
+            .map(|c| c.rule)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
         not_evaluated: r.findings.not_evaluated.len(),
         exemption_warnings: r.findings.exemption_warnings.len(),
     }

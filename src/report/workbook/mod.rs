@@ -15,6 +15,7 @@ mod changes;
 mod coverage;
 mod exemptions;
 mod findings;
+mod people;
 mod principals;
 mod summary;
 
@@ -517,6 +518,7 @@ fn tables<'a>(review: &'a Review<'a>) -> Vec<Table<'a>> {
         findings::table(review),
         access_review::table(review),
         principals::table(review),
+        people::table(review),
     ];
     tables.extend(changes::table(review));
     tables.push(coverage::table(review));

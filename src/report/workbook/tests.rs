@@ -14,11 +14,12 @@ use crate::report::tables::PRINCIPALS_CSV_HEADER;
 use crate::rules::testkit::{as_of, days_ago};
 use crate::rules::{ExemptionNote, RuleId, Status};
 
-const SHEETS: [&str; 6] = [
+const SHEETS: [&str; 7] = [
     "Summary",
     "Findings",
     "Access Review",
     "Principals",
+    "People",
     "Coverage",
     "Exemptions",
 ];
@@ -131,6 +132,11 @@ fn sheets_come_in_order_with_their_headers() {
     assert_eq!(header("Exemptions"), EXEMPTION_HEADERS);
     assert_eq!(header("Principals")[0], "Principal key");
     assert_eq!(header("Principals").len(), PRINCIPALS_CSV_HEADER.len());
+    assert_eq!(header("People")[0], "Principal key");
+    assert_eq!(
+        header("People").len(),
+        crate::report::directory::DIRECTORY_CSV_HEADER.len()
+    );
     for name in &SHEETS[1..] {
         let xml = book.sheet_xml(name);
         assert!(
@@ -390,7 +396,7 @@ fn reviewer_columns_are_validated_unlocked_and_the_rest_protected() {
         assert!(workbook_xml.contains(&name), "{name} in {workbook_xml}");
     }
     assert!(
-        workbook_xml.contains(r#"name="Lists" sheetId="7" state="hidden""#),
+        workbook_xml.contains(r#"name="Lists" sheetId="8" state="hidden""#),
         "{workbook_xml}"
     );
     let lists = book.rows("Lists");
@@ -565,6 +571,7 @@ fn an_empty_estate_still_gives_every_sheet_with_its_header() {
     assert_eq!(book.names(), all_sheets());
     assert!(book.records("Access Review").is_empty());
     assert!(book.records("Principals").is_empty());
+    assert!(book.records("People").is_empty());
     assert_eq!(book.rows("Access Review")[0].len(), REVIEW_HEADERS.len());
     assert!(book.sheet_xml("Access Review").contains("<sheetProtection"));
 }

@@ -1,0 +1,375 @@
+//! One directory of people: a row per person (an Atlas user, by username, across every org the
+//! snapshot holds) with every org role, every project reached and by which paths, team
+//! memberships, pending invitations, the database users named after them, last activity and
+//! open findings. Written as `directory.csv`, the workbook's People sheet (the same columns) and
+//! `directory.json` (organizations, workspaces and users with memberships: the shape
+//! identity-directory tools sync).
+//!
+//! A path is the grant's [`Via::label`]: `direct`, `team:<name>`, `org-role` (a project role
+//! implied by an org role), and whatever path a grant gains later (an IdP group's
+//! `idp-group:<name>`), with no change here. [`access`] is the one place that reads them.
+//!
+//! "Named after" is a heuristic, shown as such: a database user is named after a person when its
+//! username, lowercased, equals the person's username (an email) or the email's local part, in
+//! any project of the snapshot ([`crate::rules::person_names`], the matching DBUSER_ORPHANED and
+//! offboarding use). A shared local part (`admin`) names everyone with it; nothing proves the
+//! person uses that database user.
+
+mod json;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+
+use rustc_hash::FxHashMap;
+
+pub use json::directory_json;
+
+use super::Review;
+use super::tables::{Cell, write_rows};
+use crate::model::{
+    AtlasUser, Grant, Membership, Principal, PrincipalDetail, PrincipalKind, Scope,
+};
+use crate::rules::{Finding, Severity, Status, person_names};
+
+/// The header of `directory.csv` and the People sheet.
+pub const DIRECTORY_CSV_HEADER: &[&str] = &[
+    "principal_key",
+    "username",
+    "full_name",
+    "status",
+    "orgs",
+    "org_roles",
+    "projects",
+    "paths",
+    "teams",
+    "invitations",
+    "database_users",
+    "last_activity",
+    "last_activity_source",
+    "days_inactive",
+    "open_findings",
+    "highest_severity",
+    "open_finding_ids",
+];
+
+/// Every person of the snapshot, by principal key.
+pub struct Directory<'a> {
+    /// One per Atlas user.
+    pub people: Vec<Person<'a>>,
+}
+
+/// One person and everything the snapshot says they can reach.
+pub struct Person<'a> {
+    /// The Atlas user.
+    pub principal: &'a Principal,
+    /// Its facts (memberships, name).
+    pub user: &'a AtlasUser,
+    /// Every role on an org or project, with the paths that grant it.
+    pub access: Vec<Access<'a>>,
+    /// Teams, as (org id, team name).
+    pub teams: Vec<(&'a str, &'a str)>,
+    /// Memberships that are not active: pending, expired or rejected invitations.
+    pub invitations: Vec<&'a Membership>,
+    /// Database users named after the person (a heuristic: see the module's doc).
+    pub database_users: Vec<NamedAfter<'a>>,
+    /// Open findings about the person, in `findings.json` order.
+    pub open_findings: Vec<&'a Finding>,
+}
+
+/// A role a person holds on one scope, and every path by which it is held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access<'a> {
+    /// Where.
+    pub scope: &'a Scope,
+    /// The role.
+    pub role: &'a str,
+    /// Each path's [`Via::label`](crate::model::Via::label), sorted, once each.
+    pub paths: Vec<String>,
+}
+
+/// A database user whose name matches a person's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedAfter<'a> {
+    /// The database user.
+    pub principal: &'a Principal,
+    /// `email` (the whole username) or `local_part` (the part before `@`).
+    pub matched: &'static str,
+}
+
+/// The roles held through `grants`, one per (scope, role), each with the paths that grant it:
+/// the one function that turns grants into a person's paths. A path is the grant's
+/// [`Via::label`](crate::model::Via::label), so a new kind of path shows up here as it is.
+pub fn access<'a>(grants: impl IntoIterator<Item = &'a Grant>) -> Vec<Access<'a>> {
+    let mut by_role: BTreeMap<(&'a Scope, &'a str), BTreeSet<String>> = BTreeMap::new();
+    for g in grants {
+        by_role
+            .entry((&g.scope, g.role.as_str()))
+            .or_default()
+            .insert(g.via.label());
+    }
+    by_role
+        .into_iter()
+        .map(|((scope, role), paths)| Access {
+            scope,
+            role,
+            paths: paths.into_iter().collect(),
+        })
+        .collect()
+}
+
+impl<'a> Directory<'a> {
+    /// The directory of a review's snapshot.
+    pub fn new(review: &Review<'a>) -> Directory<'a> {
+        let snapshot = review.snapshot;
+        let mut grants: FxHashMap<&str, Vec<&'a Grant>> = FxHashMap::default();
+        // Only people's grants: database users and keys are most of a large estate's grants.
+        for g in snapshot
+            .grants
+            .iter()
+            .filter(|g| g.principal.starts_with("user:"))
+        {
+            grants.entry(g.principal.as_str()).or_default().push(g);
+        }
+        let mut teams: FxHashMap<&str, BTreeSet<(&'a str, &'a str)>> = FxHashMap::default();
+        let mut db_users: FxHashMap<String, Vec<&'a Principal>> = FxHashMap::default();
+        for p in &snapshot.principals {
+            match &p.detail {
+                PrincipalDetail::Team(t) => {
+                    let org = p.org_ids.first().map_or("", String::as_str);
+                    for member in &t.members {
+                        teams
+                            .entry(member.as_str())
+                            .or_default()
+                            .insert((org, p.name.as_str()));
+                    }
+                }
+                PrincipalDetail::DatabaseUser(d) => {
+                    db_users
+                        .entry(d.username.to_lowercase())
+                        .or_default()
+                        .push(p);
+                }
+                _ => {}
+            }
+        }
+        let mut people: Vec<Person<'a>> = snapshot
+            .principals
+            .iter()
+            .filter(|p| p.kind == PrincipalKind::AtlasUser)
+            .filter_map(|p| match &p.detail {
+                PrincipalDetail::AtlasUser(user) => Some((p, user)),
+                _ => None,
+            })
+            .map(|(p, user)| {
+                let mut their_teams = teams.remove(p.key.as_str()).unwrap_or_default();
+                for m in &user.memberships {
+                    for t in &m.teams {
+                        their_teams.insert((m.org_id.as_str(), t.as_str()));
+                    }
+                }
+                let email = user.username.to_lowercase();
+                let mut database_users: Vec<NamedAfter<'a>> = person_names(&user.username)
+                    .into_iter()
+                    .flat_map(|name| {
+                        let matched = if name == email { "email" } else { "local_part" };
+                        db_users
+                            .get(&name)
+                            .into_iter()
+                            .flatten()
+                            .map(move |d| NamedAfter {
+                                principal: d,
+                                matched,
+                            })
+                    })
+                    .collect();
+                database_users.sort_by(|a, b| a.principal.key.cmp(&b.principal.key));
+                database_users.dedup_by(|a, b| a.principal.key == b.principal.key);
+                Person {
+                    principal: p,
+                    user,
+                    access: access(grants.get(p.key.as_str()).into_iter().flatten().copied()),
+                    teams: their_teams.into_iter().collect(),
+                    invitations: user
+                        .memberships
+                        .iter()
+                        .filter(|m| m.status != "ACTIVE")
+                        .collect(),
+                    database_users,
+                    open_findings: review
+                        .findings_about(&p.key)
+                        .filter(|f| f.status == Status::Open)
+                        .collect(),
+                }
+            })
+            .collect();
+        people.sort_by(|a, b| a.principal.key.cmp(&b.principal.key));
+        Directory { people }
+    }
+}
+
+impl Person<'_> {
+    /// The most severe of the open findings.
+    pub fn highest_severity(&self) -> Option<Severity> {
+        self.open_findings.iter().map(|f| f.severity).min()
+    }
+
+    /// Every path by which the person holds anything, sorted, once each.
+    pub fn paths(&self) -> Vec<&str> {
+        let set: BTreeSet<&str> = self
+            .access
+            .iter()
+            .flat_map(|a| a.paths.iter().map(String::as_str))
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// The distinct membership statuses (`ACTIVE`, `PENDING`, ...), sorted.
+    pub fn statuses(&self) -> Vec<&str> {
+        let set: BTreeSet<&str> = self
+            .user
+            .memberships
+            .iter()
+            .map(|m| m.status.as_str())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// Org ids the person belongs to, is invited to or holds a role in, sorted.
+    pub fn org_ids(&self) -> Vec<&str> {
+        let set: BTreeSet<&str> = self
+            .principal
+            .org_ids
+            .iter()
+            .map(String::as_str)
+            .chain(self.user.memberships.iter().map(|m| m.org_id.as_str()))
+            .chain(self.access.iter().map(|a| a.scope.org_id()))
+            .collect();
+        set.into_iter().collect()
+    }
+}
+
+/// `2026-11-20`: the day of a moment, as the directory writes invitation dates.
+fn day(t: jiff::Timestamp) -> String {
+    crate::model::utc_day(t).to_string()
+}
+
+/// `GROUP_OWNER (direct, team:sre)`.
+fn role_with_paths(a: &Access<'_>) -> String {
+    format!("{} ({})", a.role, a.paths.join(", "))
+}
+
+fn joined(items: Vec<String>) -> Cell<'static> {
+    if items.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::Owned(items.join("; "))
+    }
+}
+
+/// One person as typed cells, in [`DIRECTORY_CSV_HEADER`] order; lists are joined with `; `.
+pub fn person_row<'r>(review: &'r Review<'_>, p: &'r Person<'_>) -> Vec<Cell<'r>> {
+    let activity = review.activity(p.principal);
+    let mut org_roles = Vec::new();
+    let mut projects = Vec::new();
+    for a in &p.access {
+        match a.scope.project_id() {
+            None => org_roles.push(format!(
+                "{}: {}",
+                review.org_name(a.scope.org_id()),
+                role_with_paths(a)
+            )),
+            Some(project) => projects.push(format!(
+                "{}: {}",
+                review.project_name(project),
+                role_with_paths(a)
+            )),
+        }
+    }
+    let invitations = p
+        .invitations
+        .iter()
+        .map(|m| {
+            let mut text = format!("{}: {}", review.org_name(&m.org_id), m.status);
+            if let Some(t) = m.invitation_created_at {
+                text.push_str(&format!(", invited {}", day(t)));
+            }
+            if let Some(t) = m.invitation_expires_at {
+                text.push_str(&format!(", expires {}", day(t)));
+            }
+            text
+        })
+        .collect();
+    let database_users = p
+        .database_users
+        .iter()
+        .map(|d| {
+            let project = d.principal.project_id.as_deref().unwrap_or_default();
+            format!(
+                "{}: {} (named after the {})",
+                review.project_name(project),
+                d.principal.name,
+                d.matched.replace('_', " ")
+            )
+        })
+        .collect();
+    let [last_activity, source, days_inactive] = [
+        activity
+            .at
+            .map_or(Cell::Text(activity.sentinel), Cell::Time),
+        Cell::Text(activity.source),
+        activity
+            .days_inactive
+            .map_or(Cell::Text("no_information"), Cell::Int),
+    ];
+    vec![
+        Cell::Text(&p.principal.key),
+        Cell::Text(&p.user.username),
+        p.user.full_name.as_deref().map_or(Cell::Empty, Cell::Text),
+        joined(p.statuses().into_iter().map(str::to_string).collect()),
+        joined(
+            p.org_ids()
+                .into_iter()
+                .map(|o| review.org_name(o).to_string())
+                .collect(),
+        ),
+        joined(org_roles),
+        joined(projects),
+        joined(p.paths().into_iter().map(str::to_string).collect()),
+        joined(
+            p.teams
+                .iter()
+                .map(|(org, team)| format!("{}: {team}", review.org_name(org)))
+                .collect(),
+        ),
+        joined(invitations),
+        joined(database_users),
+        last_activity,
+        source,
+        days_inactive,
+        Cell::Int(p.open_findings.len() as i64),
+        p.highest_severity()
+            .map_or(Cell::Empty, |s| Cell::Text(s.as_str())),
+        joined(p.open_findings.iter().map(|f| f.id.clone()).collect()),
+    ]
+}
+
+/// `directory.csv`: one row per person, by principal key.
+///
+/// # Errors
+/// When `out` cannot be written.
+pub fn directory_csv(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let directory = Directory::new(review);
+    write_rows(
+        out,
+        DIRECTORY_CSV_HEADER,
+        &directory.people,
+        |chunk, csv| {
+            for p in chunk {
+                csv.record(person_row(review, p).iter().map(Cell::text))?;
+            }
+            Ok(())
+        },
+    )
+}

@@ -1,0 +1,36 @@
+//! The People sheet: the columns of `directory.csv` with headings, one row per person, moments
+//! as dates, counts as numbers and the highest severity in its colour.
+
+use super::principals::heading;
+use super::{Sheet, Table, Written};
+use crate::report::Review;
+use crate::report::directory::{DIRECTORY_CSV_HEADER, Directory, Person, person_row};
+use crate::report::tables::Cell;
+
+pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
+    let people = Directory::new(review).people;
+    let severity = DIRECTORY_CSV_HEADER
+        .iter()
+        .position(|h| *h == "highest_severity");
+    Table {
+        name: "People",
+        headers: DIRECTORY_CSV_HEADER.iter().map(|h| heading(h)).collect(),
+        editable: 0,
+        len: people.len(),
+        row: Box::new(move |s, i| row(s, review, &people[i], severity)),
+    }
+}
+
+fn row(s: &mut Sheet<'_>, review: &Review<'_>, p: &Person<'_>, severity: Option<usize>) -> Written {
+    for (i, cell) in person_row(review, p).iter().enumerate() {
+        match cell {
+            Cell::Text(t) if Some(i) == severity => s.severity(t.parse().ok())?,
+            Cell::Time(t) => s.time_or(Some(*t), "")?,
+            Cell::Int(n) => s.number(*n as f64)?,
+            Cell::Text(t) => s.text(t)?,
+            Cell::Owned(t) => s.text(t)?,
+            Cell::Empty => s.skip(1),
+        }
+    }
+    Ok(())
+}
