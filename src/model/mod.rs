@@ -25,8 +25,12 @@ pub use principal::*;
 /// The snapshot format version. A reader refuses snapshots with a higher number. Version 2:
 /// an access-log entry's `at` may be `null` (a time Atlas sent that could not be read), clusters
 /// carry `provider` and `tier`, service accounts `system_managed`; version 1 snapshots load as
-/// they are (the new fields read as unknown).
-pub const SCHEMA_VERSION: u32 = 2;
+/// they are (the new fields read as unknown). Version 3: principals of kind `idp_group` (an
+/// identity-provider group with a federation role mapping) and `cloud_provider_role`, grants
+/// with the path `idp-group`, an org's `federation`, a project's `user_security`, a database
+/// user's certificates and a person's per-project invitations; versions 1 and 2 load as they
+/// are (the new fields read as not collected).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// An Atlas estate as collected at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,13 @@
 //! implied by an org role), and whatever path a grant gains later (an IdP group's
 //! `idp-group:<name>`), with no change here. [`access`] is the one place that reads them.
 //!
+//! One path is inferred, and said to be: Atlas does not show who is in an identity provider's
+//! groups, but it sets a federated person's roles from their groups at every sign-in. So a role
+//! that one of the org's federation role mappings grants, held by a person who signs in through
+//! that org's identity provider (their username's domain is among the associated domains of a
+//! provider the org uses, or the federation's domains), is also listed as reached through that
+//! group, `idp-group:<name>`, beside the path Atlas reports (see [`IdpPaths`]).
+//!
 //! "Named after" is a heuristic, shown as such: a database user is named after a person when its
 //! username, lowercased, equals the person's username (an email) or the email's local part, in
 //! any project of the snapshot ([`crate::rules::person_names`], the matching DBUSER_ORPHANED and
@@ -119,10 +126,77 @@ pub fn access<'a>(grants: impl IntoIterator<Item = &'a Grant>) -> Vec<Access<'a>
         .collect()
 }
 
+/// The IdP groups the orgs' federation role mappings give each role, and the domains whose
+/// people sign in through each org's identity provider.
+struct IdpPaths<'a> {
+    /// (org, project or none for an org role, role) to the groups mapped to it.
+    mapped: FxHashMap<(&'a str, Option<&'a str>, &'a str), BTreeSet<&'a str>>,
+    /// Org to the lowercase domains of the providers it uses and of its federation.
+    domains: FxHashMap<&'a str, BTreeSet<String>>,
+}
+
+impl<'a> IdpPaths<'a> {
+    fn new(snapshot: &'a crate::model::Snapshot) -> Self {
+        let mut mapped: FxHashMap<_, BTreeSet<&'a str>> = FxHashMap::default();
+        let mut domains: FxHashMap<&'a str, BTreeSet<String>> = FxHashMap::default();
+        for org in &snapshot.orgs {
+            let Some(f) = &org.federation else { continue };
+            for m in f.role_mappings.iter().flatten() {
+                for a in &m.assignments {
+                    mapped
+                        .entry((org.id.as_str(), a.project_id.as_deref(), a.role.as_str()))
+                        .or_default()
+                        .insert(m.external_group_name.as_str());
+                }
+            }
+            let used = f
+                .identity_providers
+                .iter()
+                .flatten()
+                .filter(|p| p.used_by_org)
+                .flat_map(|p| &p.associated_domains);
+            domains.entry(org.id.as_str()).or_default().extend(
+                used.chain(&f.federated_domains)
+                    .map(|d| d.to_ascii_lowercase()),
+            );
+        }
+        IdpPaths { mapped, domains }
+    }
+
+    /// Adds `idp-group:<name>` to each role a mapped group gives, when the person signs in
+    /// through the org's identity provider.
+    fn add(&self, username: &str, access: &mut [Access<'_>]) {
+        if self.mapped.is_empty() {
+            return;
+        }
+        let Some((_, domain)) = username.rsplit_once('@') else {
+            return;
+        };
+        let domain = domain.to_ascii_lowercase();
+        for a in access {
+            let org = a.scope.org_id();
+            if !self.domains.get(org).is_some_and(|d| d.contains(&domain)) {
+                continue;
+            }
+            let Some(groups) = self.mapped.get(&(org, a.scope.project_id(), a.role)) else {
+                continue;
+            };
+            a.paths.extend(
+                groups
+                    .iter()
+                    .map(|g| crate::model::Via::IdpGroup((*g).to_string()).label()),
+            );
+            a.paths.sort();
+            a.paths.dedup();
+        }
+    }
+}
+
 impl<'a> Directory<'a> {
     /// The directory of a review's snapshot.
     pub fn new(review: &Review<'a>) -> Directory<'a> {
         let snapshot = review.snapshot;
+        let idp = IdpPaths::new(snapshot);
         let mut grants: FxHashMap<&str, Vec<&'a Grant>> = FxHashMap::default();
         // Only people's grants: database users and keys are most of a large estate's grants.
         for g in snapshot
@@ -186,10 +260,12 @@ impl<'a> Directory<'a> {
                     .collect();
                 database_users.sort_by(|a, b| a.principal.key.cmp(&b.principal.key));
                 database_users.dedup_by(|a, b| a.principal.key == b.principal.key);
+                let mut access = access(grants.get(p.key.as_str()).into_iter().flatten().copied());
+                idp.add(&user.username, &mut access);
                 Person {
                     principal: p,
                     user,
-                    access: access(grants.get(p.key.as_str()).into_iter().flatten().copied()),
+                    access,
                     teams: their_teams.into_iter().collect(),
                     invitations: user
                         .memberships

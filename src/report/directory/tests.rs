@@ -257,3 +257,98 @@ fn every_person_is_one_row_and_findings_and_activity_are_theirs() {
     directory_json(&review, &mut first).unwrap();
     assert_eq!(first, again);
 }
+
+#[test]
+fn a_person_reached_through_a_team_and_an_idp_group_shows_both_paths() {
+    use crate::model::{Federation, IdentityProvider, RoleMapping, RoleMappingAssignment};
+    let mut e = estate();
+    // o1 signs in through a SAML provider for example.test; its group `platform-admins` is
+    // mapped to GROUP_OWNER on p1.
+    e.org("o1").federation = Some(Federation {
+        federation_settings_id: "fs1".into(),
+        identity_provider_status: Some("ACTIVE".into()),
+        federated_domains: Vec::new(),
+        connected: None,
+        role_mappings: Some(vec![RoleMapping {
+            id: Some("rm1".into()),
+            external_group_name: "platform-admins".into(),
+            assignments: vec![RoleMappingAssignment {
+                project_id: Some("p1".into()),
+                role: "GROUP_OWNER".into(),
+            }],
+        }]),
+        identity_providers: Some(vec![IdentityProvider {
+            id: "idp1".into(),
+            okta_idp_id: None,
+            display_name: Some("Example SSO".into()),
+            protocol: "SAML".into(),
+            idp_type: "WORKFORCE".into(),
+            status: Some("ACTIVE".into()),
+            associated_domains: vec!["Example.test".into()],
+            issuer_uri: None,
+            certificates_not_after: Vec::new(),
+            used_by_org: true,
+        }]),
+    });
+    // The twin: the same role, held by a guest from another domain, who signs in with a
+    // password, so no group can have given it.
+    e.user("o1", "guest@elsewhere.test");
+    e.project_role(
+        "user:guest@elsewhere.test",
+        "p1",
+        "GROUP_OWNER",
+        Via::Direct,
+    );
+    e.snapshot.principals.sort_by(|a, b| a.key.cmp(&b.key));
+    e.snapshot.grants.sort();
+    let f = findings(&e);
+    let input = ReportInput::without_policy_file(&e.snapshot, &f, &e.policy);
+    let review = Review::new(&input);
+    let d = Directory::new(&review);
+    let on_p1 = |key: &str| -> Vec<String> {
+        person(&d, key)
+            .access
+            .iter()
+            .find(|a| a.scope.project_id() == Some("p1"))
+            .map(|a| a.paths.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        on_p1("user:dev@example.test"),
+        ["direct", "idp-group:platform-admins", "team:platform"]
+    );
+    assert_eq!(on_p1("user:guest@elsewhere.test"), ["direct"]);
+    // A role no mapping gives keeps its own paths only.
+    let dev = person(&d, "user:dev@example.test");
+    let org_role = dev.access.iter().find(|a| a.role == "ORG_MEMBER").unwrap();
+    assert_eq!(org_role.paths, ["direct"]);
+
+    let rows = csv_rows(&review);
+    let row = rows
+        .iter()
+        .find(|r| r["principal_key"] == "user:dev@example.test")
+        .unwrap();
+    assert_eq!(
+        row["paths"],
+        "direct; idp-group:platform-admins; team:platform"
+    );
+    let mut json = Vec::new();
+    directory_json(&review, &mut json).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let user = json["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "dev@example.test")
+        .unwrap();
+    let p1 = user["memberships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "p1")
+        .unwrap();
+    assert_eq!(
+        p1["roles"][0]["paths"],
+        serde_json::json!(["direct", "idp-group:platform-admins", "team:platform"])
+    );
+}
