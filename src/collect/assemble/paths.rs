@@ -275,3 +275,42 @@ pub(super) fn certificates(certs: &[types::UserCert]) -> Vec<model::Certificate>
     v.dedup();
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn security(body: serde_json::Value) -> model::UserSecurity {
+        user_security(&serde_json::from_value(body).unwrap())
+    }
+
+    #[test]
+    fn customer_x509_is_on_only_with_a_bundle() {
+        // As recorded: `{}` when no customer CA is configured.
+        assert!(!security(serde_json::json!({"customerX509": {}})).customer_x509);
+        assert!(!security(serde_json::json!({"customerX509": {"cas": "  "}})).customer_x509);
+        assert!(!security(serde_json::json!({})).customer_x509);
+        let on = security(serde_json::json!({
+            "customerX509": {"cas": "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----"},
+            "ldap": {"authenticationEnabled": true, "hostname": "ldap.example", "port": 636,
+                     "userToDNMapping": [{"match": "(.+)@EXAMPLE", "ldapQuery": "ou=people??one?(uid={0})"}]}
+        }));
+        assert!(on.customer_x509 && on.ldap_authentication && !on.ldap_authorization);
+        assert_eq!(on.ldap_server.as_deref(), Some("ldap.example:636"));
+        assert_eq!(
+            on.user_to_dn_mapping,
+            vec!["(.+)@EXAMPLE → ou=people??one?(uid={0})".to_string()]
+        );
+        assert!(on.is_configured());
+    }
+
+    #[test]
+    fn certificates_are_sorted_and_keep_their_serial() {
+        let certs: Vec<types::UserCert> = serde_json::from_str(
+            r#"[{"_id":9116777849366263482,"notAfter":"2026-01-01T00:00:00Z"},{"_id":5,"notAfter":"2026-01-01T00:00:00Z"}]"#,
+        )
+        .unwrap();
+        let ids: Vec<i64> = certificates(&certs).iter().map(|c| c.id).collect();
+        assert_eq!(ids, vec![5, 9_116_777_849_366_263_482]);
+    }
+}

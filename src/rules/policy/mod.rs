@@ -86,9 +86,11 @@ pub struct Thresholds {
     pub invite_max_days: u32,
     /// How far back authored events count as using a privilege.
     pub lookback_days: u32,
-    /// Warn about service-account secrets expiring within this many days.
+    /// Warn about service-account secrets and database-user certificates expiring within this
+    /// many days.
     pub secret_warning_days: u32,
-    /// Service-account secrets valid for longer than this are long-lived.
+    /// Service-account secrets and database-user certificates valid for longer than this are
+    /// long-lived.
     pub max_secret_days: u32,
     /// Fewer active human org owners than this is a finding.
     pub min_org_owners: u32,
