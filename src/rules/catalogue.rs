@@ -150,7 +150,7 @@ catalogue! {
         checks: "An Atlas-managed X.509 certificate of a database user expires within secret_warning_days (14), or has expired while the user still exists.",
         why: "An expiring certificate breaks the application that uses it; an expired one left behind hides which credentials are live.";
     DbuserCertLongLived = "DBUSER_CERT_LONG_LIVED", DatabaseUser, Medium,
-        checks: "An Atlas-managed X.509 certificate of a database user is valid (notAfter − createdAt) for longer than max_secret_days (90).",
+        checks: "An Atlas-managed X.509 certificate of a database user is valid (notAfter − createdAt) for longer than max_certificate_days (93; Atlas issues three months and an hour by default).",
         why: "A long-lived certificate is a database credential that keeps working for as long, wherever it was copied.";
 }
 

@@ -146,9 +146,9 @@ pub(in crate::rules) fn cert_expiring(ctx: &Context<'_>, out: &mut Out<'_, '_>) 
 }
 
 /// DBUSER_CERT_LONG_LIVED: certificates valid (`notAfter − createdAt`) for longer than
-/// `max_secret_days`; one finding per user.
+/// `max_certificate_days`; one finding per user.
 pub(in crate::rules) fn cert_long_lived(ctx: &Context<'_>, out: &mut Out<'_, '_>) {
-    let max = ctx.policy.thresholds.max_secret_days;
+    let max = ctx.policy.thresholds.max_certificate_days;
     let limit = SignedDuration::from_hours(i64::from(max) * 24);
     for u in managed(ctx, out) {
         let mut long = Vec::new();

@@ -81,12 +81,27 @@ fn a_rotation_already_done_is_said_so() {
 #[test]
 fn a_certificate_valid_longer_than_the_limit_is_flagged_and_exactly_the_limit_is_not() {
     let mut e = estate();
-    give(&mut e, USER, vec![cert(3, 10, -81)]); // 91 days
-    give(&mut e, TWIN, vec![cert(4, 10, -80)]); // 90 days exactly
+    give(&mut e, USER, vec![cert(3, 10, -84)]); // 94 days
+    give(&mut e, TWIN, vec![cert(4, 10, -83)]); // 93 days exactly
     let f = only(&e, RuleId::DbuserCertLongLived);
     assert_eq!(f.principal.key, key::database_user("p1", "admin", USER));
-    assert_eq!(fact(&f, "certificate")["validity_days"], 91);
-    assert_eq!(fact(&f, "limit_days"), 90);
+    assert_eq!(fact(&f, "certificate")["validity_days"], 94);
+    assert_eq!(fact(&f, "limit_days"), 93);
+}
+
+#[test]
+fn atlas_default_three_month_certificates_are_not_long_lived_under_the_default_policy() {
+    // Atlas issues for three months and an hour by default: 89 to 92 days and an hour.
+    let mut e = estate();
+    let hour = jiff::SignedDuration::from_hours(1);
+    let mut longest = cert(3, 10, -82); // 92 days
+    longest.not_after = longest.not_after.map(|t| t + hour);
+    give(&mut e, USER, vec![longest]);
+    assert!(e.flagged(RuleId::DbuserCertLongLived).is_empty());
+    // The secrets' limit is its own: a 90-day secret limit leaves these certificates alone.
+    assert_eq!(e.policy.thresholds.max_secret_days, 90);
+    e.policy.thresholds.max_certificate_days = 90;
+    assert_eq!(e.flagged(RuleId::DbuserCertLongLived).len(), 1);
 }
 
 #[test]

@@ -53,13 +53,13 @@ fn report_writes_both_files_and_exits_by_fail_on() {
     let (dir, _) = with_snapshot(&demo_snapshot());
     let (out, findings) = report(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(findings.findings.len(), 70);
+    assert_eq!(findings.findings.len(), 73);
     let csv = std::fs::read_to_string(dir.path().join("out/findings.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 71, "a header and one row per finding");
+    assert_eq!(csv.lines().count(), 74, "a header and one row per finding");
     let stdout = text(&out.stdout);
     assert_eq!(
         row(&stdout, "findings"),
-        Some("TOTAL as of 2027-01-15 12:00 UTC"),
+        Some("73 as of 2027-01-15 12:00 UTC: 14 high, 50 medium, 9 low"),
         "{stdout}"
     );
     assert_eq!(
@@ -288,7 +288,7 @@ fn init_writes_a_policy_that_report_accepts_and_will_not_overwrite() {
     model::save(&demo_snapshot(), &dir.path().join("snapshot.json")).unwrap();
     let (out, findings) = report(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(findings.findings.len(), 70, "the starter is the defaults");
+    assert_eq!(findings.findings.len(), 73, "the starter is the defaults");
 }
 
 #[test]

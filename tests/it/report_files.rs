@@ -76,7 +76,7 @@ fn the_demo_report_is_every_file_identical_across_runs_and_hashed_in_the_manifes
             std::fs::metadata(&path).unwrap().len()
         );
     }
-    assert_eq!(manifest["counts"]["findings"], 70);
+    assert_eq!(manifest["counts"]["findings"], 73);
     assert_eq!(manifest["coverage"]["complete"], true);
     assert_eq!(manifest["policy"]["digest"], "defaults");
     assert_eq!(

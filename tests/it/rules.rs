@@ -184,7 +184,7 @@ fn every_rule_fires_on_exactly_the_principals_the_scenario_names() {
             assert!(got.contains_key(rule), "{rule} never fires on the demo");
         }
     }
-    assert_eq!(findings.findings.len(), 70);
+    assert_eq!(findings.findings.len(), 73);
     // Only the account Atlas manages itself is said to be so.
     for f in &findings.findings {
         let marked = f

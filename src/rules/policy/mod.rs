@@ -89,9 +89,12 @@ pub struct Thresholds {
     /// Warn about service-account secrets and database-user certificates expiring within this
     /// many days.
     pub secret_warning_days: u32,
-    /// Service-account secrets and database-user certificates valid for longer than this are
-    /// long-lived.
+    /// Service-account secrets valid for longer than this are long-lived.
     pub max_secret_days: u32,
+    /// Database-user certificates valid for longer than this are long-lived. Apart from
+    /// `max_secret_days` because Atlas issues a certificate for three months and an hour by
+    /// default (90 to 93 days by the month), which a 90-day limit would flag every time.
+    pub max_certificate_days: u32,
     /// Fewer active human org owners than this is a finding.
     pub min_org_owners: u32,
     /// More active human org owners than this is a finding.
@@ -106,6 +109,7 @@ impl Default for Thresholds {
             lookback_days: 90,
             secret_warning_days: 14,
             max_secret_days: 90,
+            max_certificate_days: 93,
             min_org_owners: 2,
             max_org_owners: 3,
         }
