@@ -1,11 +1,10 @@
 //! The People sheet: the columns of `directory.csv` with headings, one row per person, moments
 //! as dates, counts as numbers and the highest severity in its colour.
 
-use super::principals::heading;
+use super::principals::{heading, typed_cells};
 use super::{Sheet, Table, Written};
 use crate::report::Review;
 use crate::report::directory::{DIRECTORY_CSV_HEADER, Directory, Person, person_row};
-use crate::report::tables::Cell;
 
 pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
     let people = Directory::new(review).people;
@@ -22,15 +21,5 @@ pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
 }
 
 fn row(s: &mut Sheet<'_>, review: &Review<'_>, p: &Person<'_>, severity: Option<usize>) -> Written {
-    for (i, cell) in person_row(review, p).iter().enumerate() {
-        match cell {
-            Cell::Text(t) if Some(i) == severity => s.severity(t.parse().ok())?,
-            Cell::Time(t) => s.time_or(Some(*t), "")?,
-            Cell::Int(n) => s.number(*n as f64)?,
-            Cell::Text(t) => s.text(t)?,
-            Cell::Owned(t) => s.text(t)?,
-            Cell::Empty => s.skip(1),
-        }
-    }
-    Ok(())
+    typed_cells(s, &person_row(review, p), severity)
 }

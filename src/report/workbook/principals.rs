@@ -29,10 +29,19 @@ pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
     }
 }
 
-/// The cells of `principals.csv`, moments as dates, counts as numbers and the highest
-/// severity in its colour.
+/// The cells of `principals.csv`, as [`typed_cells`] writes them.
 fn row(s: &mut Sheet<'_>, review: &Review<'_>, p: &Principal, severity: Option<usize>) -> Written {
-    for (i, cell) in principal_row(review, p).iter().enumerate() {
+    typed_cells(s, &principal_row(review, p), severity)
+}
+
+/// A CSV file's typed cells in a sheet: moments as dates, counts as numbers, and the cell at
+/// `severity` (a severity's name) in its colour. The People sheet writes its rows the same way.
+pub(super) fn typed_cells(
+    s: &mut Sheet<'_>,
+    cells: &[Cell<'_>],
+    severity: Option<usize>,
+) -> Written {
+    for (i, cell) in cells.iter().enumerate() {
         match cell {
             Cell::Text(t) if Some(i) == severity => s.severity(t.parse().ok())?,
             Cell::Time(t) => s.time_or(Some(*t), "")?,
