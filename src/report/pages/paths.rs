@@ -70,32 +70,35 @@ pub(super) fn cloud_access(r: &Review<'_>, l: &Limits) -> List<CloudAccessView> 
 
 /// The projects whose LDAP or X.509 settings are on, or that hold an LDAP group user.
 pub(super) fn project_security(r: &Review<'_>, l: &Limits) -> List<ProjectSecurityView> {
+    // The LDAP group users of each project, in one pass over the principals.
+    let mut by_project: std::collections::HashMap<&str, Vec<String>> =
+        std::collections::HashMap::new();
+    for u in &r.snapshot.principals {
+        let (Some(project), PrincipalDetail::DatabaseUser(d)) =
+            (u.project_id.as_deref(), &u.detail)
+        else {
+            continue;
+        };
+        if d.auth_method != AuthMethod::LdapGroup {
+            continue;
+        }
+        let roles: Vec<String> = d
+            .roles
+            .iter()
+            .map(|r| format!("{}@{}", r.role, r.database))
+            .collect();
+        by_project.entry(project).or_default().push(format!(
+            "granted to LDAP group {}: {}",
+            d.username,
+            roles.join(", ")
+        ));
+    }
     let shown: Vec<_> = r
         .snapshot
         .projects
         .iter()
         .filter_map(|p| {
-            let groups: Vec<String> = r
-                .snapshot
-                .principals
-                .iter()
-                .filter(|u| u.project_id.as_deref() == Some(p.id.as_str()))
-                .filter_map(|u| match &u.detail {
-                    PrincipalDetail::DatabaseUser(d) if d.auth_method == AuthMethod::LdapGroup => {
-                        let roles: Vec<String> = d
-                            .roles
-                            .iter()
-                            .map(|r| format!("{}@{}", r.role, r.database))
-                            .collect();
-                        Some(format!(
-                            "granted to LDAP group {}: {}",
-                            d.username,
-                            roles.join(", ")
-                        ))
-                    }
-                    _ => None,
-                })
-                .collect();
+            let groups = by_project.remove(p.id.as_str()).unwrap_or_default();
             let configured = p.user_security.as_ref().is_some_and(|s| s.is_configured());
             (configured || !groups.is_empty()).then_some((p, groups))
         })
