@@ -181,6 +181,14 @@ pub fn write(
         .filter(|f| input.baseline.is_some() || !f.needs_baseline())
         .filter(|f| options.remediated.is_some() || !f.needs_store())
         .collect();
+    if files.iter().any(|f| f.uses_directory()) {
+        let started = std::time::Instant::now();
+        review.prepare_directory();
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "directory of people built"
+        );
+    }
     let mut written = schedule::render_all(dir, &files, &review, templates)?;
     written.sort_by(|a, b| a.name.cmp(&b.name));
     pause_for_tests();

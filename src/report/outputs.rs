@@ -165,6 +165,14 @@ impl OutputFile {
         }
     }
 
+    /// Whether it shows the directory of people (built once, before rendering, for all of them).
+    pub fn uses_directory(self) -> bool {
+        matches!(
+            self,
+            OutputFile::DirectoryCsv | OutputFile::DirectoryJson | OutputFile::Workbook
+        )
+    }
+
     /// Whether it is written only when the report has a baseline.
     pub fn needs_baseline(self) -> bool {
         self == OutputFile::ChangesCsv

@@ -137,6 +137,8 @@ pub struct Review<'a> {
     dangerous_custom: FxHashSet<(&'a str, &'a str)>,
     implied: FxHashMap<(&'a str, &'a str, &'a str), u32>,
     grant_counts: FxHashMap<&'a str, u32>,
+    /// The directory of people, once [`Review::prepare_directory`] has built it.
+    directory: Option<super::directory::Directory<'a>>,
 }
 
 impl<'a> Review<'a> {
@@ -214,6 +216,7 @@ impl<'a> Review<'a> {
             dangerous_custom,
             implied,
             grant_counts,
+            directory: None,
         };
         let privileged: FxHashSet<&str> = snapshot
             .grants
@@ -235,6 +238,21 @@ impl<'a> Review<'a> {
     /// The org's name, or its id when the snapshot does not hold it.
     pub fn org_name<'s>(&'s self, id: &'s str) -> &'s str {
         self.orgs.get(id).map_or(id, |o| o.name.as_str())
+    }
+
+    /// Builds the directory of people once, for every output that shows it (`directory.csv`,
+    /// `directory.json`, the People sheet), as the indexes are built once before rendering.
+    pub fn prepare_directory(&mut self) {
+        let directory = super::directory::Directory::new(self);
+        self.directory = Some(directory);
+    }
+
+    /// The directory of people: the one [`Review::prepare_directory`] built, or else built now.
+    pub fn directory(&self) -> std::borrow::Cow<'_, super::directory::Directory<'a>> {
+        match &self.directory {
+            Some(d) => std::borrow::Cow::Borrowed(d),
+            None => std::borrow::Cow::Owned(super::directory::Directory::new(self)),
+        }
     }
 
     /// The project's name, or its id when the snapshot does not hold it.

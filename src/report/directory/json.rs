@@ -241,7 +241,7 @@ pub fn directory_json(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()
         })
         .collect();
     workspaces.sort_by_key(|w| w.id);
-    let directory = super::Directory::new(review);
+    let directory = review.directory();
     let file = DirectoryFile {
         schema_version: DIRECTORY_SCHEMA_VERSION,
         as_of: review.as_of.to_string(),

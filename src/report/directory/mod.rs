@@ -62,12 +62,14 @@ pub const DIRECTORY_CSV_HEADER: &[&str] = &[
 ];
 
 /// Every person of the snapshot, by principal key.
+#[derive(Clone)]
 pub struct Directory<'a> {
     /// One per Atlas user.
     pub people: Vec<Person<'a>>,
 }
 
 /// One person and everything the snapshot says they can reach.
+#[derive(Clone)]
 pub struct Person<'a> {
     /// The Atlas user.
     pub principal: &'a Principal,
@@ -436,7 +438,7 @@ pub fn person_row<'r>(review: &'r Review<'_>, p: &'r Person<'_>) -> Vec<Cell<'r>
 /// # Errors
 /// When `out` cannot be written.
 pub fn directory_csv(review: &Review<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let directory = Directory::new(review);
+    let directory = review.directory();
     write_rows(
         out,
         DIRECTORY_CSV_HEADER,

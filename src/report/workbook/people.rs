@@ -4,10 +4,11 @@
 use super::principals::{heading, typed_cells};
 use super::{Sheet, Table, Written};
 use crate::report::Review;
-use crate::report::directory::{DIRECTORY_CSV_HEADER, Directory, Person, person_row};
+use crate::report::directory::{DIRECTORY_CSV_HEADER, Person, person_row};
 
 pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
-    let people = Directory::new(review).people;
+    // Borrowed when the report built the directory before rendering; built here otherwise.
+    let directory = review.directory();
     let severity = DIRECTORY_CSV_HEADER
         .iter()
         .position(|h| *h == "highest_severity");
@@ -15,8 +16,8 @@ pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
         name: "People",
         headers: DIRECTORY_CSV_HEADER.iter().map(|h| heading(h)).collect(),
         editable: 0,
-        len: people.len(),
-        row: Box::new(move |s, i| row(s, review, &people[i], severity)),
+        len: directory.people.len(),
+        row: Box::new(move |s, i| row(s, review, &directory.people[i], severity)),
     }
 }
 
