@@ -107,16 +107,11 @@ fn url(path: &Path) -> String {
 
 /// Screenshots `page` at `width`×2000 into `file` and checks the picture.
 fn screenshot(exe: &Path, page: &Path, width: u32, extra: &[&str], file: &Path) {
-    screenshot_url(exe, &url(page), width, extra, file);
-}
-
-/// Screenshots the page at `page_url` (a fragment scrolls to its section) as [`screenshot`].
-fn screenshot_url(exe: &Path, page_url: &str, width: u32, extra: &[&str], file: &Path) {
     let _ = std::fs::remove_file(file);
     let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
     args.push(format!("--window-size={width},2000"));
     args.push(format!("--screenshot={}", file.display()));
-    args.push(page_url.to_string());
+    args.push(url(page));
     chromium(exe, &args);
     let bytes = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     assert_painted(&bytes, width, &file.display().to_string());
@@ -218,14 +213,6 @@ fn the_report_and_the_email_render_in_headless_chromium() {
     let email = out.join("email.html");
 
     screenshot(&exe, &report, 1280, &[], &shots.join("report.png"));
-    // The federation section: identity providers, domain restriction and role mappings.
-    screenshot_url(
-        &exe,
-        &format!("{}#federation", url(&report)),
-        1280,
-        &[],
-        &shots.join("report-federation.png"),
-    );
     screenshot(&exe, &email, 1280, &[], &shots.join("email.png"));
     screenshot(&exe, &email, 420, &[], &shots.join("email-narrow.png"));
     // Chromium's own darkening of a light page, as mail apps with forced dark mode do.
