@@ -1,4 +1,7 @@
 //! The command line: flags and subcommands, no logic. See `app` for what each command does.
+//!
+//! Longer than the usual 600 lines: it is the one place every flag is declared (clap builds
+//! `--help`, the completions and the manual pages from it), and each flag carries its help text.
 
 use std::path::PathBuf;
 

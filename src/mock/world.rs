@@ -3,6 +3,9 @@
 //!
 //! Items are kept as the raw JSON bytes of each element (`Box<RawValue>`): a page is answered by
 //! concatenating them, so an estate of a million events is never re-parsed per request.
+//!
+//! Longer than the usual 600 lines: the store, its indexes and the reads the routes make of it
+//! are one type whose parts change together; the write paths are already in `writes/`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
