@@ -287,29 +287,18 @@ impl Builder<'_> {
                 (Some(n), None) | (None, Some(n)) => Some(n.clone()),
                 (None, None) => None,
             };
-            let entry = self
-                .principals
-                .entry(k.clone())
-                .or_insert_with(|| Principal {
-                    key: k.clone(),
-                    kind: PrincipalKind::AtlasUser,
-                    name: u.username.clone(),
-                    org_ids: Vec::new(),
-                    project_id: None,
-                    created: u.created_at,
-                    activity: Vec::new(),
-                    last_activity: LastActivity::Never,
-                    detail: PrincipalDetail::AtlasUser(model::AtlasUser {
-                        user_id: u.id.clone(),
-                        username: u.username.clone(),
-                        full_name: full_name.clone(),
-                        country: u.country.clone(),
-                        created_at: u.created_at,
-                        last_auth: u.last_auth,
-                        memberships: Vec::new(),
-                        project_invitations: Vec::new(),
-                    }),
-                });
+            let entry = self.principals.entry(k.clone()).or_insert_with(|| {
+                person(model::AtlasUser {
+                    user_id: u.id.clone(),
+                    username: u.username.clone(),
+                    full_name: full_name.clone(),
+                    country: u.country.clone(),
+                    created_at: u.created_at,
+                    last_auth: u.last_auth,
+                    memberships: Vec::new(),
+                    project_invitations: Vec::new(),
+                })
+            });
             push_sorted(&mut entry.org_ids, org_id.clone());
             if let PrincipalDetail::AtlasUser(d) = &mut entry.detail {
                 // Active data wins over pending data when one person is in two orgs.
@@ -403,5 +392,20 @@ impl Builder<'_> {
 fn push_sorted(v: &mut Vec<String>, item: String) {
     if let Err(i) = v.binary_search(&item) {
         v.insert(i, item);
+    }
+}
+
+/// A person's principal, `user:<username>`, before any org, membership or activity is added.
+pub(super) fn person(user: model::AtlasUser) -> Principal {
+    Principal {
+        key: key::user(&user.username),
+        kind: PrincipalKind::AtlasUser,
+        name: user.username.clone(),
+        org_ids: Vec::new(),
+        project_id: None,
+        created: user.created_at,
+        activity: Vec::new(),
+        last_activity: LastActivity::Never,
+        detail: PrincipalDetail::AtlasUser(user),
     }
 }

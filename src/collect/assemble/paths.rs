@@ -30,31 +30,20 @@ impl Builder<'_> {
             }
             for inv in p.paths.invitations.iter().flatten() {
                 let k = key::user(&inv.username);
-                let entry = self
-                    .principals
-                    .entry(k.clone())
-                    .or_insert_with(|| Principal {
-                        key: k.clone(),
-                        kind: PrincipalKind::AtlasUser,
-                        name: inv.username.clone(),
-                        org_ids: Vec::new(),
-                        project_id: None,
-                        created: None,
-                        activity: Vec::new(),
-                        last_activity: LastActivity::Never,
-                        detail: PrincipalDetail::AtlasUser(model::AtlasUser {
-                            // The invitation listing names no user id: the person has none
-                            // until they accept.
-                            user_id: String::new(),
-                            username: inv.username.clone(),
-                            full_name: None,
-                            country: None,
-                            created_at: None,
-                            last_auth: None,
-                            memberships: Vec::new(),
-                            project_invitations: Vec::new(),
-                        }),
-                    });
+                let entry = self.principals.entry(k.clone()).or_insert_with(|| {
+                    super::person(model::AtlasUser {
+                        // The invitation listing names no user id: the person has none
+                        // until they accept.
+                        user_id: String::new(),
+                        username: inv.username.clone(),
+                        full_name: None,
+                        country: None,
+                        created_at: None,
+                        last_auth: None,
+                        memberships: Vec::new(),
+                        project_invitations: Vec::new(),
+                    })
+                });
                 push_sorted(&mut entry.org_ids, org_id.clone());
                 if let PrincipalDetail::AtlasUser(u) = &mut entry.detail {
                     merge_membership(u, org_id, inv, &mut made);
