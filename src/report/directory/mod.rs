@@ -328,70 +328,111 @@ impl Person<'_> {
     }
 }
 
-/// `2026-11-20`: the day of a moment, as the directory writes invitation dates.
-fn day(t: jiff::Timestamp) -> String {
-    crate::model::utc_day(t).to_string()
-}
+/// A list cell: items appended one by one into a single buffer, separated by `; `; empty
+/// when nothing was appended. Each item is written in place (no string per item).
+#[derive(Default)]
+struct List(String);
 
-/// `GROUP_OWNER (direct, team:sre)`.
-fn role_with_paths(a: &Access<'_>) -> String {
-    format!("{} ({})", a.role, a.paths.join(", "))
-}
-
-fn joined(items: Vec<String>) -> Cell<'static> {
-    if items.is_empty() {
-        Cell::Empty
-    } else {
-        Cell::Owned(items.join("; "))
+impl List {
+    /// Starts the next item and gives the buffer to write it into.
+    fn item(&mut self) -> &mut String {
+        if !self.0.is_empty() {
+            self.0.push_str("; ");
+        }
+        &mut self.0
     }
+
+    fn push(&mut self, text: &str) {
+        self.item().push_str(text);
+    }
+
+    fn cell(self) -> Cell<'static> {
+        if self.0.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Owned(self.0)
+        }
+    }
+}
+
+/// `GROUP_OWNER (direct, team:sre)`, after `out`'s text.
+fn role_with_paths(out: &mut String, a: &Access<'_>) {
+    out.push_str(a.role);
+    out.push_str(" (");
+    for (i, path) in a.paths.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(path);
+    }
+    out.push(')');
+}
+
+/// `name: ` then `rest`, as one item of `list`.
+fn named_item<'l>(list: &'l mut List, name: &str) -> &'l mut String {
+    let out = list.item();
+    out.push_str(name);
+    out.push_str(": ");
+    out
 }
 
 /// One person as typed cells, in [`DIRECTORY_CSV_HEADER`] order; lists are joined with `; `.
 pub fn person_row<'r>(review: &'r Review<'_>, p: &'r Person<'_>) -> Vec<Cell<'r>> {
+    use std::fmt::Write as _;
     let activity = review.activity(p.principal);
-    let mut org_roles = Vec::new();
-    let mut projects = Vec::new();
+    let (mut org_roles, mut projects) = (List::default(), List::default());
     for a in &p.access {
         match a.scope.project_id() {
-            None => org_roles.push(format!(
-                "{}: {}",
-                review.org_name(a.scope.org_id()),
-                role_with_paths(a)
-            )),
-            Some(project) => projects.push(format!(
-                "{}: {}",
-                review.project_name(project),
-                role_with_paths(a)
-            )),
+            None => role_with_paths(
+                named_item(&mut org_roles, review.org_name(a.scope.org_id())),
+                a,
+            ),
+            Some(project) => {
+                role_with_paths(named_item(&mut projects, review.project_name(project)), a);
+            }
         }
     }
-    let invitations = p
-        .invitations
-        .iter()
-        .map(|m| {
-            let mut text = format!("{}: {}", review.org_name(&m.org_id), m.status);
-            if let Some(t) = m.invitation_created_at {
-                text.push_str(&format!(", invited {}", day(t)));
-            }
-            if let Some(t) = m.invitation_expires_at {
-                text.push_str(&format!(", expires {}", day(t)));
-            }
-            text
-        })
-        .collect();
-    let database_users = p
-        .database_users
-        .iter()
-        .map(|d| {
-            let project = d.principal.project_id.as_deref().unwrap_or_default();
-            format!(
-                "{}: {} (named after the {})",
-                review.project_name(project),
-                d.principal.name,
-                d.matched.replace('_', " ")
-            )
-        })
-        .collect();
+    let mut invitations = List::default();
+    for m in &p.invitations {
+        let out = named_item(&mut invitations, review.org_name(&m.org_id));
+        out.push_str(&m.status);
+        // Dates as `2026-11-20`. Writing to a String cannot fail.
+        if let Some(t) = m.invitation_created_at {
+            let _ = write!(out, ", invited {}", crate::model::utc_day(t));
+        }
+        if let Some(t) = m.invitation_expires_at {
+            let _ = write!(out, ", expires {}", crate::model::utc_day(t));
+        }
+    }
+    let mut database_users = List::default();
+    for d in &p.database_users {
+        let project = d.principal.project_id.as_deref().unwrap_or_default();
+        let out = named_item(&mut database_users, review.project_name(project));
+        out.push_str(&d.principal.name);
+        out.push_str(" (named after the ");
+        out.extend(d.matched.chars().map(|c| if c == '_' { ' ' } else { c }));
+        out.push(')');
+    }
+    let mut orgs = List::default();
+    for o in p.org_ids() {
+        orgs.push(review.org_name(o));
+    }
+    let mut paths = List::default();
+    for path in p.paths() {
+        paths.push(path);
+    }
+    let mut teams = List::default();
+    for (org, team) in &p.teams {
+        named_item(&mut teams, review.org_name(org)).push_str(team);
+    }
+    let mut finding_ids = List::default();
+    for f in &p.open_findings {
+        finding_ids.push(&f.id);
+    }
+    let mut statuses = List::default();
+    for status in p.statuses() {
+        statuses.push(status);
+    }
     let [last_activity, source, days_inactive] = [
         activity
             .at
@@ -405,31 +446,21 @@ pub fn person_row<'r>(review: &'r Review<'_>, p: &'r Person<'_>) -> Vec<Cell<'r>
         Cell::Text(&p.principal.key),
         Cell::Text(&p.user.username),
         p.user.full_name.as_deref().map_or(Cell::Empty, Cell::Text),
-        joined(p.statuses().into_iter().map(str::to_string).collect()),
-        joined(
-            p.org_ids()
-                .into_iter()
-                .map(|o| review.org_name(o).to_string())
-                .collect(),
-        ),
-        joined(org_roles),
-        joined(projects),
-        joined(p.paths().into_iter().map(str::to_string).collect()),
-        joined(
-            p.teams
-                .iter()
-                .map(|(org, team)| format!("{}: {team}", review.org_name(org)))
-                .collect(),
-        ),
-        joined(invitations),
-        joined(database_users),
+        statuses.cell(),
+        orgs.cell(),
+        org_roles.cell(),
+        projects.cell(),
+        paths.cell(),
+        teams.cell(),
+        invitations.cell(),
+        database_users.cell(),
         last_activity,
         source,
         days_inactive,
         Cell::Int(p.open_findings.len() as i64),
         p.highest_severity()
             .map_or(Cell::Empty, |s| Cell::Text(s.as_str())),
-        joined(p.open_findings.iter().map(|f| f.id.clone()).collect()),
+        finding_ids.cell(),
     ]
 }
 
