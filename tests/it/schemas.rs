@@ -100,9 +100,12 @@ fn schema_out_writes_every_schema_and_a_name_not_listed_is_refused_with_the_choi
     assert_eq!(neither.status.code(), Some(2), "{}", text(&neither.stderr));
 }
 
+/// A copy broken in one place: the instance path an error must name, and the damage.
+type Broken = (&'static str, fn(&mut Value));
+
 /// Asserts that `doc` is valid, then that each broken copy is rejected with an error at the
 /// place that was broken.
-fn check(name: SchemaName, file: &Path, broken: &[(&str, fn(&mut Value))]) {
+fn check(name: SchemaName, file: &Path, broken: &[Broken]) {
     let v = validator(name);
     let doc = read_json(file);
     let found = errors(&v, &doc);
