@@ -214,6 +214,12 @@ fn the_demo_files_validate_against_their_schemas_and_copies_broken_in_one_place_
                     d["users"][0]["active"] = json!("yes")
                 }),
                 ("/schema_version", |d| d["schema_version"] = json!("1")),
+                ("/users/0/memberships/0/type", |d| {
+                    d["users"][0]["memberships"][0]["type"] = json!("team")
+                }),
+                ("/users/0/findings/highest_severity", |d| {
+                    d["users"][0]["findings"]["highest_severity"] = json!("severe")
+                }),
             ],
         );
     }

@@ -86,6 +86,7 @@ struct User<'a> {
 struct MembershipOut<'a> {
     /// `organization` or `workspace`.
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["organization", "workspace"]))]
     kind: &'static str,
     /// The org's or project's id.
     id: &'a str,
@@ -145,6 +146,7 @@ struct DatabaseUserOut<'a> {
     /// Its username.
     username: &'a str,
     /// `email` or `local_part`: how the name matched (a heuristic).
+    #[schemars(extend("enum" = ["email", "local_part"]))]
     matched: &'static str,
 }
 
@@ -167,6 +169,7 @@ struct FindingsOut<'a> {
     /// How many.
     open: usize,
     /// The worst severity among them (`critical` ... `info`).
+    #[schemars(with = "Option<crate::rules::Severity>")]
     highest_severity: Option<&'static str>,
     /// Their ids (`F-...`), as in findings.json.
     ids: Vec<&'a str>,
