@@ -16,6 +16,7 @@ mod summary;
 mod table;
 
 pub mod profile;
+pub mod schema;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -106,6 +107,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Command::ServeMock(args) => serve_mock(args).await,
             Command::Completions(args) => completions::print(args.shell),
             Command::Man(args) => man::run(args.out.as_deref(), quiet),
+            Command::Schema(args) => schema::run(args.name, args.out.as_deref(), quiet),
         }
     })
 }

@@ -60,6 +60,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to stdout, or write one page per command into a folder.
     Man(ManArgs),
+    /// Print the JSON Schema of a file atlas-audit writes (snapshot, findings, manifest, plan,
+    /// directory), or write them all into a folder.
+    Schema(SchemaArgs),
 }
 
 /// Credentials and endpoint, with the environment variables Atlas users already set.
@@ -481,6 +484,22 @@ pub struct CompletionsArgs {
 pub struct ManArgs {
     /// Write `atlas-audit.1` and one `atlas-audit-<command>.1` per command into this folder
     /// (created if missing) instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `schema`
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The file whose schema to print.
+    #[arg(
+        value_name = "NAME",
+        required_unless_present = "out",
+        conflicts_with = "out"
+    )]
+    pub name: Option<crate::app::schema::SchemaName>,
+    /// Write every schema, as `<NAME>.schema.json`, into this folder (created if missing)
+    /// instead: `--out schemas` regenerates the repository's copies.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }

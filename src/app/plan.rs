@@ -72,6 +72,7 @@ pub fn run(args: &PlanArgs, quiet: bool) -> Result<ExitCode> {
         // Without an as-of time no rule runs; a Modify then needs its target in the row.
         let findings = crate::rules::evaluate(&snapshot, &policy.policy).unwrap_or_else(|_| {
             crate::rules::Findings {
+                schema_version: crate::rules::FINDINGS_SCHEMA_VERSION,
                 as_of: Timestamp::UNIX_EPOCH,
                 findings: Vec::new(),
                 not_evaluated: Vec::new(),

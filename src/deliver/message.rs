@@ -198,6 +198,7 @@ mod tests {
     fn findings(severities: &[(Severity, Status)]) -> Findings {
         let template = crate::report::sample::ordinary().findings.findings[0].clone();
         Findings {
+            schema_version: crate::rules::FINDINGS_SCHEMA_VERSION,
             as_of: "2027-01-15T23:30:00Z".parse().unwrap(),
             findings: severities
                 .iter()

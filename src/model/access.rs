@@ -3,10 +3,11 @@
 //! cloud-provider roles Atlas may assume for a project (where data can flow out of Atlas).
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An invitation to one project, as the per-project invitation listing shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProjectInvitation {
     /// Atlas's invitation id.
     pub id: String,
@@ -25,7 +26,7 @@ pub struct ProjectInvitation {
 }
 
 /// A project's database-user security settings (`userSecurity`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserSecurity {
     /// Database users may authenticate through LDAP.
     pub ldap_authentication: bool,
@@ -51,7 +52,7 @@ impl UserSecurity {
 }
 
 /// A certificate Atlas issued to an Atlas-managed X.509 database user.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Certificate {
     /// Serial, as Atlas sends it (64-bit).
     pub id: i64,
@@ -66,7 +67,7 @@ pub struct Certificate {
 /// A cloud-provider identity Atlas may assume for a project: an AWS IAM role, an Azure service
 /// principal or a GCP service account. It is not access to Atlas but Atlas's access to the
 /// customer's cloud, which is where exported snapshots, logs and federated queries go.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CloudProviderRole {
     /// `AWS`, `AZURE` or `GCP`.
     pub provider: String,
@@ -89,7 +90,7 @@ pub struct CloudProviderRole {
 }
 
 /// One Atlas feature that uses a cloud-provider role.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct FeatureUse {
     /// `EXPORT_SNAPSHOT`, `PUSH_BASED_LOG_EXPORT`, `ATLAS_DATA_LAKE`, `ENCRYPTION_AT_REST`,
     /// `ATLAS_LOG_INTEGRATION` (open set).

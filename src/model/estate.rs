@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An Atlas organization.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Org {
     /// 24-hex id.
     pub id: String,
@@ -23,7 +24,7 @@ pub struct Org {
 }
 
 /// The org settings an access review weighs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OrgSettings {
     /// `multiFactorAuthRequired`.
     pub mfa_required: Option<bool>,
@@ -42,7 +43,7 @@ pub struct OrgSettings {
 }
 
 /// An Atlas project (a "group" in the API).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Project {
     /// 24-hex id.
     pub id: String,
@@ -68,7 +69,7 @@ pub struct Project {
 }
 
 /// Project settings an access review weighs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProjectSettings {
     /// `isDataExplorerEnabled`.
     pub data_explorer_enabled: Option<bool>,
@@ -77,7 +78,7 @@ pub struct ProjectSettings {
 }
 
 /// One entry of a project's IP access list.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct NetworkEntry {
     /// CIDR block, single address, or AWS security group id: whichever Atlas set.
     pub source: String,
@@ -88,7 +89,7 @@ pub struct NetworkEntry {
 }
 
 /// Database auditing configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AuditLogConfig {
     /// Auditing on.
     pub enabled: bool,
@@ -99,7 +100,7 @@ pub struct AuditLogConfig {
 }
 
 /// A cluster, as far as access is concerned.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Cluster {
     /// Name, unique in the project.
     pub name: String,
@@ -155,7 +156,7 @@ impl Cluster {
 }
 
 /// A grant of access to MongoDB support staff.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EmployeeAccessGrant {
     /// Level of access.
     pub grant_type: Option<String>,
@@ -164,7 +165,7 @@ pub struct EmployeeAccessGrant {
 }
 
 /// A custom database role.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CustomRole {
     /// Project it is defined in.
     pub project_id: String,
@@ -177,7 +178,7 @@ pub struct CustomRole {
 }
 
 /// One privileged action and where it applies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RoleAction {
     /// e.g. `DROP_DATABASE`.
     pub action: String,
@@ -186,7 +187,7 @@ pub struct RoleAction {
 }
 
 /// A namespace an action applies to. Empty `db` or `collection` means all of them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RoleResource {
     /// Cluster-wide.
     pub cluster: bool,
@@ -197,7 +198,7 @@ pub struct RoleResource {
 }
 
 /// An inherited role.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InheritedRole {
     /// Role name.
     pub role: String,

@@ -4,10 +4,11 @@
 //! principals of kind `idp_group`); what is here is what the report and the rules show of them.
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An org's federation, as read with Organization Owner.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Federation {
     /// The federation settings id; several orgs may share one.
     pub federation_settings_id: String,
@@ -26,7 +27,7 @@ pub struct Federation {
 }
 
 /// How one org is connected to its federation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ConnectedOrg {
     /// Only users of the allowed domains may join; `None` when Atlas did not say.
     pub domain_restriction_enabled: Option<bool>,
@@ -41,7 +42,7 @@ pub struct ConnectedOrg {
 }
 
 /// An identity-provider group and its Atlas roles.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RoleMapping {
     /// Atlas's id of the mapping.
     pub id: Option<String>,
@@ -52,7 +53,7 @@ pub struct RoleMapping {
 }
 
 /// One role of a role mapping.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct RoleMappingAssignment {
     /// The project, for a project role; `None` for an org role.
     pub project_id: Option<String>,
@@ -61,7 +62,7 @@ pub struct RoleMappingAssignment {
 }
 
 /// One identity provider.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct IdentityProvider {
     /// 24-hex id.
     pub id: String,

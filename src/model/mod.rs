@@ -14,6 +14,7 @@ mod principal;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use access::*;
@@ -33,9 +34,10 @@ pub use principal::*;
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// An Atlas estate as collected at one moment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Snapshot {
     /// Format version ([`SCHEMA_VERSION`] when written by this build).
+    #[schemars(extend("const" = SCHEMA_VERSION))]
     pub schema_version: u32,
     /// How, when and by whom it was collected.
     pub meta: Meta,
@@ -100,7 +102,7 @@ pub fn utc_day(t: Timestamp) -> jiff::civil::Date {
 }
 
 /// How the snapshot was made. Volatile by nature.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Meta {
     /// `atlas-audit` version.
     pub tool_version: String,
@@ -119,7 +121,7 @@ pub struct Meta {
 }
 
 /// The scope a collection was asked for.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RequestedScope {
     /// `--org` values; empty means every org the credential can read.
     pub orgs: Vec<String>,
@@ -132,7 +134,7 @@ pub struct RequestedScope {
 }
 
 /// What it took to read one endpoint.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EndpointTally {
     /// HTTP requests sent (answers to digest challenges and retries included).
     pub requests: u64,
@@ -153,7 +155,7 @@ pub struct EndpointTally {
 }
 
 /// Where a grant applies.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "level", rename_all = "snake_case")]
 pub enum Scope {
     /// A whole organization.
@@ -225,7 +227,7 @@ impl Scope {
 }
 
 /// How a principal came to hold a role.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "path", content = "from")]
 pub enum Via {
     /// Granted to the principal itself.
@@ -261,7 +263,7 @@ impl Via {
 }
 
 /// One row of the entitlement table: a principal holds a role on a scope by some path.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Grant {
     /// Principal key.
     pub principal: String,
@@ -306,7 +308,7 @@ pub fn grant_id(principal: &str, scope_key: &str, role: &str, via_key: &str) -> 
 }
 
 /// An org or project event, flattened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Event {
     /// Event id.
     pub id: String,
@@ -344,7 +346,7 @@ pub fn is_atlas_agent(username: &str) -> bool {
 }
 
 /// One database authentication attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AccessLogEntry {
     /// Project.
     pub project_id: String,
@@ -387,7 +389,7 @@ impl AccessLogEntry {
 }
 
 /// The stretch of one cluster's access log that was observed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AccessLogWindow {
     /// Project.
     pub project_id: String,
@@ -403,7 +405,7 @@ pub struct AccessLogWindow {
 }
 
 /// Something that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct CoverageGap {
     /// `org:<id>`, `project:<id>`, or a narrower principal or cluster key.
     pub scope: String,

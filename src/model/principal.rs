@@ -1,10 +1,13 @@
 //! Principals: everything that can hold access, each with a stable key.
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What kind of principal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PrincipalKind {
     /// A person with an Atlas login (active or invited).
@@ -84,7 +87,7 @@ pub mod key {
 }
 
 /// Anything that holds access.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Principal {
     /// Stable key (see [`key`]).
     pub key: String,
@@ -107,7 +110,9 @@ pub struct Principal {
 }
 
 /// Where a sign of activity came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivitySource {
     /// An Atlas user's `lastAuth` (last console login).
@@ -141,7 +146,7 @@ impl ActivitySource {
 }
 
 /// One dated sign of activity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ActivitySignal {
     /// Source.
     pub source: ActivitySource,
@@ -150,7 +155,7 @@ pub struct ActivitySignal {
 }
 
 /// What is known about a principal's last activity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum LastActivity {
     /// The latest signal.
@@ -172,7 +177,7 @@ pub enum LastActivity {
 }
 
 /// Kind-specific facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PrincipalDetail {
     /// An Atlas user.
@@ -192,7 +197,7 @@ pub enum PrincipalDetail {
 }
 
 /// An Atlas user's facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AtlasUser {
     /// Atlas user id.
     pub user_id: String,
@@ -214,7 +219,7 @@ pub struct AtlasUser {
 }
 
 /// A user's standing in one org.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Membership {
     /// The org.
     pub org_id: String,
@@ -231,7 +236,7 @@ pub struct Membership {
 }
 
 /// An API key's facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ApiKey {
     /// 24-hex id.
     pub id: String,
@@ -244,7 +249,7 @@ pub struct ApiKey {
 }
 
 /// An entry of an API key's or service account's access list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AccessListEntry {
     /// CIDR block or address.
     pub source: String,
@@ -259,7 +264,7 @@ pub struct AccessListEntry {
 }
 
 /// A service account's facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceAccount {
     /// `mdb_sa_id_…`.
     pub client_id: String,
@@ -276,7 +281,7 @@ pub struct ServiceAccount {
 }
 
 /// A service-account secret.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Secret {
     /// Secret id.
     pub id: String,
@@ -291,7 +296,7 @@ pub struct Secret {
 }
 
 /// A team's facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Team {
     /// Team id.
     pub team_id: String,
@@ -300,7 +305,7 @@ pub struct Team {
 }
 
 /// An identity-provider group's facts: the federation role mapping that gives it roles.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct IdpGroup {
     /// The federation settings the mapping belongs to.
     pub federation_settings_id: String,
@@ -309,7 +314,7 @@ pub struct IdpGroup {
 }
 
 /// A database user's facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DatabaseUser {
     /// Username.
     pub username: String,
@@ -333,7 +338,9 @@ pub struct DatabaseUser {
 }
 
 /// How a database user authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     /// SCRAM password.
@@ -374,7 +381,7 @@ impl AuthMethod {
 }
 
 /// A database role as granted to a user.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct DatabaseRole {
     /// Built-in or custom role.
     pub role: String,

@@ -4,6 +4,7 @@
 //! project roles. A coverage gap is a read that credential was refused, so the report's first
 //! screen and `manifest.json` say which credential it was and what it held.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::Review;
@@ -16,7 +17,7 @@ pub const GAP_MEANING: &str = "A \"could not read\" (coverage gap) means this cr
 pub const NOT_VISIBLE: &str = "roles not visible to itself";
 
 /// The collecting credential and its roles, as `manifest.json` records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct CredentialAccess {
     /// `api_key` or `service_account` (as `meta.credential` names it); empty when unrecorded.
     pub kind: String,
@@ -31,7 +32,7 @@ pub struct CredentialAccess {
 }
 
 /// One role of the collecting credential.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 pub struct CredentialRole {
     /// `org:<id>` or `project:<id>`.
     pub scope: String,

@@ -21,7 +21,9 @@ pub fn findings_json(findings: &Findings) -> Vec<u8> {
 /// # Errors
 /// When `out` cannot be written.
 pub fn write_findings_json(findings: &Findings, out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(b"{\n  \"as_of\": ")?;
+    out.write_all(b"{\n  \"schema_version\": ")?;
+    write_nested(out, &findings.schema_version, 1)?;
+    out.write_all(b",\n  \"as_of\": ")?;
     write_nested(out, &findings.as_of, 1)?;
     out.write_all(b",\n  \"findings\": ")?;
     if findings.findings.is_empty() {
@@ -244,6 +246,7 @@ mod tests {
     #[test]
     fn every_row_has_the_header_width() {
         let findings = Findings {
+            schema_version: crate::rules::FINDINGS_SCHEMA_VERSION,
             as_of: "2026-11-20T09:00:00Z".parse().unwrap(),
             findings: Vec::new(),
             not_evaluated: Vec::new(),

@@ -2,8 +2,9 @@
 //! written beside it, so the evidence can be checked later (`sha256sum` of each file against
 //! the manifest). Nothing in it depends on the wall clock: the same input gives the same
 //! manifest. Fields are only ever added (readers ignore what they do not know): `credential`
-//! came after the first reports.
+//! came after the first reports, `schema_version` ([`MANIFEST_SCHEMA_VERSION`]) after that.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Review, Written};
@@ -11,12 +12,19 @@ use super::{Review, Written};
 /// The manifest's file name.
 pub const MANIFEST: &str = "manifest.json";
 
+/// The `manifest.json` format version. Fields are only ever added within a version.
+pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+
 /// The manifest's contents.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Manifest {
+    /// Format version ([`MANIFEST_SCHEMA_VERSION`]).
+    #[schemars(extend("const" = MANIFEST_SCHEMA_VERSION))]
+    pub schema_version: u32,
     /// `atlas-audit` version that wrote the report.
     pub tool_version: String,
     /// The as-of moment of every age in the report.
+    #[schemars(with = "jiff::Timestamp")]
     pub as_of: String,
     /// What the snapshot was collected from.
     pub source: Source,
@@ -42,18 +50,19 @@ pub struct Manifest {
 }
 
 /// The baseline of a report and how much changed since.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct BaselineRef {
     /// The baseline snapshot file.
     pub snapshot: String,
     /// Its as-of moment.
+    #[schemars(with = "jiff::Timestamp")]
     pub as_of: String,
     /// Changes by kind (kinds with none left out).
     pub changes: std::collections::BTreeMap<String, usize>,
 }
 
 /// Where the estate came from.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Source {
     /// `atlas-audit` version that collected it.
     pub collected_by: String,
@@ -66,13 +75,14 @@ pub struct Source {
 }
 
 /// The scope of the review.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ScopeSummary {
     /// `--org` values; empty means every org the credential can read.
     pub requested_orgs: Vec<String>,
     /// `--project` values; empty means every project.
     pub requested_projects: Vec<String>,
     /// Events read from this moment.
+    #[schemars(with = "Option<jiff::Timestamp>")]
     pub events_since: Option<String>,
     /// Orgs read, `id` and `name`.
     pub orgs: Vec<Named>,
@@ -81,7 +91,7 @@ pub struct ScopeSummary {
 }
 
 /// An id with its name.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Named {
     /// Id.
     pub id: String,
@@ -90,7 +100,7 @@ pub struct Named {
 }
 
 /// The policy reference.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct PolicyRef {
     /// A path, or "defaults (no policy file)".
     pub origin: String,
@@ -99,7 +109,7 @@ pub struct PolicyRef {
 }
 
 /// Population and finding counts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Counts {
     /// Principals by kind.
     pub principals: std::collections::BTreeMap<String, usize>,
@@ -122,7 +132,7 @@ pub struct Counts {
 }
 
 /// Coverage.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Coverage {
     /// Every requested scope was read.
     pub complete: bool,
@@ -131,7 +141,7 @@ pub struct Coverage {
 }
 
 /// One gap.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Gap {
     /// `org:<id>`, `project:<id>`, or narrower.
     pub scope: String,
@@ -144,7 +154,7 @@ pub struct Gap {
 }
 
 /// One file.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct FileEntry {
     /// File name in the report folder.
     pub name: String,
@@ -167,6 +177,7 @@ impl Manifest {
             }
         }
         Manifest {
+            schema_version: MANIFEST_SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             as_of: review.as_of.to_string(),
             source: Source {

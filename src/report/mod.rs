@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 pub use cell::{hostile_strings, neutralise, one_line, visible};
 pub use changes::{CHANGES_CSV_HEADER, Names, change_line, changes_csv, changes_text};
 pub use findings::{FINDINGS_CSV_HEADER, findings_csv, findings_json};
-pub use manifest::{MANIFEST, Manifest};
+pub use manifest::{MANIFEST, MANIFEST_SCHEMA_VERSION, Manifest};
 pub use outputs::{Format, OutputFile};
 pub use pages::{TEMPLATE_NAMES, Templates, escape_html};
 pub use remediation::{REMEDIATION_CSV_HEADER, RemediatedView, remediation_csv};

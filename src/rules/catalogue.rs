@@ -202,6 +202,25 @@ impl<'de> Deserialize<'de> for RuleId {
     }
 }
 
+/// Rule ids are strings in every file: the schema lists each id with what it checks.
+impl schemars::JsonSchema for RuleId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids: Vec<serde_json::Value> = RuleId::ALL
+            .iter()
+            .map(|r| serde_json::json!({ "const": r.as_str(), "description": r.checks() }))
+            .collect();
+        schemars::json_schema!({
+            "description": "A rule id of the catalogue (`atlas-audit rules` lists them).",
+            "type": "string",
+            "oneOf": ids,
+        })
+    }
+}
+
 /// A family of rules: one file of `rules/` each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Family {

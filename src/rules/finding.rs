@@ -5,6 +5,7 @@ use std::fmt;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -13,7 +14,9 @@ use crate::model::{Principal, PrincipalKind};
 
 /// How bad a finding is. Ordered from the worst: `Critical < High < ... < Info`, so an
 /// ascending sort puts the worst first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Act now.
@@ -75,7 +78,7 @@ impl std::str::FromStr for Severity {
 }
 
 /// What a finding is about: a principal, or the org or project itself.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Subject {
     /// Principal key (`user:…`, `apikey:…`, `org:…`, `project:…`, …).
     pub key: String,
@@ -86,7 +89,9 @@ pub struct Subject {
 }
 
 /// The kinds of thing a finding can be about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     /// An organization.
@@ -151,7 +156,9 @@ impl From<&Principal> for Subject {
 }
 
 /// Where a finding applies.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub struct FindingScope {
     /// The org.
     pub org_id: String,
@@ -186,7 +193,7 @@ impl FindingScope {
 }
 
 /// The facts that triggered a finding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
     /// One or two sentences a reviewer can read aloud.
     pub summary: String,
@@ -195,7 +202,7 @@ pub struct Evidence {
 }
 
 /// One named fact: a field and its value, a date, a count, or a grant and how it was reached.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Fact {
     /// What the fact is, e.g. `lastAuth`, `days_since`, `grant`.
     pub name: String,
@@ -214,7 +221,9 @@ impl Fact {
 }
 
 /// What the reviewer should do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Remove the access.
@@ -237,7 +246,7 @@ impl Action {
 }
 
 /// A recommendation: an action, what to change it to, and how, in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Recommendation {
     /// Revoke, Modify or Keep.
     pub action: Action,
@@ -277,7 +286,9 @@ impl Recommendation {
 }
 
 /// Whether a finding awaits action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Needs a decision.
@@ -297,7 +308,7 @@ impl Status {
 }
 
 /// The exemption that matched a finding (current or expired).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExemptionNote {
     /// Why the access is accepted.
     pub reason: String,
@@ -314,7 +325,7 @@ pub struct ExemptionNote {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// Stable id: `F-` and 10 hex digits of the SHA-256 of rule, principal key and scope key,
     /// so the same finding keeps its id from one review to the next (see [`finding_id`]).
@@ -340,7 +351,7 @@ pub struct Finding {
 }
 
 /// A rule that could not be judged for a scope, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct NotEvaluated {
     /// Rule id.
     pub rule: RuleId,
@@ -353,7 +364,7 @@ pub struct NotEvaluated {
 }
 
 /// Something about the policy's exemptions a reviewer should know.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct ExemptionWarning {
     /// Rule the exemption names.
     pub rule: RuleId,
@@ -365,9 +376,15 @@ pub struct ExemptionWarning {
     pub message: String,
 }
 
+/// The `findings.json` format version. Fields are only ever added within a version.
+pub const FINDINGS_SCHEMA_VERSION: u32 = 1;
+
 /// Everything the rules produced for one snapshot and policy: `findings.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Findings {
+    /// Format version ([`FINDINGS_SCHEMA_VERSION`] when written by this build).
+    #[schemars(extend("const" = FINDINGS_SCHEMA_VERSION))]
+    pub schema_version: u32,
     /// The snapshot's `collected_at`: every age is measured from it.
     pub as_of: Timestamp,
     /// Findings, worst first, then by rule and principal.

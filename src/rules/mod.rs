@@ -150,6 +150,7 @@ pub fn evaluate_with(
     not_evaluated.sort();
     not_evaluated.dedup();
     Ok(Findings {
+        schema_version: FINDINGS_SCHEMA_VERSION,
         as_of,
         findings,
         not_evaluated,

@@ -43,6 +43,7 @@ mod report;
 mod report_files;
 mod review_loop;
 mod rules;
+mod schemas;
 mod scripting;
 mod secrets;
 mod snapshot_file;

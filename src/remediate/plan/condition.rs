@@ -3,11 +3,12 @@
 //! `getOrgApiKey`, `getOrgServiceAccount`, `getGroupServiceAccount`, `getGroupTeam`,
 //! `getGroupDatabaseUser`).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A database role as `getGroupDatabaseUser` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct DbRole {
     /// `roleName`.
     pub role: String,
@@ -17,8 +18,8 @@ pub struct DbRole {
     pub collection: Option<String>,
 }
 
-/// A test on the answer of a check GET. `None` stands for a 404: the object is gone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A test on the answer of a check GET (a 404 is no answer: the object is gone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Condition {
     /// The object exists.

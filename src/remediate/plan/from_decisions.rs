@@ -230,6 +230,7 @@ mod tests {
 
     fn no_findings() -> Findings {
         Findings {
+            schema_version: crate::rules::FINDINGS_SCHEMA_VERSION,
             as_of: crate::rules::testkit::as_of(),
             findings: Vec::new(),
             not_evaluated: Vec::new(),

@@ -2,6 +2,7 @@
 //! steps that lets `apply` refuse a plan edited after it was made.
 
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::condition::Condition;
@@ -10,9 +11,10 @@ use super::condition::Condition;
 pub const PLAN_SCHEMA_VERSION: u32 = 1;
 
 /// A reviewable list of Atlas API calls, made offline from one snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
     /// Format version ([`PLAN_SCHEMA_VERSION`]).
+    #[schemars(extend("const" = PLAN_SCHEMA_VERSION))]
     pub schema_version: u32,
     /// When the plan was made.
     pub made_at: Timestamp,
@@ -58,7 +60,7 @@ impl Plan {
 }
 
 /// The snapshot a plan was made from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SnapshotRef {
     /// SHA-256 of the snapshot file, hex.
     pub sha256: String,
@@ -67,7 +69,7 @@ pub struct SnapshotRef {
 }
 
 /// What the plan was made from.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Source {
     /// The decisions file, when made from one.
     pub decisions: Option<FileRef>,
@@ -76,7 +78,7 @@ pub struct Source {
 }
 
 /// A file and its digest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FileRef {
     /// The file as given.
     pub file: String,
@@ -85,7 +87,9 @@ pub struct FileRef {
 }
 
 /// What a step does, one name per Atlas operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// `removeOrgUser`: the person leaves the org (or the invitation is withdrawn).
@@ -165,7 +169,7 @@ impl Action {
 }
 
 /// What a step acts on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Target {
     /// `Scope::key()` of the scope acted on.
     pub scope: String,
@@ -177,7 +181,7 @@ pub struct Target {
 }
 
 /// One HTTP request, exactly as it is to be sent (below `/api/atlas/v2`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Request {
     /// `DELETE`, `POST`, `PATCH` or `PUT`.
     pub method: String,
@@ -190,7 +194,7 @@ pub struct Request {
 }
 
 /// The GET that reads a step's target again, before and after it is applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Check {
     /// The path, percent-encoded like [`Request::path`].
     pub path: String,
@@ -199,7 +203,7 @@ pub struct Check {
 }
 
 /// Why a step or manual entry is in the plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Reason {
     /// `decision` or `offboard`.
     pub kind: String,
@@ -223,7 +227,7 @@ pub struct Reason {
 
 /// A grant a step takes away although no decision named it: what leaving a team or an org
 /// unavoidably removes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct AlsoRemoves {
     /// The grant's id.
     pub grant_id: String,
@@ -251,7 +255,7 @@ impl AlsoRemoves {
 }
 
 /// One API call of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Step {
     /// `S-001`, … in plan order.
     pub id: String,
@@ -280,7 +284,7 @@ pub struct Step {
 }
 
 /// What the plan does not do by API, with why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Manual {
     /// Principal key.
     pub principal: String,

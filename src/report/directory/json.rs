@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Access, Person};
@@ -15,104 +16,162 @@ use crate::report::Review;
 /// The format version of `directory.json`. Fields are only ever added.
 pub const DIRECTORY_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Serialize)]
+/// The directory of people: organizations, workspaces (projects) and users, each user with a
+/// membership per organization and workspace.
+#[derive(Serialize, JsonSchema)]
 struct DirectoryFile<'a> {
+    /// Format version ([`DIRECTORY_SCHEMA_VERSION`]).
+    #[schemars(extend("const" = DIRECTORY_SCHEMA_VERSION))]
     schema_version: u32,
+    /// The as-of moment (RFC 3339).
+    #[schemars(with = "jiff::Timestamp")]
     as_of: String,
+    /// Organizations, by id.
     organizations: Vec<Organization<'a>>,
+    /// Projects, by id.
     workspaces: Vec<Workspace<'a>>,
+    /// People (Atlas users), by username.
     users: Vec<User<'a>>,
 }
 
-#[derive(Serialize)]
+/// An Atlas organization.
+#[derive(Serialize, JsonSchema)]
 struct Organization<'a> {
+    /// Org id.
     id: &'a str,
+    /// Name.
     name: &'a str,
 }
 
-#[derive(Serialize)]
+/// An Atlas project.
+#[derive(Serialize, JsonSchema)]
 struct Workspace<'a> {
+    /// Project id.
     id: &'a str,
+    /// Name.
     name: &'a str,
+    /// Its org.
     organization_id: &'a str,
 }
 
-#[derive(Serialize)]
+/// A person: one Atlas user across every org of the snapshot.
+#[derive(Serialize, JsonSchema)]
 struct User<'a> {
     /// The principal key, `user:<username>`.
     id: &'a str,
+    /// Login email.
     username: &'a str,
+    /// Atlas user id.
     atlas_user_id: &'a str,
+    /// Given and family name, when Atlas has them.
     display_name: Option<&'a str>,
     /// Whether any org membership is active.
     active: bool,
+    /// One per org and project the person reaches, with the roles held there.
     memberships: Vec<MembershipOut<'a>>,
+    /// Teams, by org.
     teams: Vec<TeamOut<'a>>,
+    /// Pending or lapsed org invitations.
     invitations: Vec<Invitation<'a>>,
+    /// Database users named after the person (a heuristic).
     database_users: Vec<DatabaseUserOut<'a>>,
+    /// What is known of the last activity.
     last_activity: LastActivityOut<'a>,
+    /// The person's open findings.
     findings: FindingsOut<'a>,
 }
 
-#[derive(Serialize)]
+/// The person's standing in one org or project.
+#[derive(Serialize, JsonSchema)]
 struct MembershipOut<'a> {
     /// `organization` or `workspace`.
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["organization", "workspace"]))]
     kind: &'static str,
     /// The org's or project's id.
     id: &'a str,
+    /// Its name.
     name: &'a str,
+    /// The org (for an org, its own id).
     organization_id: &'a str,
     /// The org membership's status (`ACTIVE`, `PENDING`, ...); `null` for a workspace, and for
     /// an org the person reaches without a membership listed.
     status: Option<&'a str>,
+    /// Roles held there.
     roles: Vec<RoleOut<'a>>,
 }
 
-#[derive(Serialize)]
+/// A role and how it is reached.
+#[derive(Serialize, JsonSchema)]
 struct RoleOut<'a> {
+    /// The role, as Atlas names it.
     role: &'a str,
     /// `direct`, `team:<name>`, `org-role`, ...
     paths: &'a [String],
 }
 
-#[derive(Serialize)]
+/// A team membership.
+#[derive(Serialize, JsonSchema)]
 struct TeamOut<'a> {
+    /// The team's org.
     organization_id: &'a str,
+    /// The team's name.
     name: &'a str,
 }
 
-#[derive(Serialize)]
+/// An org invitation.
+#[derive(Serialize, JsonSchema)]
 struct Invitation<'a> {
+    /// The org.
     organization_id: &'a str,
+    /// `PENDING`, `INVITATION_EXPIRED`, ... (open set).
     status: &'a str,
+    /// When sent (RFC 3339).
+    #[schemars(with = "Option<jiff::Timestamp>")]
     created_at: Option<String>,
+    /// When it lapses (RFC 3339).
+    #[schemars(with = "Option<jiff::Timestamp>")]
     expires_at: Option<String>,
+    /// Who invited.
     inviter: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+/// A database user named after the person.
+#[derive(Serialize, JsonSchema)]
 struct DatabaseUserOut<'a> {
+    /// Principal key, `dbuser:<projectId>/<databaseName>/<username>`.
     key: &'a str,
+    /// Its project.
     workspace_id: Option<&'a str>,
+    /// Its username.
     username: &'a str,
     /// `email` or `local_part`: how the name matched (a heuristic).
+    #[schemars(extend("enum" = ["email", "local_part"]))]
     matched: &'static str,
 }
 
-#[derive(Serialize)]
+/// What is known of the last activity.
+#[derive(Serialize, JsonSchema)]
 struct LastActivityOut<'a> {
     /// RFC 3339, or `null` when none was seen.
+    #[schemars(with = "Option<jiff::Timestamp>")]
     at: Option<String>,
     /// `last_auth`, ..., or `never` / `no_information`.
     source: &'a str,
+    /// Whole days from the last activity (for someone never active, from the account's
+    /// creation) to the as-of moment; `null` when nothing tells.
     days_inactive: Option<i64>,
 }
 
-#[derive(Serialize)]
+/// The person's open findings.
+#[derive(Serialize, JsonSchema)]
 struct FindingsOut<'a> {
+    /// How many.
     open: usize,
+    /// The worst severity among them (`critical` ... `info`).
+    #[schemars(with = "Option<crate::rules::Severity>")]
     highest_severity: Option<&'static str>,
+    /// Their ids (`F-...`), as in findings.json.
     ids: Vec<&'a str>,
 }
 
@@ -214,6 +273,13 @@ fn user<'a>(review: &'a Review<'_>, p: &'a Person<'a>) -> User<'a> {
             ids: p.open_findings.iter().map(|f| f.id.as_str()).collect(),
         },
     }
+}
+
+/// The JSON Schema of `directory.json`, made with `settings`.
+pub fn directory_json_schema(settings: schemars::generate::SchemaSettings) -> schemars::Schema {
+    settings
+        .into_generator()
+        .into_root_schema_for::<DirectoryFile<'static>>()
 }
 
 /// `directory.json`, pretty-printed and newline-terminated.

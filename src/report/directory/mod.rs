@@ -31,7 +31,7 @@ use std::io::{self, Write};
 
 use rustc_hash::FxHashMap;
 
-pub use json::directory_json;
+pub use json::{DIRECTORY_SCHEMA_VERSION, directory_json, directory_json_schema};
 
 use super::Review;
 use super::tables::{Cell, write_rows};
