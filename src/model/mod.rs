@@ -303,7 +303,7 @@ pub fn grant_id(principal: &str, scope_key: &str, role: &str, via_key: &str) -> 
     let digest = h.finalize();
     let mut id = String::with_capacity(12);
     id.push_str("G-");
-    id.push_str(&crate::files::hex(&digest[..5]));
+    crate::files::push_hex(&mut id, &digest[..5]);
     id
 }
 

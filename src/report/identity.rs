@@ -120,7 +120,10 @@ impl RowCheck {
         hasher.update(&self.row);
         self.row.clear();
         let digest = hasher.finalize();
-        format!("C-{}", hex(&digest[..8]))
+        let mut check = String::with_capacity(18);
+        check.push_str("C-");
+        crate::files::push_hex(&mut check, &digest[..8]);
+        check
     }
 }
 

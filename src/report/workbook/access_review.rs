@@ -197,17 +197,17 @@ fn row<'a>(
         }
         None => s.skip(3),
     }
-    s.text(&join_ids(findings.iter().copied()))?;
+    s.owned(join_ids(findings.iter().copied()))?;
     s.severity(worst.map(|f| f.severity))?;
     let suggestion = worst.map_or(Action::Keep, |f| f.recommendation.action);
     s.text(suggestion.as_str())?;
     if let Some(last) = &review.last_review {
         last_review(s, last, &id, open().map(|f| f.id.as_str()))?;
     }
-    s.text(&scope_key)?;
-    s.text(&via_key)?;
+    s.owned(scope_key)?;
+    s.owned(via_key)?;
     let check = s.end_check();
-    s.text(&check)
+    s.owned(check)
 }
 
 /// The last review's cells of a grant: its newest decision (decision, reviewer, day, comment)

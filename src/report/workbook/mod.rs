@@ -242,10 +242,65 @@ impl Styles {
     }
 }
 
+/// Where a cursor's cells go: straight into the worksheet, or into a list of cells written
+/// into it later, in order ([`Recorded::write`]), so that rows can be made on other threads.
+enum Out<'w> {
+    Sheet(&'w mut Worksheet),
+    Record(Vec<RecordedCell>),
+}
+
+/// A cell made but not yet written: where, what and in which style.
+struct RecordedCell {
+    row: u32,
+    col: u16,
+    value: Value,
+    style: Style,
+}
+
+enum Value {
+    Text(String),
+    Number(f64),
+}
+
+/// A stretch of rows made by a recording cursor: its cells, and the widths they measured.
+struct Recorded {
+    cells: Vec<RecordedCell>,
+    widths: Vec<usize>,
+}
+
+impl Recorded {
+    /// Writes the cells into the sheet, in the order they were made.
+    fn write(self, sheet: &mut Worksheet, styles: &Styles) -> Written {
+        for c in self.cells {
+            put(sheet, styles, c.row, c.col, c.value, c.style)?;
+        }
+        Ok(())
+    }
+}
+
+/// One cell into the worksheet, in its style's format (none for `Plain`).
+fn put(
+    sheet: &mut Worksheet,
+    styles: &Styles,
+    row: u32,
+    col: u16,
+    value: Value,
+    style: Style,
+) -> Written {
+    match (value, styles.get(style)) {
+        // Always a string: text that looks like a formula stays text.
+        (Value::Text(t), Some(format)) => sheet.write_string_with_format(row, col, t, format),
+        (Value::Text(t), None) => sheet.write_string(row, col, t),
+        (Value::Number(n), Some(format)) => sheet.write_number_with_format(row, col, n, format),
+        (Value::Number(n), None) => sheet.write_number(row, col, n),
+    }?;
+    Ok(())
+}
+
 /// A cursor over a sheet's rows: writes cells left to right, rows top to bottom, and measures
 /// every column as it goes.
 struct Sheet<'w> {
-    sheet: &'w mut Worksheet,
+    out: Out<'w>,
     styles: &'w Styles,
     row: u32,
     col: u16,
@@ -262,10 +317,31 @@ type Written = Result<(), XlsxError>;
 
 impl<'w> Sheet<'w> {
     fn new(sheet: &'w mut Worksheet, styles: &'w Styles) -> Self {
+        Sheet::over(Out::Sheet(sheet), styles, 0)
+    }
+
+    /// A cursor that keeps its cells ([`Sheet::recorded`]) for rows from `row` on.
+    fn recording(styles: &'w Styles, row: u32) -> Self {
+        Sheet::over(Out::Record(Vec::new()), styles, row)
+    }
+
+    /// The cells a recording cursor made, and their widths.
+    fn recorded(self) -> Recorded {
+        let cells = match self.out {
+            Out::Record(cells) => cells,
+            Out::Sheet(_) => Vec::new(),
+        };
+        Recorded {
+            cells,
+            widths: self.widths,
+        }
+    }
+
+    fn over(out: Out<'w>, styles: &'w Styles, row: u32) -> Self {
         Sheet {
-            sheet,
+            out,
             styles,
-            row: 0,
+            row,
             col: 0,
             widths: Vec::new(),
             wrap_long: true,
@@ -336,9 +412,24 @@ impl<'w> Sheet<'w> {
     }
 
     fn styled(&mut self, text: &str, style: Style) -> Written {
+        self.styled_cow(Cow::Borrowed(text), style)
+    }
+
+    /// A text cell made for the row: moved into the sheet, not copied.
+    fn owned(&mut self, text: String) -> Written {
+        self.styled_cow(Cow::Owned(text), Style::Plain)
+    }
+
+    fn styled_cow(&mut self, text: Cow<'_, str>, style: Style) -> Written {
         if !text.is_empty() {
-            let neutral = neutralise(text);
-            let cell = fit(&neutral);
+            let neutral = match neutralise(&text) {
+                Cow::Borrowed(_) => text,
+                Cow::Owned(n) => Cow::Owned(n),
+            };
+            let cell = match fit(&neutral) {
+                Cow::Borrowed(_) => neutral.into_owned(),
+                Cow::Owned(cut) => cut,
+            };
             let chars = width(&cell);
             self.measure(chars);
             self.checked(CheckedCell::Text(&cell));
@@ -347,21 +438,29 @@ impl<'w> Sheet<'w> {
                 Style::Plain if long => Style::Wrap,
                 other => other,
             };
-            // Always a string: text that looks like a formula stays text.
-            match self.styles.get(style) {
-                Some(format) => {
-                    self.sheet
-                        .write_string_with_format(self.row, self.col, cell, format)?;
-                }
-                None => {
-                    self.sheet.write_string(self.row, self.col, cell)?;
-                }
-            }
+            self.emit(Value::Text(cell), style)?;
         } else {
             self.checked(CheckedCell::Text(""));
         }
         self.col += 1;
         Ok(())
+    }
+
+    /// The cell at the cursor, into the sheet or the record.
+    fn emit(&mut self, value: Value, style: Style) -> Written {
+        let (row, col) = (self.row, self.col);
+        match &mut self.out {
+            Out::Sheet(sheet) => put(sheet, self.styles, row, col, value, style),
+            Out::Record(cells) => {
+                cells.push(RecordedCell {
+                    row,
+                    col,
+                    value,
+                    style,
+                });
+                Ok(())
+            }
+        }
     }
 
     /// A bold label.
@@ -372,7 +471,7 @@ impl<'w> Sheet<'w> {
     fn number(&mut self, n: f64) -> Written {
         self.measure(n.to_string().len());
         self.checked(CheckedCell::Number(n));
-        self.sheet.write_number(self.row, self.col, n)?;
+        self.emit(Value::Number(n), Style::Plain)?;
         self.col += 1;
         Ok(())
     }
@@ -386,12 +485,7 @@ impl<'w> Sheet<'w> {
     fn dated(&mut self, serial: f64, style: Style, width: usize) -> Written {
         self.measure(width);
         self.checked(CheckedCell::Number(serial));
-        match self.styles.get(style) {
-            Some(format) => self
-                .sheet
-                .write_number_with_format(self.row, self.col, serial, format)?,
-            None => self.sheet.write_number(self.row, self.col, serial)?,
-        };
+        self.emit(Value::Number(serial), style)?;
         self.col += 1;
         Ok(())
     }
@@ -567,6 +661,11 @@ fn write_parts(
     Ok(written.into_iter().map(|(_, sheet)| sheet).collect())
 }
 
+/// Rows made together by one thread.
+const STRETCH: usize = 512;
+/// Stretches made while the batch before is written.
+const BATCH: usize = 16;
+
 /// Writes one data sheet: its header and rows in order, then its layout from what the rows
 /// measured: widths, a frozen header, an autofilter over the data, and for the Access Review
 /// the reviewer controls.
@@ -585,17 +684,55 @@ fn write_part(
     sheet.set_name(&part.name).map_err(fail)?;
     sheet.set_freeze_panes(1, 0).map_err(fail)?;
     sheet.autofilter(0, 0, last, columns - 1).map_err(fail)?;
-    let widths = {
+    let mut widths = {
         let mut cursor = Sheet::new(&mut sheet, styles);
         cursor
             .header(&table.headers, table.evidence())
             .map_err(fail)?;
-        for i in part.rows.clone() {
-            (table.row)(&mut cursor, i).map_err(fail)?;
-            cursor.next_row();
-        }
         cursor.widths
     };
+    // Rows are made in stretches on whichever thread is free, and written in order: while one
+    // batch is written, the next is made.
+    let make = |rows: &Range<usize>| {
+        let sheet_row = 1 + (rows.start - part.rows.start) as u32;
+        let mut cursor = Sheet::recording(styles, sheet_row);
+        for i in rows.clone() {
+            (table.row)(&mut cursor, i)?;
+            cursor.next_row();
+        }
+        Ok(cursor.recorded())
+    };
+    let make_batch = |batch: &[Range<usize>]| -> Result<Vec<Recorded>, XlsxError> {
+        batch.par_iter().map(make).collect()
+    };
+    let stretches: Vec<Range<usize>> = part
+        .rows
+        .clone()
+        .step_by(STRETCH)
+        .map(|start| start..(start + STRETCH).min(part.rows.end))
+        .collect();
+    let mut batches = stretches.chunks(BATCH);
+    let mut made = batches.next().map(make_batch).transpose().map_err(fail)?;
+    while let Some(batch) = made.take() {
+        let next = batches.next();
+        let (written, next) = rayon::join(
+            || -> Written {
+                for stretch in batch {
+                    for (col, w) in stretch.widths.iter().enumerate() {
+                        if widths.len() <= col {
+                            widths.resize(col + 1, 0);
+                        }
+                        widths[col] = widths[col].max(*w);
+                    }
+                    stretch.write(&mut sheet, styles)?;
+                }
+                Ok(())
+            },
+            || next.map(make_batch).transpose(),
+        );
+        written.map_err(fail)?;
+        made = next.map_err(fail)?;
+    }
     for (col, w) in widths.iter().enumerate() {
         let width = (*w + 2).clamp(8, MAX_WIDTH + 2) as f64;
         sheet.set_column_width(col as u16, width).map_err(fail)?;

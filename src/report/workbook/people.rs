@@ -22,5 +22,5 @@ pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
 }
 
 fn row(s: &mut Sheet<'_>, review: &Review<'_>, p: &Person<'_>, severity: Option<usize>) -> Written {
-    typed_cells(s, &person_row(review, p), severity)
+    typed_cells(s, person_row(review, p), severity)
 }

@@ -31,23 +31,23 @@ pub(super) fn table<'a>(review: &'a Review<'a>) -> Table<'a> {
 
 /// The cells of `principals.csv`, as [`typed_cells`] writes them.
 fn row(s: &mut Sheet<'_>, review: &Review<'_>, p: &Principal, severity: Option<usize>) -> Written {
-    typed_cells(s, &principal_row(review, p), severity)
+    typed_cells(s, principal_row(review, p), severity)
 }
 
 /// A CSV file's typed cells in a sheet: moments as dates, counts as numbers, and the cell at
 /// `severity` (a severity's name) in its colour. The People sheet writes its rows the same way.
 pub(super) fn typed_cells(
     s: &mut Sheet<'_>,
-    cells: &[Cell<'_>],
+    cells: Vec<Cell<'_>>,
     severity: Option<usize>,
 ) -> Written {
-    for (i, cell) in cells.iter().enumerate() {
+    for (i, cell) in cells.into_iter().enumerate() {
         match cell {
             Cell::Text(t) if Some(i) == severity => s.severity(t.parse().ok())?,
-            Cell::Time(t) => s.time_or(Some(*t), "")?,
-            Cell::Int(n) => s.number(*n as f64)?,
+            Cell::Time(t) => s.time_or(Some(t), "")?,
+            Cell::Int(n) => s.number(n as f64)?,
             Cell::Text(t) => s.text(t)?,
-            Cell::Owned(t) => s.text(t)?,
+            Cell::Owned(t) => s.owned(t)?,
             Cell::Empty => s.skip(1),
         }
     }
