@@ -4,15 +4,18 @@ use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 
 use super::access_review::{HEADERS as REVIEW_HEADERS, REVIEWER_WIDTHS};
 use super::coverage::HEADERS as COVERAGE_HEADERS;
+use super::cursor::fit;
 use super::exemptions::HEADERS as EXEMPTION_HEADERS;
 use super::findings::HEADERS as FINDING_HEADERS;
 use super::principals::heading;
 use super::*;
 use crate::model::{Grant, Via};
+use crate::report::cell::neutralise;
 use crate::report::sample::{Sample, hostile, hostile_strings, ordinary};
 use crate::report::tables::PRINCIPALS_CSV_HEADER;
 use crate::rules::testkit::{as_of, days_ago};
 use crate::rules::{ExemptionNote, RuleId, Status};
+use std::borrow::Cow;
 
 const SHEETS: [&str; 7] = [
     "Summary",
