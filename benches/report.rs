@@ -292,18 +292,26 @@ fn cell_ref(r: &str) -> (u32, u16) {
 fn floor_seconds(sheets: &Cells, styled: bool) -> f64 {
     // One format per style index the sheets use, and per whether the cell is a date: made
     // before the clock starts, as the writer's own are a fixed table.
-    let date = "yyyy-mm-dd hh:mm";
+    // A cell's format: by its style index (when `styled`) and whether it is a date; a cell
+    // with neither has none.
+    let key = |style: &Option<u32>, data: &Data| {
+        let style = style.filter(|_| styled);
+        let is_date = matches!(data, Data::DateTime(_));
+        (style.is_some() || is_date).then_some((style, is_date))
+    };
     let mut formats = std::collections::HashMap::new();
-    for (_, rows) in sheets {
-        for (_, data, style) in rows.iter().flatten() {
-            let is_date = matches!(data, Data::DateTime(_));
-            let key = (if styled { *style } else { None }, is_date);
-            formats.entry(key).or_insert_with(|| {
-                let f = match key.0 {
+    for (_, data, style) in sheets.iter().flat_map(|(_, rows)| rows.iter().flatten()) {
+        if let Some(k @ (style, is_date)) = key(style, data) {
+            formats.entry(k).or_insert_with(|| {
+                let f = match style {
                     Some(n) => Format::new().set_background_color(Color::RGB(n)),
                     None => Format::new(),
                 };
-                if is_date { f.set_num_format(date) } else { f }
+                if is_date {
+                    f.set_num_format("yyyy-mm-dd hh:mm")
+                } else {
+                    f
+                }
             });
         }
     }
@@ -328,10 +336,7 @@ fn floor_seconds(sheets: &Cells, styled: bool) -> f64 {
             for (r, row) in rows.iter().enumerate() {
                 for (c, data, style) in row {
                     let (r, c) = (r as u32, *c);
-                    let is_date = matches!(data, Data::DateTime(_));
-                    let format = formats
-                        .get(&(if styled { *style } else { None }, is_date))
-                        .filter(|_| is_date || (styled && style.is_some()));
+                    let format = key(style, data).and_then(|k| formats.get(&k));
                     match (data, format) {
                         (Data::String(s), Some(f)) => sheet.write_string_with_format(r, c, s, f),
                         (Data::String(s), None) => sheet.write_string(r, c, s),

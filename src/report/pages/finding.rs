@@ -14,17 +14,13 @@ use crate::rules::{ExemptionNote, Finding, RuleId, Severity, Status, SubjectKind
 /// A rule with findings: what it checks, its counts by severity and the findings shown.
 #[derive(Debug, Serialize)]
 pub(super) struct RuleView {
-    rule: &'static str,
-    /// The highest severity among its findings (the section's place on the page).
-    severity: &'static str,
-    label: &'static str,
-    open: usize,
-    exempted: usize,
-    total: usize,
+    /// Its counts over every severity, under the highest severity among its findings (the
+    /// section's place on the page).
+    #[serde(flatten)]
+    counts: RuleRowView,
     /// Its findings by severity, most severe first: a rule whose severity depends on the
     /// principal is counted under each severity it gave.
     by_severity: Vec<RuleRowView>,
-    checks: &'static str,
     why: &'static str,
     findings: List<FindingView>,
 }
@@ -186,17 +182,15 @@ pub(super) fn rules(r: &Review<'_>, l: Limits) -> Vec<RuleView> {
     sections
         .into_iter()
         .map(|(rule, severity, counts)| {
-            let open = counts.iter().map(|c| c.open).sum();
-            let exempted = counts.iter().map(|c| c.exempted).sum();
+            let all = RuleCount {
+                rule,
+                severity,
+                open: counts.iter().map(|c| c.open).sum(),
+                exempted: counts.iter().map(|c| c.exempted).sum(),
+            };
             RuleView {
-                rule: rule.as_str(),
-                severity: severity.as_str(),
-                label: label(severity),
-                open,
-                exempted,
-                total: open + exempted,
+                counts: rule_row(all),
                 by_severity: counts.into_iter().map(rule_row).collect(),
-                checks: rule.checks(),
                 why: rule.why(),
                 findings: List::take(
                     by_rule.get(&rule).map_or(&[][..], Vec::as_slice),
