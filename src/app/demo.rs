@@ -85,7 +85,10 @@ pub(super) async fn run(out: &Path, quiet: bool) -> Result<ExitCode> {
         &loaded,
         // The snapshot written beside the report is named in its manifest and workbook.
         &crate::report::Options {
-            snapshot_file: Some(folder.path().join(DEMO_SNAPSHOT)),
+            snapshot_sha256: Some(
+                crate::files::sha256_file(&folder.path().join(DEMO_SNAPSHOT))
+                    .context("reading snapshot.json")?,
+            ),
             ..Default::default()
         },
         None,

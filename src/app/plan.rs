@@ -40,9 +40,10 @@ fn attested_rows(store: &std::path::Path) -> Result<Vec<Decision>> {
 /// Bad input (unknown grant, disagreeing row, unknown person), or a file that cannot be read
 /// or written; the message names it and what to do.
 pub fn run(args: &PlanArgs, quiet: bool) -> Result<ExitCode> {
-    let snapshot = model::load(&args.snapshot)?;
-    let sha256 = crate::files::sha256_file(&args.snapshot)
-        .with_context(|| format!("reading {}", args.snapshot.display()))?;
+    // The plan names the snapshot by the digest of the very bytes it was made from.
+    let model::LoadedFile {
+        snapshot, sha256, ..
+    } = model::load_hashed(&args.snapshot)?;
     let basis = Basis {
         snapshot: &snapshot,
         sha256,

@@ -103,16 +103,22 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
         Some(path) => Some(super::open_store(path)?),
         None => None,
     };
-    let mut snapshot = match &args.snapshot {
-        Some(path) => model::load(path)?,
-        None => collect_live(&args.live, quiet).await?,
-    };
-    let snapshot_json = match (&store, &args.snapshot) {
-        (None, _) => None,
-        (Some(_), Some(path)) => {
-            Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+    // A snapshot file is read once: hashed as it is parsed (for the manifest and the
+    // workbook), and its bytes kept for a store.
+    let (mut snapshot, snapshot_sha256, snapshot_json) = match &args.snapshot {
+        Some(path) => {
+            let file = model::load_hashed(path)?;
+            let kept = store.is_some().then_some(file.bytes);
+            (file.snapshot, Some(file.sha256), kept)
         }
-        (Some(_), None) => Some(serde_json::to_vec_pretty(&snapshot)?),
+        None => {
+            let snapshot = collect_live(&args.live, quiet).await?;
+            let json = match &store {
+                Some(_) => Some(serde_json::to_vec_pretty(&snapshot)?),
+                None => None,
+            };
+            (snapshot, None, json)
+        }
     };
     tracing::info!(ms = started.elapsed().as_millis() as u64, "snapshot ready");
     let started = Instant::now();
@@ -172,7 +178,7 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
     let options = report::Options {
         formats,
         templates,
-        snapshot_file: args.snapshot.clone(),
+        snapshot_sha256,
         remediated,
         last_review,
     };

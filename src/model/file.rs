@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 
 use super::{SCHEMA_VERSION, Snapshot};
 use crate::files::AtomicFile;
@@ -118,11 +119,44 @@ struct Parts<'a> {
 /// # Errors
 /// When the file cannot be read, is not a snapshot, or is from a newer version.
 pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-    let bytes = fs::read(path).map_err(|cause| SnapshotError::Io {
+    from_slice(&read(path)?, path)
+}
+
+/// A snapshot with the file it was read from.
+pub struct LoadedFile {
+    /// The snapshot.
+    pub snapshot: Snapshot,
+    /// The SHA-256 (lowercase hex) of the bytes it was parsed from.
+    pub sha256: String,
+    /// Those bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// [`load`], keeping the bytes it parsed and their SHA-256: what a report records as the
+/// snapshot it was made from, and what an evidence store keeps, read once so that they are
+/// the very bytes parsed. The hash is taken beside the parsing, on the core that reading the
+/// top level leaves free.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_hashed(path: &Path) -> Result<LoadedFile, SnapshotError> {
+    let bytes = read(path)?;
+    let (sha256, snapshot) = rayon::join(
+        || crate::files::hex(&Sha256::digest(&bytes)),
+        || from_slice(&bytes, path),
+    );
+    Ok(LoadedFile {
+        snapshot: snapshot?,
+        sha256,
+        bytes,
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, SnapshotError> {
+    fs::read(path).map_err(|cause| SnapshotError::Io {
         path: path.into(),
         cause,
-    })?;
-    from_slice(&bytes, path)
+    })
 }
 
 /// Reads a snapshot from the bytes of a file, as [`load`] does once it has read them; `path`
@@ -257,4 +291,30 @@ pub fn save_into(snapshot: &Snapshot, mut file: AtomicFile) -> Result<(), Snapsh
     written
         .and_then(|()| file.commit())
         .map_err(|cause| SnapshotError::Write { path, cause })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hashed_load_gives_the_snapshot_and_the_digest_of_the_bytes_it_parsed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snapshot.json");
+        let snapshot = crate::report::sample::hostile().estate.snapshot;
+        save(&snapshot, &path).unwrap();
+        let loaded = load_hashed(&path).unwrap();
+        assert_eq!(loaded.snapshot, snapshot);
+        assert_eq!(loaded.bytes, fs::read(&path).unwrap());
+        assert_eq!(loaded.sha256, crate::files::sha256_file(&path).unwrap());
+        assert_eq!(loaded.sha256.len(), 64);
+        // A file that is not a snapshot fails as `load` does.
+        fs::write(&path, b"[1, 2]").unwrap();
+        let (hashed, plain) = (load_hashed(&path).err(), load(&path).err());
+        assert!(
+            matches!(&hashed, Some(SnapshotError::Format { detail, .. }) if detail.contains("an array")),
+            "{hashed:?}"
+        );
+        assert_eq!(hashed.map(|e| e.to_string()), plain.map(|e| e.to_string()));
+    }
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use access::*;
 pub use estate::*;
 pub use federation::*;
-pub use file::{SnapshotError, from_slice, load, save, save_into};
+pub use file::{LoadedFile, SnapshotError, from_slice, load, load_hashed, save, save_into};
 pub use principal::*;
 
 /// The snapshot format version. A reader refuses snapshots with a higher number. Version 2:

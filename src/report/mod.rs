@@ -101,8 +101,9 @@ pub struct Options {
     pub formats: Vec<Format>,
     /// Templates already loaded (with `--templates`); `None` means the built-in ones.
     pub templates: Option<Templates>,
-    /// The snapshot file the report was made from, hashed into the manifest.
-    pub snapshot_file: Option<PathBuf>,
+    /// The SHA-256 (lowercase hex) of the snapshot file the report was made from, for the
+    /// manifest and the workbook (see [`crate::model::load_hashed`]); none for a live run.
+    pub snapshot_sha256: Option<String>,
     /// With `--store`: the grants removed since the review, for `remediation.csv` (written,
     /// header only when empty, whenever this is `Some`), report.html and the Summary sheet.
     pub remediated: Option<Vec<crate::remediate::evidence::Remediated>>,
@@ -154,24 +155,8 @@ pub fn write(
         source,
     })?;
     let indexing = std::time::Instant::now();
-    // The workbook records the snapshot's digest, so it is hashed before anything renders,
-    // beside the indexing.
-    let (mut review, snapshot_sha256) = rayon::join(
-        || Review::new(input),
-        || {
-            options
-                .snapshot_file
-                .as_deref()
-                .map(|path| {
-                    crate::files::sha256_file(path).map_err(|source| ReportError::Io {
-                        path: path.into(),
-                        source,
-                    })
-                })
-                .transpose()
-        },
-    );
-    review.set_snapshot_sha256(snapshot_sha256?);
+    let mut review = Review::new(input);
+    review.set_snapshot_sha256(options.snapshot_sha256.clone());
     review.remediated = options.remediated.clone().unwrap_or_default();
     review.last_review = options.last_review.clone();
     tracing::debug!(ms = indexing.elapsed().as_millis() as u64, "review indexed");

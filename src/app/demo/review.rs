@@ -233,7 +233,9 @@ pub(super) async fn run(client: &Client, before: &Before<'_>) -> Result<Vec<Stri
         &findings,
         before.loaded,
         &crate::report::Options {
-            snapshot_file: Some(dir.join(SNAPSHOT_AFTER)),
+            snapshot_sha256: Some(
+                sha256_file(&dir.join(SNAPSHOT_AFTER)).context("reading snapshot-after.json")?,
+            ),
             ..Default::default()
         },
         Some(report::Baseline {
