@@ -1,10 +1,16 @@
-//! Rendering the files of a report in parallel. The costliest start first, each on the next
-//! free thread, so that the cheap ones fill the gaps at the end. Each file is written through a hashing writer into its temporary file, whose sync
-//! and rename run on threads of their own, so the render threads never wait on the disk.
+//! Rendering the files of a report in parallel. The costliest file (the workbook, when it is
+//! written) renders first, on the global pool, whose threads share its sheets and rows; the
+//! others render one after another on a pool of one thread of their own, the costliest first,
+//! and once the costliest is done its thread takes the next of them too. The costliest file
+//! thus gets most of the cores rather than only the threads the others leave free, and its
+//! single-threaded end (packing the workbook) overlaps with them instead of running alone
+//! after them. Each file is written through a hashing writer into its temporary file, whose
+//! sync and rename run on threads of their own, so the render threads never wait on the disk.
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use sha2::{Digest, Sha256};
@@ -26,22 +32,49 @@ pub(super) fn render_all(
 ) -> Result<Vec<Written>, ReportError> {
     let mut order = files.to_vec();
     order.sort_by_key(|f| std::cmp::Reverse(f.cost()));
+    let Some((first, rest)) = order.split_first() else {
+        return Ok(Vec::new());
+    };
+    let queue = Mutex::new(rest.iter().copied().collect::<VecDeque<_>>());
+    // Were the one-thread pool not to start, the others render after the costliest.
+    let others = (!rest.is_empty())
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|_| "render".into())
+                .build()
+                .ok()
+        })
+        .flatten();
     with_commits(|commits| {
         let done = Mutex::new(Vec::with_capacity(order.len()));
-        rayon::scope_fifo(|scope| {
-            for file in &order {
-                let done = &done;
-                scope.spawn_fifo(move |_| {
-                    let written = render_one(dir, *file, review, templates, commits);
-                    done.lock().unwrap_or_else(|e| e.into_inner()).push(written);
-                });
+        let render = |file: OutputFile| {
+            let written = render_one(dir, file, review, templates, commits);
+            locked(&done).push(written);
+        };
+        let drain = || {
+            while let Some(file) = locked(&queue).pop_front() {
+                render(file);
             }
+        };
+        std::thread::scope(|s| {
+            if let Some(pool) = &others {
+                // This thread only waits while the pool renders.
+                s.spawn(|| pool.install(drain));
+            }
+            render(*first);
+            drain();
         });
         done.into_inner()
             .unwrap_or_else(|e| e.into_inner())
             .into_iter()
             .collect::<Result<Vec<Written>, ReportError>>()
     })
+}
+
+/// The mutex's value, also after a thread panicked holding it (a panic is reported anyway).
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Writes one file of bytes made already (the manifest), and waits until it is in place.
