@@ -52,8 +52,12 @@ pub(super) fn render_all(
             let written = render_one(dir, file, review, templates, commits);
             locked(&done).push(written);
         };
+        // The queue's lock is let go before the file renders, so that both threads can
+        // render at once.
         let drain = || {
-            while let Some(file) = locked(&queue).pop_front() {
+            loop {
+                let next = locked(&queue).pop_front();
+                let Some(file) = next else { break };
                 render(file);
             }
         };
