@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 
 use super::{SCHEMA_VERSION, Snapshot};
 use crate::files::AtomicFile;
@@ -142,7 +141,7 @@ pub struct LoadedFile {
 pub fn load_hashed(path: &Path) -> Result<LoadedFile, SnapshotError> {
     let bytes = read(path)?;
     let (sha256, snapshot) = rayon::join(
-        || crate::files::hex(&Sha256::digest(&bytes)),
+        || crate::files::sha256_hex(&bytes),
         || from_slice(&bytes, path),
     );
     Ok(LoadedFile {

@@ -108,10 +108,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use sha2::{Digest, Sha256};
-
     use super::*;
-    use crate::files::hex;
     use crate::remediate::decisions::{Decision, DecisionKind};
     use crate::rules::Status;
     use crate::store::{Attestation, Record};
@@ -158,7 +155,7 @@ mod tests {
         sample.findings.findings[0].status = Status::Exempted;
         let snapshot = &sample.estate.snapshot;
         let json = serde_json::to_vec(snapshot).unwrap();
-        let sha256 = hex(&Sha256::digest(&json));
+        let sha256 = crate::files::sha256_hex(&json);
         store
             .record(&Record {
                 kind: "report",

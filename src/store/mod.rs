@@ -35,9 +35,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
-use crate::files::hex;
 use crate::model::Snapshot;
 use crate::rules::Findings;
 use crate::rules::history::{History, LogRead, PastLogin};
@@ -318,7 +316,7 @@ impl Store {
             source: SqlError(source),
         };
         let snapshot = run.snapshot;
-        let sha256 = hex(&Sha256::digest(run.snapshot_json));
+        let sha256 = crate::files::sha256_hex(run.snapshot_json);
         let as_of = snapshot
             .meta
             .collected_at
@@ -521,7 +519,7 @@ impl Store {
             .map_err(self.sql())?
             .ok_or_else(|| bad("no such run", None))?;
         let json = inflate(&data).map_err(|e| bad("cannot inflate", Some(e.into())))?;
-        if hex(&Sha256::digest(&json)) != sha256 {
+        if crate::files::sha256_hex(&json) != sha256 {
             return Err(bad("snapshot bytes do not match their SHA-256", None));
         }
         serde_json::from_slice(&json).map_err(|e| bad("not a snapshot", Some(e.into())))

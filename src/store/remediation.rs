@@ -8,11 +8,9 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
 use super::ledger::stamp;
 use super::{Store, StoreError};
-use crate::files::hex;
 use crate::model::Grant;
 use crate::remediate::evidence::Remediated;
 use crate::remediate::journal::{Entry, Phase};
@@ -101,7 +99,7 @@ impl Store {
                     plan.snapshot.as_of.map(stamp),
                     plan.steps.len() as i64,
                     plan.manual.len() as i64,
-                    hex(&Sha256::digest(plan_json)),
+                    crate::files::sha256_hex(plan_json),
                     plan_json,
                 ],
             )
@@ -478,7 +476,7 @@ mod tests {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .unwrap();
-        assert_eq!(stored, (1, hex(&Sha256::digest(&json))));
+        assert_eq!(stored, (1, crate::files::sha256_hex(&json)));
         let s = |id: &str| plan.steps.iter().find(|s| s.id == id).unwrap().clone();
         let events = [
             (

@@ -7,10 +7,8 @@ use std::path::Path;
 use calamine::{Data, Range, Reader, Xlsx};
 use jiff::civil::Date;
 use rust_xlsxwriter::column_number_to_name;
-use sha2::{Digest, Sha256};
 
 use super::{DecisionKind, Problem};
-use crate::files::hex;
 use crate::report::identity::{
     CheckedCell, LABEL_AS_OF_TEXT, LABEL_REPORT_DIGEST, LABEL_SNAPSHOT_SHA256, RowCheck,
 };
@@ -132,7 +130,7 @@ pub fn read_workbook(path: &Path, problems: &mut Vec<Problem>) -> Option<ReadWor
             return None;
         }
     };
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = crate::files::sha256_hex(&bytes);
     let mut book: Xlsx<_> = match Xlsx::new(Cursor::new(bytes)) {
         Ok(b) => b,
         Err(e) => {

@@ -41,7 +41,6 @@ impl Plan {
     /// The digest over steps and manual entries: SHA-256 of their JSON as this crate writes
     /// it (fields in declaration order, no whitespace).
     pub fn digest_of(steps: &[Step], manual: &[Manual]) -> String {
-        use sha2::{Digest, Sha256};
         #[derive(Serialize)]
         struct Covered<'a> {
             steps: &'a [Step],
@@ -49,7 +48,7 @@ impl Plan {
         }
         // Serialising plain structs and JSON values cannot fail.
         let bytes = serde_json::to_vec(&Covered { steps, manual }).unwrap_or_default();
-        crate::files::hex(&Sha256::digest(&bytes))
+        crate::files::sha256_hex(&bytes)
     }
 
     /// Whether `digest` still matches the steps and manual entries: false when the plan file
