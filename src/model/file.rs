@@ -2,13 +2,17 @@
 //! through [`AtomicFile`].
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read as _, Seek as _, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use sha2::{Digest, Sha256};
+
+use super::scan::{self, Member, TopLevel};
 use super::{SCHEMA_VERSION, Snapshot};
 use crate::files::AtomicFile;
 
@@ -112,13 +116,90 @@ struct Parts<'a> {
     coverage: Option<&'a RawValue>,
 }
 
+/// The snapshot's top-level parts as JSON text, each parsed on its own.
+#[derive(Default)]
+struct Texts<'a> {
+    schema_version: Option<u32>,
+    meta: Option<&'a str>,
+    orgs: Option<&'a str>,
+    projects: Option<&'a str>,
+    principals: Option<&'a str>,
+    grants: Option<&'a str>,
+    custom_roles: Option<&'a str>,
+    access_logs: Option<&'a str>,
+    access_log_windows: Option<&'a str>,
+    events: Option<&'a str>,
+    coverage: Option<&'a str>,
+}
+
+impl<'a> Texts<'a> {
+    fn of(p: &Parts<'a>) -> Texts<'a> {
+        Texts {
+            schema_version: p.schema_version,
+            meta: p.meta.map(RawValue::get),
+            orgs: p.orgs.map(RawValue::get),
+            projects: p.projects.map(RawValue::get),
+            principals: p.principals.map(RawValue::get),
+            grants: p.grants.map(RawValue::get),
+            custom_roles: p.custom_roles.map(RawValue::get),
+            access_logs: p.access_logs.map(RawValue::get),
+            access_log_windows: p.access_log_windows.map(RawValue::get),
+            events: p.events.map(RawValue::get),
+            coverage: p.coverage.map(RawValue::get),
+        }
+    }
+
+    /// The parts where the scan found them, when `serde_json` reads the top level the same way:
+    /// every key plain UTF-8 and each part's key once, the version a number, and any member of
+    /// another name valid JSON. None otherwise: the file is then read by `serde_json` alone.
+    fn scanned(bytes: &'a [u8], members: &[Member]) -> Option<Texts<'a>> {
+        let mut texts = Texts::default();
+        let mut version_seen = false;
+        for m in members {
+            let key = std::str::from_utf8(&bytes[m.key.clone()]).ok()?;
+            if key.bytes().any(|b| b < 0x20) {
+                return None;
+            }
+            let value = &bytes[m.value.clone()];
+            let slot = match key {
+                "schema_version" => {
+                    if std::mem::replace(&mut version_seen, true) {
+                        return None;
+                    }
+                    texts.schema_version = serde_json::from_slice(value).ok()?;
+                    continue;
+                }
+                "meta" => &mut texts.meta,
+                "orgs" => &mut texts.orgs,
+                "projects" => &mut texts.projects,
+                "principals" => &mut texts.principals,
+                "grants" => &mut texts.grants,
+                "custom_roles" => &mut texts.custom_roles,
+                "access_logs" => &mut texts.access_logs,
+                "access_log_windows" => &mut texts.access_log_windows,
+                "events" => &mut texts.events,
+                "coverage" => &mut texts.coverage,
+                _ => {
+                    serde_json::from_slice::<serde::de::IgnoredAny>(value).ok()?;
+                    continue;
+                }
+            };
+            if slot.replace(std::str::from_utf8(value).ok()?).is_some() {
+                return None;
+            }
+        }
+        Some(texts)
+    }
+}
+
 /// Reads a snapshot, refusing one from a newer schema before trying to parse the rest. The
 /// large parts (principals, grants, events) are parsed in parallel.
 ///
 /// # Errors
 /// When the file cannot be read, is not a snapshot, or is from a newer version.
 pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
-    from_slice(&read(path)?, path)
+    let read = read(path, false)?;
+    parse(&read.bytes, read.members, path)
 }
 
 /// A snapshot with the file it was read from.
@@ -133,29 +214,124 @@ pub struct LoadedFile {
 
 /// [`load`], keeping the bytes it parsed and their SHA-256: what a report records as the
 /// snapshot it was made from, and what an evidence store keeps, read once so that they are
-/// the very bytes parsed. The hash is taken beside the parsing, on the core that reading the
-/// top level leaves free.
+/// the very bytes parsed. Each piece of the file is hashed while the next is read.
 ///
 /// # Errors
 /// As [`load`].
 pub fn load_hashed(path: &Path) -> Result<LoadedFile, SnapshotError> {
-    let bytes = read(path)?;
-    let (sha256, snapshot) = rayon::join(
-        || crate::files::sha256_hex(&bytes),
-        || from_slice(&bytes, path),
-    );
+    let read = read(path, true)?;
     Ok(LoadedFile {
-        snapshot: snapshot?,
-        sha256,
-        bytes,
+        snapshot: parse(&read.bytes, read.members, path)?,
+        sha256: read.sha256.unwrap_or_default(),
+        bytes: read.bytes,
     })
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, SnapshotError> {
-    fs::read(path).map_err(|cause| SnapshotError::Io {
+/// A file's bytes as [`read`] gives them.
+struct Read {
+    bytes: Vec<u8>,
+    /// Their SHA-256, when asked for.
+    sha256: Option<String>,
+    /// Where the top-level members lie, when the scan could tell.
+    members: Option<Vec<Member>>,
+}
+
+/// How much of the file is read before it is handed on to be hashed and scanned.
+const PIECE: usize = 4 << 20;
+
+/// Reads the file a piece at a time. While the next piece is read, threads of their own scan
+/// each piece for the top-level members and (with `hash`) hash it, so that neither needs a
+/// pass of its own over the whole file once it is read.
+fn read(path: &Path, hash: bool) -> Result<Read, SnapshotError> {
+    read_in_pieces(path, hash, PIECE)
+}
+
+fn read_in_pieces(path: &Path, hash: bool, piece: usize) -> Result<Read, SnapshotError> {
+    let io = |cause| SnapshotError::Io {
         path: path.into(),
         cause,
-    })
+    };
+    let mut file = fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    // A pipe has no length to read up to.
+    if !meta.is_file() {
+        let mut all = Vec::new();
+        file.read_to_end(&mut all).map_err(io)?;
+        return Ok(whole(all, hash));
+    }
+    let mut bytes = vec![0; usize::try_from(meta.len()).unwrap_or(usize::MAX)];
+    let (to_scan, pieces_to_scan) = mpsc::channel::<&[u8]>();
+    let (to_hash, pieces_to_hash) = mpsc::channel::<&[u8]>();
+    let (read, members, sha256) = std::thread::scope(|s| {
+        let scanner = s.spawn(move || {
+            let mut scan = TopLevel::new();
+            for piece in pieces_to_scan {
+                scan.feed(piece);
+            }
+            scan.finish()
+        });
+        let hasher = hash.then(|| {
+            s.spawn(move || {
+                let mut sha = Sha256::new();
+                for piece in pieces_to_hash {
+                    sha.update(piece);
+                }
+                crate::files::hex(&sha.finalize())
+            })
+        });
+        let read = bytes.chunks_mut(piece).try_for_each(|piece| {
+            file.read_exact(piece)?;
+            let piece: &[u8] = piece;
+            // A thread that is gone has panicked, which `join` reports.
+            let _ = to_scan.send(piece);
+            if hash {
+                let _ = to_hash.send(piece);
+            }
+            Ok::<_, std::io::Error>(())
+        });
+        drop((to_scan, to_hash));
+        (
+            read,
+            scanner
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            hasher.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+        )
+    });
+    match read {
+        // The file may have grown since its length was taken: what it gained is read too.
+        Ok(()) => {
+            let before = bytes.len();
+            file.read_to_end(&mut bytes).map_err(io)?;
+            Ok(if bytes.len() == before {
+                Read {
+                    bytes,
+                    sha256,
+                    members,
+                }
+            } else {
+                whole(bytes, hash)
+            })
+        }
+        // It shrank: it is read again from the start.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            let mut all = Vec::new();
+            file.rewind()
+                .and_then(|()| file.read_to_end(&mut all))
+                .map_err(io)?;
+            Ok(whole(all, hash))
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// A file's bytes, read whole, hashed and scanned at once.
+fn whole(bytes: Vec<u8>, hash: bool) -> Read {
+    Read {
+        sha256: hash.then(|| crate::files::sha256_hex(&bytes)),
+        members: scan::members(&bytes),
+        bytes,
+    }
 }
 
 /// Reads a snapshot from the bytes of a file, as [`load`] does once it has read them; `path`
@@ -164,6 +340,29 @@ fn read(path: &Path) -> Result<Vec<u8>, SnapshotError> {
 /// # Errors
 /// When the bytes are not a snapshot, or are from a newer version.
 pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotError> {
+    parse(bytes, scan::members(bytes), path)
+}
+
+/// The snapshot in `bytes`: its parts where the scan found them (`members`) when each of them
+/// parses and the version is one this build reads; otherwise as `serde_json` reads the whole
+/// file, which also says exactly what is wrong with it.
+fn parse(
+    bytes: &[u8],
+    members: Option<Vec<Member>>,
+    path: &Path,
+) -> Result<Snapshot, SnapshotError> {
+    let quick = members
+        .and_then(|m| Texts::scanned(bytes, &m))
+        .filter(|t| matches!(t.schema_version, Some(v) if (1..=SCHEMA_VERSION).contains(&v)))
+        .and_then(|t| from_parts(&t));
+    match quick {
+        Some(snapshot) => Ok(snapshot),
+        None => by_serde(bytes, path),
+    }
+}
+
+/// [`from_slice`] with the top level found by `serde_json`.
+fn by_serde(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotError> {
     let format = |detail: String| SnapshotError::Format {
         path: path.into(),
         detail,
@@ -203,7 +402,7 @@ pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotError> 
         }
         Some(_) => {}
     }
-    match from_parts(&parts) {
+    match from_parts(&Texts::of(&parts)) {
         Some(snapshot) => Ok(snapshot),
         // A part is missing or malformed: parse the whole file once more for the field, and
         // serde's line and column in the file.
@@ -223,17 +422,36 @@ fn full_parse_error(bytes: &[u8]) -> String {
     }
 }
 
-fn part<T: DeserializeOwned>(raw: Option<&RawValue>) -> Option<T> {
-    serde_json::from_str(raw?.get()).ok()
+fn part<T: DeserializeOwned>(text: Option<&str>) -> Option<T> {
+    serde_json::from_str(text?).ok()
 }
 
-fn from_parts(p: &Parts<'_>) -> Option<Snapshot> {
-    let ((principals, grants), (events, rest)) = rayon::join(
-        || rayon::join(|| part(p.principals), || part(p.grants)),
-        || {
-            rayon::join(
-                || part(p.events),
-                || {
+/// Parses the parts on the pool's threads, the longest begun at once and the others taken by
+/// whichever thread is free, so that no thread is left alone with two long parts.
+fn from_parts(p: &Texts<'_>) -> Option<Snapshot> {
+    let (mut principals, mut grants, mut events, mut rest) = (None, None, None, None);
+    let small = [
+        p.meta,
+        p.orgs,
+        p.projects,
+        p.custom_roles,
+        p.access_logs,
+        p.access_log_windows,
+        p.coverage,
+    ];
+    let length = |texts: &[Option<&str>]| texts.iter().flatten().map(|t| t.len()).sum::<usize>();
+    type Job<'s> = Box<dyn FnOnce() + Send + 's>;
+    let mut jobs: Vec<(usize, Job<'_>)> = vec![
+        (
+            length(&[p.principals]),
+            Box::new(|| principals = part(p.principals)),
+        ),
+        (length(&[p.grants]), Box::new(|| grants = part(p.grants))),
+        (length(&[p.events]), Box::new(|| events = part(p.events))),
+        (
+            length(&small),
+            Box::new(|| {
+                rest = (|| {
                     Some((
                         part(p.meta)?,
                         part(p.orgs)?,
@@ -243,10 +461,19 @@ fn from_parts(p: &Parts<'_>) -> Option<Snapshot> {
                         part(p.access_log_windows)?,
                         part(p.coverage)?,
                     ))
-                },
-            )
-        },
-    );
+                })();
+            }),
+        ),
+    ];
+    // The spawning thread takes its newest job first and the other threads its oldest: spawned
+    // shortest first, the longest is begun at once by the one, the rest worked through by the
+    // others (and by the one, once it is done).
+    jobs.sort_by_key(|(length, _)| *length);
+    rayon::scope(|s| {
+        for (_, job) in jobs {
+            s.spawn(move |_| job());
+        }
+    });
     let (meta, orgs, projects, custom_roles, access_logs, access_log_windows, coverage) = rest?;
     Some(Snapshot {
         schema_version: p.schema_version?,
@@ -315,5 +542,130 @@ mod tests {
             "{hashed:?}"
         );
         assert_eq!(hashed.map(|e| e.to_string()), plain.map(|e| e.to_string()));
+    }
+
+    /// Equal results: the same snapshot, or the same error message.
+    fn agree(bytes: &[u8]) {
+        let path = Path::new("snapshot.json");
+        match (from_slice(bytes, path), by_serde(bytes, path)) {
+            (Ok(quick), Ok(slow)) => assert!(quick == slow, "{}", String::from_utf8_lossy(bytes)),
+            (Err(quick), Err(slow)) => assert_eq!(quick.to_string(), slow.to_string()),
+            (quick, slow) => panic!(
+                "the scanned read gave {:?}, serde {:?}, for {}",
+                quick.map(|_| "a snapshot"),
+                slow.map(|_| "a snapshot"),
+                String::from_utf8_lossy(bytes)
+            ),
+        }
+    }
+
+    #[test]
+    fn the_scanned_read_gives_what_serde_gives_for_any_bytes() {
+        let snapshot = crate::report::sample::hostile().estate.snapshot;
+        let compact = serde_json::to_vec(&snapshot).unwrap();
+        let pretty = serde_json::to_vec_pretty(&snapshot).unwrap();
+        agree(&compact);
+        agree(&pretty);
+        assert!(scan::members(&compact).is_some());
+        // Changed bytes, most of them near the top level's keys, colons and commas.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        let marks: Vec<usize> = scan::members(&pretty)
+            .unwrap()
+            .iter()
+            .flat_map(|m| [m.key.start, m.key.end, m.value.start, m.value.end])
+            .collect();
+        let bytes = b"{}[]\\\":, \n0-a\x01\xff";
+        for round in 0..600 {
+            let mut doc = if round % 2 == 0 {
+                pretty.clone()
+            } else {
+                compact.clone()
+            };
+            let at = if round % 3 == 0 {
+                next(doc.len())
+            } else {
+                (marks[next(marks.len())] + next(5))
+                    .saturating_sub(2)
+                    .min(doc.len() - 1)
+            };
+            let byte = bytes[next(bytes.len())];
+            match next(4) {
+                0 => doc.truncate(at),
+                1 => doc[at] = byte,
+                2 => doc.insert(at, byte),
+                _ => drop(doc.remove(at)),
+            }
+            agree(&doc);
+        }
+        // A duplicated part, an escaped key, a member of another name, no version.
+        let text = String::from_utf8(compact).unwrap();
+        for changed in [
+            text.replacen(
+                "{\"schema_version\"",
+                "{\"grants\":[],\"schema_version\"",
+                1,
+            ),
+            text.replacen("\"grants\"", "\"gr\\u0061nts\"", 1),
+            text.replacen(
+                "{\"schema_version\"",
+                "{\"extra\":{\"a\":[1,\"]\"]},\"schema_version\"",
+                1,
+            ),
+            text.replacen(
+                "{\"schema_version\"",
+                "{\"extra\":[1,}],\"schema_version\"",
+                1,
+            ),
+            text.replacen("\"schema_version\"", "\"schema_versions\"", 1),
+        ] {
+            agree(changed.as_bytes());
+        }
+    }
+
+    #[test]
+    fn a_file_read_in_pieces_is_scanned_and_hashed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snapshot.json");
+        save(&crate::report::sample::hostile().estate.snapshot, &path).unwrap();
+        let bytes = fs::read(&path).unwrap();
+        for piece in [1, 7, 4096, bytes.len() + 1] {
+            let read = read_in_pieces(&path, true, piece).unwrap();
+            assert_eq!(read.bytes, bytes);
+            assert_eq!(read.members, scan::members(&bytes), "pieces of {piece}");
+            assert!(read.members.is_some());
+            assert_eq!(read.sha256, Some(crate::files::sha256_hex(&bytes)));
+            assert_eq!(read_in_pieces(&path, false, piece).unwrap().sha256, None);
+        }
+    }
+
+    /// A snapshot given through a pipe (`--snapshot <(zcat q4.json.gz)`), which has no length.
+    #[cfg(unix)]
+    #[test]
+    fn a_snapshot_is_read_from_a_pipe() {
+        let dir = tempfile::tempdir().unwrap();
+        let saved = dir.path().join("snapshot.json");
+        let snapshot = crate::report::sample::hostile().estate.snapshot;
+        save(&snapshot, &saved).unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !matches!(made, Ok(s) if s.success()) {
+            eprintln!("skipped: mkfifo is not available here");
+            return;
+        }
+        let bytes = fs::read(&saved).unwrap();
+        let writer = {
+            let (fifo, bytes) = (fifo.clone(), bytes.clone());
+            std::thread::spawn(move || fs::write(fifo, bytes).unwrap())
+        };
+        let loaded = load_hashed(&fifo).unwrap();
+        writer.join().unwrap();
+        assert_eq!(loaded.snapshot, snapshot);
+        assert_eq!(loaded.sha256, crate::files::sha256_hex(&bytes));
     }
 }

@@ -347,6 +347,7 @@ fn write_part(
         sheet: Some(part.name.to_string()),
         source,
     };
+    let started = std::time::Instant::now();
     let table = part.table;
     let columns = table.headers.len().max(1) as u16;
     let last = part.rows.len() as u32;
@@ -410,6 +411,13 @@ fn write_part(
         access_review::reviewer_controls(&mut sheet, styles, table.evidence() as u16, last)
             .map_err(fail)?;
     }
+    tracing::debug!(
+        sheet = part.name.as_str(),
+        rows = part.rows.len(),
+        cells = part.cost(),
+        ms = started.elapsed().as_millis() as u64,
+        "workbook sheet written"
+    );
     Ok(sheet)
 }
 
