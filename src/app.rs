@@ -145,6 +145,7 @@ async fn collect_command(args: &CollectArgs, quiet: bool) -> Result<ExitCode> {
                     kind: "collect",
                     snapshot: &snapshot,
                     snapshot_json: &bytes,
+                    snapshot_sha256: None,
                     findings: None,
                     manifest: None,
                 })?,

@@ -207,6 +207,8 @@ pub(super) async fn run(args: ReportArgs, quiet: bool) -> Result<ExitCode> {
                 kind: "report",
                 snapshot: &snapshot,
                 snapshot_json: json,
+                // Taken as the file was read; none for a live collection.
+                snapshot_sha256: options.snapshot_sha256.as_deref(),
                 findings: Some(&findings),
                 manifest: manifest.as_deref(),
             })?)

@@ -161,6 +161,7 @@ mod tests {
                 kind: "report",
                 snapshot,
                 snapshot_json: &json,
+                snapshot_sha256: Some(&sha256),
                 findings: Some(&sample.findings),
                 manifest: None,
             })

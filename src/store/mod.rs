@@ -228,6 +228,9 @@ pub struct Record<'a> {
     pub snapshot: &'a Snapshot,
     /// The snapshot file's bytes (as written), stored deflated.
     pub snapshot_json: &'a [u8],
+    /// Their SHA-256 (lowercase hex), when it was taken as they were read; otherwise it is
+    /// taken here.
+    pub snapshot_sha256: Option<&'a str>,
     /// The findings, for a report.
     pub findings: Option<&'a Findings>,
     /// `manifest.json`, for a report.
@@ -316,7 +319,10 @@ impl Store {
             source: SqlError(source),
         };
         let snapshot = run.snapshot;
-        let sha256 = crate::files::sha256_hex(run.snapshot_json);
+        let sha256 = run.snapshot_sha256.map_or_else(
+            || crate::files::sha256_hex(run.snapshot_json),
+            str::to_owned,
+        );
         let as_of = snapshot
             .meta
             .collected_at

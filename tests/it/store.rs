@@ -145,6 +145,7 @@ fn record(store: &mut Store, s: &atlas_audit::model::Snapshot) -> i64 {
             kind: "collect",
             snapshot: s,
             snapshot_json: &json,
+            snapshot_sha256: None,
             findings: None,
             manifest: None,
         })
