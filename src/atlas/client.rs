@@ -95,6 +95,8 @@ pub struct Client {
     pub(super) permits: Semaphore,
     pub(super) options: ClientOptions,
     tallies: Mutex<BTreeMap<&'static str, EndpointTally>>,
+    /// The read endpoints Atlas has said are deprecated, each logged once.
+    deprecated: Mutex<std::collections::BTreeSet<&'static str>>,
     /// Set when Atlas refused the credential itself: every later request fails at once with it.
     pub(super) refused: OnceLock<String>,
 }
@@ -155,6 +157,7 @@ impl Client {
                 ..options
             },
             tallies: Mutex::new(BTreeMap::new()),
+            deprecated: Mutex::new(std::collections::BTreeSet::new()),
             refused: OnceLock::new(),
         })
     }
@@ -204,6 +207,36 @@ impl Client {
     /// headers), by name, with its capacity, refill and number of scopes in use.
     pub fn learned_rate_limits(&self) -> Vec<LearnedLimit> {
         self.throttle.learned()
+    }
+
+    /// Logs, once per endpoint, a read that Atlas answered as deprecated (`Deprecation`,
+    /// `Sunset`): the collection still works, but the endpoint goes away at its sunset and the
+    /// population it reads with it.
+    pub(super) fn note_deprecation(
+        &self,
+        endpoint: &Endpoint,
+        headers: &reqwest::header::HeaderMap,
+    ) {
+        let (deprecation, sunset) = (
+            super::write::header(headers, "deprecation"),
+            super::write::header(headers, "sunset"),
+        );
+        if deprecation.is_none() && sunset.is_none() {
+            return;
+        }
+        let first = self
+            .deprecated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(endpoint.name);
+        if first {
+            tracing::warn!(
+                operation = endpoint.name,
+                deprecation = deprecation.as_deref().unwrap_or("-"),
+                sunset = sunset.as_deref().unwrap_or("-"),
+                "Atlas marks this read endpoint deprecated; what it reads can no longer be collected after its sunset"
+            );
+        }
     }
 
     pub(super) fn tally(&self, endpoint: &Endpoint, f: impl FnOnce(&mut EndpointTally)) {

@@ -104,6 +104,7 @@ impl Client {
         permit: &mut Option<SemaphorePermit<'c>>,
     ) -> Result<T, AtlasError> {
         self.run(endpoint, &Req::GET, path, query, permit, |answer| {
+            self.note_deprecation(endpoint, &answer.headers);
             serde_json::from_slice(&answer.body).map_err(Failure::Decode)
         })
         .await

@@ -54,7 +54,7 @@ impl WriteOutcome {
     }
 }
 
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -156,6 +156,7 @@ impl Client {
         let mut permit = None;
         let read = self
             .run(&endpoint, &Req::GET, path, &[], &mut permit, |answer| {
+                self.note_deprecation(&endpoint, &answer.headers);
                 serde_json::from_slice(&answer.body).map_err(Failure::Decode)
             })
             .await;

@@ -22,8 +22,8 @@ impl Walk<'_> {
         let (invitations, user_security, cloud_provider_access) = futures::join!(
             async {
                 let path = format!("{base}/invites");
-                // Deprecated (sunset 2027-07-01): the client's read path keeps no response
-                // headers, so the Deprecation and Sunset Atlas sends are not logged here.
+                // Deprecated (sunset 2027-07-01): the client logs the Deprecation and Sunset
+                // Atlas sends with it, once.
                 let read = self.client.get_array(&ep::GROUP_INVITES, &path).await;
                 self.read_needing(scope, &ep::GROUP_INVITES, PROJECT_OWNER, read)
             },

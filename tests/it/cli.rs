@@ -263,7 +263,18 @@ async fn progress_draws_nothing_when_stderr_is_not_a_terminal() {
     let server = start(demo_world(), mock_config()).await;
     let (out, snap, _dir) = collect_cli(&server, false, KEY_ENV).await;
     assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
-    assert_eq!(text(&out.stderr), "", "no bar, no line on a piped stderr");
+    // No bar and no progress line: only the warning, once, that the invitations listing
+    // (deprecated, as Atlas's `Deprecation` and `Sunset` headers say) goes away at its sunset.
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        matches!(lines.as_slice(), [only] if only.contains(" WARN ")
+            && only.contains("read endpoint deprecated")
+            && only.contains("operation=\"listGroupInvites\"")
+            && only.contains("sunset=\"Thu, 1 Jul 2027 00:00:00 GMT\"")),
+        "no bar, no line on a piped stderr but the deprecation: {stderr}"
+    );
+    assert!(!stderr.contains('\r'), "{stderr}");
     let stdout = text(&out.stdout);
     assert_eq!(
         row(&stdout, "snapshot"),

@@ -134,6 +134,44 @@ async fn deprecation_and_sunset_are_kept_and_logged() {
     server.shutdown().await;
 }
 
+/// A read Atlas answers as deprecated is logged once for its endpoint, however often it is
+/// read; a read that is not deprecated is not.
+#[tokio::test]
+async fn a_deprecated_read_is_logged_once_per_endpoint() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (server, client) = serve(world(), config()).await;
+    assert!(
+        read(&client, "/groups/{groupId}", &[GROUP], V23)
+            .await
+            .is_some()
+    );
+    assert!(captured.0.lock().unwrap().is_empty());
+    let invites = format!("/groups/{GROUP}/invites");
+    for _ in 0..3 {
+        let listed: Vec<serde_json::Value> = client
+            .get_array(&crate::atlas::endpoint::GROUP_INVITES, &invites)
+            .await
+            .unwrap();
+        assert!(!listed.is_empty());
+    }
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(log.matches("read endpoint deprecated").count(), 1, "{log}");
+    assert!(
+        log.contains("WARN")
+            && log.contains("listGroupInvites")
+            && log.contains("Thu, 1 Jul 2027 00:00:00 GMT"),
+        "{log}"
+    );
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn dns_arns_and_oidc_names_round_trip_percent_encoded() {
     let (server, client) = serve(world(), config()).await;
