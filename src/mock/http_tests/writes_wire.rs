@@ -96,8 +96,8 @@ impl std::io::Write for Captured {
     }
 }
 
-#[tokio::test]
-async fn deprecation_and_sunset_are_kept_and_logged() {
+/// Captures this thread's warnings until the guard is dropped.
+fn warnings() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let sink = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -105,7 +105,12 @@ async fn deprecation_and_sunset_are_kept_and_logged() {
         .with_ansi(false)
         .with_max_level(tracing::Level::WARN)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn deprecation_and_sunset_are_kept_and_logged() {
+    let (captured, _guard) = warnings();
     let (server, client) = serve(world(), config()).await;
     let plain = write(&client, &w::REMOVE_GROUP_TEAM, &[GROUP, "t1"], None).await;
     assert_eq!(
@@ -138,14 +143,7 @@ async fn deprecation_and_sunset_are_kept_and_logged() {
 /// read; a read that is not deprecated is not.
 #[tokio::test]
 async fn a_deprecated_read_is_logged_once_per_endpoint() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = warnings();
     let (server, client) = serve(world(), config()).await;
     assert!(
         read(&client, "/groups/{groupId}", &[GROUP], V23)
