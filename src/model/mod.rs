@@ -10,6 +10,7 @@ mod federation;
 mod file;
 pub mod logtime;
 mod principal;
+mod read;
 mod scan;
 
 use std::collections::BTreeMap;
