@@ -218,8 +218,8 @@ impl Client {
         headers: &reqwest::header::HeaderMap,
     ) {
         let (deprecation, sunset) = (
-            super::write::header(headers, "deprecation"),
-            super::write::header(headers, "sunset"),
+            super::request::header(headers, "deprecation"),
+            super::request::header(headers, "sunset"),
         );
         if deprecation.is_none() && sunset.is_none() {
             return;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::client::Client;
 use super::endpoint::Endpoint;
 use super::error::{ApiErrorBody, AtlasError};
-use super::request::{Answer, Ended, Req, header_u64};
+use super::request::{Answer, Ended, Req, header, header_u64};
 use super::retry::Failure;
 use super::write_endpoint::{OTHER_GET, WriteEndpoint, WriteMethod, check_for};
 
@@ -52,13 +52,6 @@ impl WriteOutcome {
     pub fn not_found(&self) -> bool {
         self.status == 404
     }
-}
-
-pub(super) fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_owned())
 }
 
 impl Client {

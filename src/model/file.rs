@@ -86,66 +86,46 @@ fn describe(err: &serde_json::Error, at: Option<&str>) -> String {
     format!("{field}{err}{hint}")
 }
 
-/// The snapshot's top level, each part left as raw JSON so that the big parts can be parsed
-/// on separate threads.
-#[derive(Deserialize)]
-struct Parts<'a> {
+/// The snapshot's top level, each part as its JSON (`T`: the raw value `serde_json` found, or
+/// its text), so that the big parts can be parsed on separate threads.
+#[derive(Deserialize, Default)]
+struct Parts<T> {
     schema_version: Option<u32>,
-    #[serde(borrow)]
-    meta: Option<&'a RawValue>,
-    #[serde(borrow)]
-    orgs: Option<&'a RawValue>,
-    #[serde(borrow)]
-    projects: Option<&'a RawValue>,
-    #[serde(borrow)]
-    principals: Option<&'a RawValue>,
-    #[serde(borrow)]
-    grants: Option<&'a RawValue>,
-    #[serde(borrow)]
-    custom_roles: Option<&'a RawValue>,
-    #[serde(borrow)]
-    access_logs: Option<&'a RawValue>,
-    #[serde(borrow)]
-    access_log_windows: Option<&'a RawValue>,
-    #[serde(borrow)]
-    events: Option<&'a RawValue>,
-    #[serde(borrow)]
-    coverage: Option<&'a RawValue>,
+    meta: Option<T>,
+    orgs: Option<T>,
+    projects: Option<T>,
+    principals: Option<T>,
+    grants: Option<T>,
+    custom_roles: Option<T>,
+    access_logs: Option<T>,
+    access_log_windows: Option<T>,
+    events: Option<T>,
+    coverage: Option<T>,
 }
 
-/// The snapshot's top-level parts as JSON text, each parsed on its own.
-#[derive(Default)]
-struct Texts<'a> {
-    schema_version: Option<u32>,
-    meta: Option<&'a str>,
-    orgs: Option<&'a str>,
-    projects: Option<&'a str>,
-    principals: Option<&'a str>,
-    grants: Option<&'a str>,
-    custom_roles: Option<&'a str>,
-    access_logs: Option<&'a str>,
-    access_log_windows: Option<&'a str>,
-    events: Option<&'a str>,
-    coverage: Option<&'a str>,
+/// The parts as text, each parsed on its own.
+type Texts<'a> = Parts<&'a str>;
+
+impl<'a> Parts<&'a RawValue> {
+    fn texts(&self) -> Texts<'a> {
+        let text = |part: Option<&'a RawValue>| part.map(RawValue::get);
+        Parts {
+            schema_version: self.schema_version,
+            meta: text(self.meta),
+            orgs: text(self.orgs),
+            projects: text(self.projects),
+            principals: text(self.principals),
+            grants: text(self.grants),
+            custom_roles: text(self.custom_roles),
+            access_logs: text(self.access_logs),
+            access_log_windows: text(self.access_log_windows),
+            events: text(self.events),
+            coverage: text(self.coverage),
+        }
+    }
 }
 
 impl<'a> Texts<'a> {
-    fn of(p: &Parts<'a>) -> Texts<'a> {
-        Texts {
-            schema_version: p.schema_version,
-            meta: p.meta.map(RawValue::get),
-            orgs: p.orgs.map(RawValue::get),
-            projects: p.projects.map(RawValue::get),
-            principals: p.principals.map(RawValue::get),
-            grants: p.grants.map(RawValue::get),
-            custom_roles: p.custom_roles.map(RawValue::get),
-            access_logs: p.access_logs.map(RawValue::get),
-            access_log_windows: p.access_log_windows.map(RawValue::get),
-            events: p.events.map(RawValue::get),
-            coverage: p.coverage.map(RawValue::get),
-        }
-    }
-
     /// The parts where the scan found them, when `serde_json` reads the top level the same way:
     /// every key plain UTF-8 and each part's key once, the version a number, and any member of
     /// another name valid JSON. None otherwise: the file is then read by `serde_json` alone.
@@ -257,7 +237,7 @@ fn by_serde(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotError> {
         path: path.into(),
         detail,
     };
-    let parts: Parts<'_> = match serde_json::from_slice(bytes) {
+    let parts: Parts<&RawValue> = match serde_json::from_slice(bytes) {
         Ok(parts) => parts,
         Err(e) if e.classify() == serde_json::error::Category::Data => {
             let kind = match serde_json::from_slice::<serde_json::Value>(bytes) {
@@ -292,7 +272,7 @@ fn by_serde(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotError> {
         }
         Some(_) => {}
     }
-    match from_parts(&Texts::of(&parts)) {
+    match from_parts(&parts.texts()) {
         Some(snapshot) => Ok(snapshot),
         // A part is missing or malformed: parse the whole file once more for the field, and
         // serde's line and column in the file.
