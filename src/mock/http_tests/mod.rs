@@ -5,6 +5,7 @@ mod auth;
 mod faults;
 mod serve;
 mod writes;
+mod writes_refused;
 mod writes_wire;
 
 use std::net::SocketAddr;
