@@ -142,15 +142,7 @@ fn load_file(
         (Shape::Listing | Shape::BareArray, Value::Array(items)) => match route.filter {
             Filter::None => builder.listing(api_path, raw_items(file, &items)?),
             Filter::Membership => {
-                let statuses = items
-                    .iter()
-                    .map(|item| {
-                        item.get("orgMembershipStatus")
-                            .and_then(Value::as_str)
-                            .and_then(Membership::parse)
-                            .unwrap_or(Membership::Other)
-                    })
-                    .collect();
+                let statuses = items.iter().map(Membership::of_user).collect();
                 builder.members(api_path, raw_items(file, &items)?, statuses);
             }
             Filter::SystemManaged => {

@@ -98,6 +98,15 @@ impl Membership {
             _ => None,
         }
     }
+
+    /// The status of an org user as a listing holds it; `Other` when it has none Atlas
+    /// filters by.
+    pub fn of_user(user: &serde_json::Value) -> Membership {
+        user.get("orgMembershipStatus")
+            .and_then(serde_json::Value::as_str)
+            .and_then(Membership::parse)
+            .unwrap_or(Membership::Other)
+    }
 }
 
 /// `created` and `eventTypeName` of every event of a listing, by position.

@@ -38,17 +38,9 @@ pub(crate) fn load(world: &World, path: &str) -> Vec<Value> {
 pub(crate) fn store(world: &World, path: &str, mut items: Vec<Value>) {
     let filter = routes::match_path(path).map_or(Filter::None, |m| m.route.filter);
     let index = match filter {
-        Filter::Membership => ListingIndex::Members(
-            items
-                .iter()
-                .map(|item| {
-                    item.get("orgMembershipStatus")
-                        .and_then(Value::as_str)
-                        .and_then(Membership::parse)
-                        .unwrap_or(Membership::Other)
-                })
-                .collect(),
-        ),
+        Filter::Membership => {
+            ListingIndex::Members(items.iter().map(Membership::of_user).collect())
+        }
         Filter::SystemManaged => ListingIndex::SystemManaged(
             items
                 .iter_mut()

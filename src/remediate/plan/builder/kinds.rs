@@ -66,31 +66,9 @@ impl<'a> Builder<'a> {
                     Some("removing the last org role removes the person from the org, with every project role and team membership there (listed in also_removes, which no decision named)".into()));
             }
             PrincipalDetail::AtlasUser(u) => {
-                let mut adds = Vec::new();
-                for (i, t) in &c.swaps {
-                    if current.contains(t) {
-                        continue;
-                    }
-                    let call = calls::org_user_role(true, org, &u.user_id, t);
-                    let mut tg = target_of(i.grant, &u.user_id);
-                    tg.role = Some(t.clone());
-                    let mut r = i.reason.clone();
-                    r.grant_ids = vec![i.grant.id()];
-                    let note = Some(format!(
-                        "adds {t} before {} is removed, so the person is never left without a role",
-                        i.grant.role
-                    ));
-                    adds.push(self.push(
-                        &p.key,
-                        call,
-                        tg,
-                        (held(&i.grant.role, None), held(t, None)),
-                        vec![],
-                        r,
-                        vec![],
-                        note,
-                    ));
-                }
+                let adds = self.add_before_removing(p, &c, &current, &u.user_id, None, |t| {
+                    calls::org_user_role(true, org, &u.user_id, t)
+                });
                 for i in c.intents() {
                     let call = calls::org_user_role(false, org, &u.user_id, &i.grant.role);
                     let role = i.grant.role.clone();
@@ -120,49 +98,32 @@ impl<'a> Builder<'a> {
             }
             PrincipalDetail::ApiKey(k) => {
                 let also = machine_also(self);
-                let (call, eff, note) = if after.is_empty() {
-                    (calls::delete_org_api_key(org, &k.id), Condition::Absent,
-                     Some("no org role would be left: the key is deleted, which also removes it from every project (also_removes)".to_string()))
-                } else {
+                let (call, note) = if after.is_empty() {
                     (
-                        calls::update_org_api_key(org, &k.id, &after),
-                        self.list_effect(&removed, &c, None),
-                        None,
+                        calls::delete_org_api_key(org, &k.id),
+                        "no org role would be left: the key is deleted, which also removes it from every project (also_removes)",
                     )
+                } else {
+                    (calls::update_org_api_key(org, &k.id, &after), "")
                 };
-                self.push(
-                    &p.key,
-                    call,
-                    org_target(&k.id),
-                    (pre, eff),
-                    vec![],
-                    reason,
-                    also,
-                    note,
-                );
+                let step = (org_target(&k.id), pre, reason, also, note);
+                self.machine_org_roles(p, call, after.is_empty(), &removed, &c, step);
             }
             PrincipalDetail::ServiceAccount(s) => {
                 let also = machine_also(self);
-                let (call, eff, note) = if after.is_empty() {
-                    (calls::delete_org_service_account(org, &s.client_id), Condition::Absent,
-                     Some("REVOKES ITS CREDENTIALS: no org role would be left, so the account is deleted with its secrets (tokens already issued may live up to an hour; unverified)".to_string()))
+                let (call, note) = if after.is_empty() {
+                    (
+                        calls::delete_org_service_account(org, &s.client_id),
+                        "REVOKES ITS CREDENTIALS: no org role would be left, so the account is deleted with its secrets (tokens already issued may live up to an hour; unverified)",
+                    )
                 } else {
                     (
                         calls::update_org_service_account(org, &s.client_id, &after),
-                        self.list_effect(&removed, &c, None),
-                        None,
+                        "",
                     )
                 };
-                self.push(
-                    &p.key,
-                    call,
-                    org_target(&s.client_id),
-                    (pre, eff),
-                    vec![],
-                    reason,
-                    also,
-                    note,
-                );
+                let step = (org_target(&s.client_id), pre, reason, also, note);
+                self.machine_org_roles(p, call, after.is_empty(), &removed, &c, step);
             }
             _ => {
                 for i in c.intents() {
@@ -170,6 +131,76 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+    }
+
+    /// For each Modify of a user's role at org level (`project` none) or on a project: the
+    /// new role added first, unless it is held already, so that the person is never left
+    /// without a role. Returns the steps the removals are to wait for.
+    fn add_before_removing(
+        &mut self,
+        p: &Principal,
+        c: &Changes<'_, 'a>,
+        current: &[String],
+        user_id: &str,
+        project: Option<&str>,
+        add: impl Fn(&str) -> Call,
+    ) -> Vec<String> {
+        let mut adds = Vec::new();
+        for (i, t) in &c.swaps {
+            if current.contains(t) {
+                continue;
+            }
+            let mut target = target_of(i.grant, user_id);
+            target.role = Some(t.clone());
+            let mut reason = i.reason.clone();
+            reason.grant_ids = vec![i.grant.id()];
+            let note = format!(
+                "adds {t} before {} is removed, so the person is never left without a role",
+                i.grant.role
+            );
+            let cond = (held(&i.grant.role, project), held(t, project));
+            adds.push(self.push(
+                &p.key,
+                add(t),
+                target,
+                cond,
+                vec![],
+                reason,
+                vec![],
+                Some(note),
+            ));
+        }
+        adds
+    }
+
+    /// A key's or service account's org roles: the whole list rewritten by `call`, or the
+    /// credential deleted when `deleted` (no org role would be left). `step` holds the step's
+    /// target, precondition, reason, what it also removes and its note (none when empty).
+    fn machine_org_roles(
+        &mut self,
+        p: &Principal,
+        call: Call,
+        deleted: bool,
+        removed: &[&str],
+        c: &Changes<'_, '_>,
+        (target, pre, reason, also, note): (Target, Condition, Reason, Vec<AlsoRemoves>, &str),
+    ) {
+        let effect = if deleted {
+            Condition::Absent
+        } else {
+            self.list_effect(removed, c, None)
+        };
+        let note = (!note.is_empty()).then(|| note.to_string());
+        self.push(
+            &p.key,
+            call,
+            target,
+            (pre, effect),
+            vec![],
+            reason,
+            also,
+            note,
+        );
     }
 
     /// After a whole-list rewrite: the removed roles gone, the new ones held.
@@ -225,23 +256,10 @@ impl<'a> Builder<'a> {
                     Some("the last direct role on the project: the person leaves the project (roles through teams or org roles stay)".into()));
             }
             PrincipalDetail::AtlasUser(u) => {
-                let mut adds = Vec::new();
-                for (i, t) in &c.swaps {
-                    if current.contains(t) {
-                        continue;
-                    }
-                    let call = calls::group_user_role(true, project, &u.user_id, t);
-                    let mut tg = target_of(i.grant, &u.user_id);
-                    tg.role = Some(t.clone());
-                    let mut r = i.reason.clone();
-                    r.grant_ids = vec![i.grant.id()];
-                    let note = Some(format!(
-                        "adds {t} before {} is removed, so the person is never left without a role",
-                        i.grant.role
-                    ));
-                    let cond = (held(&i.grant.role, Some(project)), held(t, Some(project)));
-                    adds.push(self.push(&p.key, call, tg, cond, vec![], r, vec![], note));
-                }
+                let adds =
+                    self.add_before_removing(p, &c, &current, &u.user_id, Some(project), |t| {
+                        calls::group_user_role(true, project, &u.user_id, t)
+                    });
                 for i in c.intents() {
                     let role = &i.grant.role;
                     let call = calls::group_user_role(false, project, &u.user_id, role);
