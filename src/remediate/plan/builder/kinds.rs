@@ -101,10 +101,12 @@ impl<'a> Builder<'a> {
                 let (call, note) = if after.is_empty() {
                     (
                         calls::delete_org_api_key(org, &k.id),
-                        "no org role would be left: the key is deleted, which also removes it from every project (also_removes)",
+                        Some(
+                            "no org role would be left: the key is deleted, which also removes it from every project (also_removes)",
+                        ),
                     )
                 } else {
-                    (calls::update_org_api_key(org, &k.id, &after), "")
+                    (calls::update_org_api_key(org, &k.id, &after), None)
                 };
                 let step = (org_target(&k.id), pre, reason, also, note);
                 self.machine_org_roles(p, call, after.is_empty(), &removed, &c, step);
@@ -114,12 +116,14 @@ impl<'a> Builder<'a> {
                 let (call, note) = if after.is_empty() {
                     (
                         calls::delete_org_service_account(org, &s.client_id),
-                        "REVOKES ITS CREDENTIALS: no org role would be left, so the account is deleted with its secrets (tokens already issued may live up to an hour; unverified)",
+                        Some(
+                            "REVOKES ITS CREDENTIALS: no org role would be left, so the account is deleted with its secrets (tokens already issued may live up to an hour; unverified)",
+                        ),
                     )
                 } else {
                     (
                         calls::update_org_service_account(org, &s.client_id, &after),
-                        "",
+                        None,
                     )
                 };
                 let step = (org_target(&s.client_id), pre, reason, also, note);
@@ -175,7 +179,7 @@ impl<'a> Builder<'a> {
 
     /// A key's or service account's org roles: the whole list rewritten by `call`, or the
     /// credential deleted when `deleted` (no org role would be left). `step` holds the step's
-    /// target, precondition, reason, what it also removes and its note (none when empty).
+    /// target, precondition, reason, what it also removes and its note.
     fn machine_org_roles(
         &mut self,
         p: &Principal,
@@ -183,14 +187,20 @@ impl<'a> Builder<'a> {
         deleted: bool,
         removed: &[&str],
         c: &Changes<'_, '_>,
-        (target, pre, reason, also, note): (Target, Condition, Reason, Vec<AlsoRemoves>, &str),
+        (target, pre, reason, also, note): (
+            Target,
+            Condition,
+            Reason,
+            Vec<AlsoRemoves>,
+            Option<&str>,
+        ),
     ) {
         let effect = if deleted {
             Condition::Absent
         } else {
             self.list_effect(removed, c, None)
         };
-        let note = (!note.is_empty()).then(|| note.to_string());
+        let note = note.map(str::to_string);
         self.push(
             &p.key,
             call,
