@@ -497,11 +497,26 @@ pub struct SchemaArgs {
         required_unless_present = "out",
         conflicts_with = "out"
     )]
-    pub name: Option<crate::app::schema::SchemaName>,
+    pub name: Option<SchemaName>,
     /// Write every schema, as `<NAME>.schema.json`, into this folder (created if missing)
     /// instead: `--out schemas` regenerates the repository's copies.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// A file atlas-audit writes that has a published schema (what each gives: `app::schema`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum SchemaName {
+    /// snapshot.json, written by collect.
+    Snapshot,
+    /// findings.json of a report.
+    Findings,
+    /// manifest.json of a report.
+    Manifest,
+    /// plan.json, written by plan.
+    Plan,
+    /// directory.json of a report.
+    Directory,
 }
 
 /// Parses an age such as `90d`, `12w` or `36h`.

@@ -19,20 +19,7 @@ use schemars::{JsonSchema, Schema};
 
 use super::EXIT_OK;
 
-/// A file atlas-audit writes that has a published schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
-pub enum SchemaName {
-    /// snapshot.json, written by collect.
-    Snapshot,
-    /// findings.json of a report.
-    Findings,
-    /// manifest.json of a report.
-    Manifest,
-    /// plan.json, written by plan.
-    Plan,
-    /// directory.json of a report.
-    Directory,
-}
+pub use crate::cli::SchemaName;
 
 impl SchemaName {
     /// Every schema, in the order `--help` lists them.

@@ -5,7 +5,6 @@
 
 pub mod apply;
 pub mod decisions;
-pub mod evidence;
 pub mod fill;
 pub mod journal;
 pub mod plan;

@@ -34,7 +34,7 @@ pub use findings::{FINDINGS_CSV_HEADER, findings_csv, findings_json};
 pub use manifest::{MANIFEST, MANIFEST_SCHEMA_VERSION, Manifest};
 pub use outputs::{Format, OutputFile};
 pub use pages::{TEMPLATE_NAMES, Templates, escape_html};
-pub use remediation::{REMEDIATION_CSV_HEADER, RemediatedView, remediation_csv};
+pub use remediation::{REMEDIATION_CSV_HEADER, Remediated, RemediatedView, remediation_csv};
 pub use tables::{GRANTS_CSV_HEADER, PRINCIPALS_CSV_HEADER, grants_csv, principals_csv};
 pub use view::{ActivityCells, Baseline, ReportInput, Review, RuleCount, auth_method};
 
@@ -106,7 +106,7 @@ pub struct Options {
     pub snapshot_sha256: Option<String>,
     /// With `--store`: the grants removed since the review, for `remediation.csv` (written,
     /// header only when empty, whenever this is `Some`), report.html and the Summary sheet.
-    pub remediated: Option<Vec<crate::remediate::evidence::Remediated>>,
+    pub remediated: Option<Vec<Remediated>>,
     /// With `--store`: the last review, for the Access Review sheet's last review columns
     /// (present whenever this is `Some`).
     pub last_review: Option<last_review::LastReview>,

@@ -126,7 +126,7 @@ pub struct Review<'a> {
     /// The report digest (`identity::report_digest`), recorded in the workbook and manifest.
     pub report_digest: String,
     /// Grants the evidence store says were removed since the review (with `--store`).
-    pub remediated: Vec<crate::remediate::evidence::Remediated>,
+    pub remediated: Vec<super::Remediated>,
     /// The last review (with `--store`): the Access Review sheet's last review columns.
     pub last_review: Option<super::last_review::LastReview>,
     orgs: FxHashMap<&'a str, &'a Org>,

@@ -12,9 +12,9 @@ use rusqlite::{OptionalExtension, params};
 use super::ledger::stamp;
 use super::{Store, StoreError};
 use crate::model::Grant;
-use crate::remediate::evidence::Remediated;
 use crate::remediate::journal::{Entry, Phase};
 use crate::remediate::plan::{Plan, Step};
+use crate::report::Remediated;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS plans (
