@@ -16,13 +16,12 @@ use crate::rules::{self, Findings};
 #[derive(Debug, thiserror::Error)]
 pub enum DecisionsError {
     /// The file could not be read.
-    #[error("cannot read {}: {source}; check the path to decisions.csv", path.display())]
+    #[error("cannot read {}: {cause}; check the path to decisions.csv", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause, told in the message.
+        cause: std::io::Error,
     },
     /// The header is not the one `atlas-audit decisions` writes.
     #[error("{}: the header is not that of decisions.csv (expected {}); give the file `atlas-audit decisions` wrote", path.display(), DECISIONS_CSV_HEADER.join(","))]
@@ -31,15 +30,14 @@ pub enum DecisionsError {
         path: PathBuf,
     },
     /// A row could not be read.
-    #[error("{}: line {line}: {source}; fix the row or write the file again with `atlas-audit decisions`", path.display())]
+    #[error("{}: line {line}: {cause}; fix the row or write the file again with `atlas-audit decisions`", path.display())]
     Row {
         /// The file.
         path: PathBuf,
         /// Its line (1-based, header included).
         line: u64,
-        /// The cause.
-        #[source]
-        source: csv::Error,
+        /// The cause, told in the message.
+        cause: csv::Error,
     },
     /// A decision names a grant the snapshot does not have.
     #[error(
@@ -78,26 +76,26 @@ pub enum DecisionsError {
 /// # Errors
 /// When the file cannot be read, has another header, or a row is malformed.
 pub fn read(path: &Path) -> Result<Vec<Decision>, DecisionsError> {
-    let bytes = std::fs::read(path).map_err(|source| DecisionsError::Read {
+    let bytes = std::fs::read(path).map_err(|cause| DecisionsError::Read {
         path: path.into(),
-        source,
+        cause,
     })?;
     let mut reader =
         csv::Reader::from_reader(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes));
-    let header = reader.headers().map_err(|source| DecisionsError::Row {
+    let header = reader.headers().map_err(|cause| DecisionsError::Row {
         path: path.into(),
         line: 1,
-        source,
+        cause,
     })?;
     if header.iter().ne(DECISIONS_CSV_HEADER.iter().copied()) {
         return Err(DecisionsError::Header { path: path.into() });
     }
     let mut rows = Vec::new();
     for (n, row) in reader.deserialize::<Decision>().enumerate() {
-        rows.push(row.map_err(|source| DecisionsError::Row {
+        rows.push(row.map_err(|cause| DecisionsError::Row {
             path: path.into(),
             line: n as u64 + 2,
-            source,
+            cause,
         })?);
     }
     Ok(rows)
@@ -239,6 +237,22 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_file_is_named_with_its_cause_told_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read(&dir.path().join("decisions.csv")).unwrap_err();
+        let text = crate::model::with_causes(&err);
+        assert!(text.starts_with("cannot read "), "{text}");
+        assert!(
+            text.ends_with("; check the path to decisions.csv"),
+            "{text}"
+        );
+        let told = std::fs::read(dir.path().join("decisions.csv"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(text.matches(&told).count(), 1, "{text}");
+    }
+
+    #[test]
     fn rows_become_intents_and_keeps_are_skipped() {
         let e = estate();
         let g = &e.snapshot.grants[0];
@@ -330,6 +344,11 @@ mod tests {
         );
         let text = crate::model::with_causes(&err);
         assert!(text.contains("line 3"), "{text}");
+        assert_eq!(
+            text.matches("is not Keep, Revoke or Modify").count(),
+            1,
+            "{text}"
+        );
         assert!(
             text.contains("\"Delete\" is not Keep, Revoke or Modify"),
             "{text}"
