@@ -28,6 +28,7 @@ mod faults_matrix;
 mod federation;
 mod fuzz_corpus;
 mod hostile;
+mod house;
 mod interrupt;
 mod last_review;
 mod ledger;
