@@ -1,7 +1,8 @@
 //! The house rules a reviewer checks first, kept by tests over the source tree: an error tells
-//! its cause once (in its message or as its source, never both), and a source file longer than
-//! 600 lines says at its top why it is.
+//! its cause once (in its message or as its source, never both), a source file longer than 600
+//! lines says at its top why it is, and the top-level modules depend on each other one way.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -172,5 +173,104 @@ fn a_long_source_file_says_why_at_its_top() {
         unexplained.is_empty(),
         "past 600 lines without a reason (\"Longer than ...\") in the first lines:\n{}",
         unexplained.join("\n")
+    );
+}
+
+/// The top-level module a file belongs to (`report` for `src/report/view.rs`), and whether it
+/// holds tests only.
+fn module_of(path: &Path) -> (String, bool) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let relative = path.strip_prefix(&src).unwrap();
+    let first = relative.components().next().unwrap().as_os_str();
+    let module = Path::new(first)
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let text = relative.to_string_lossy();
+    let tests = text.contains("tests") || text.ends_with("testkit.rs");
+    (module, tests)
+}
+
+/// Which top-level modules each one's code (its tests left out) names through `crate::`.
+fn module_uses() -> BTreeMap<String, BTreeSet<String>> {
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in sources() {
+        let (module, tests) = module_of(&path);
+        if tests || module == "lib" || module == "main" {
+            continue;
+        }
+        let code = code(&text);
+        let code = code.split("#[cfg(test)]").next().unwrap_or("");
+        for (at, _) in code.match_indices("crate::") {
+            let name: String = code[at + "crate::".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && name != module {
+                uses.entry(module.clone()).or_default().insert(name);
+            }
+        }
+    }
+    uses
+}
+
+/// A path of uses from `from` back to itself, if there is one.
+fn cycle_from(uses: &BTreeMap<String, BTreeSet<String>>, from: &str) -> Option<Vec<String>> {
+    let mut stack = vec![vec![from.to_string()]];
+    let mut seen = BTreeSet::new();
+    while let Some(path) = stack.pop() {
+        let last = path.last().unwrap();
+        for next in uses.get(last).into_iter().flatten() {
+            if next == from {
+                let mut cycle = path.clone();
+                cycle.push(next.clone());
+                return Some(cycle);
+            }
+            if seen.insert(next.clone()) {
+                let mut longer = path.clone();
+                longer.push(next.clone());
+                stack.push(longer);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn the_top_level_modules_depend_on_each_other_one_way() {
+    let uses = module_uses();
+    assert!(
+        uses.get("report").is_some_and(|u| u.contains("model")),
+        "the module graph was not read: {uses:?}"
+    );
+    let cycles: Vec<String> = uses
+        .keys()
+        .filter_map(|m| cycle_from(&uses, m))
+        .map(|c| c.join(" -> "))
+        .collect();
+    assert!(
+        cycles.is_empty(),
+        "modules that reach back to themselves through `crate::` (move the shared piece down):\n{}",
+        cycles.join("\n")
+    );
+}
+
+#[test]
+fn the_cycle_check_finds_a_cycle() {
+    let uses: BTreeMap<String, BTreeSet<String>> = [
+        ("app", &["cli", "report"][..]),
+        ("cli", &["rules"][..]),
+        ("report", &["remediate", "model"][..]),
+        ("remediate", &["report"][..]),
+    ]
+    .into_iter()
+    .map(|(m, u)| (m.to_string(), u.iter().map(|s| s.to_string()).collect()))
+    .collect();
+    assert_eq!(cycle_from(&uses, "app"), None);
+    assert_eq!(cycle_from(&uses, "cli"), None);
+    assert_eq!(
+        cycle_from(&uses, "report"),
+        Some(vec!["report".into(), "remediate".into(), "report".into()])
     );
 }
