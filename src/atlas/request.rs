@@ -285,6 +285,7 @@ impl Client {
         let shown = target.shown.as_str();
         tracing::trace!(endpoint = endpoint.name, method = %req.method, url = %shown, accept = %endpoint.accept(), "request");
         let response = request.send().await.map_err(Failure::Transport)?;
+        self.throttle.answered(ticket);
         let status = response.status();
         let headers = response.headers().clone();
         let limit = header_u64(&headers, "ratelimit-limit");

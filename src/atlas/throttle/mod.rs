@@ -120,6 +120,10 @@ struct Bucket {
     /// reserved meanwhile. The server's bucket starts refilling when the first request
     /// arrives, not when it was reserved, so the refill counted before then is dropped.
     unsent: Option<u64>,
+    /// That first request is sent and no answer has come yet: it arrives somewhere on the
+    /// way, so the refill counted from its send may run ahead of the server's. The first
+    /// answer drops it ([`Throttle::answered`]).
+    first_in_flight: bool,
     /// Nobody of this bucket sends before this (a server's `Retry-After`).
     paused_until: Option<Instant>,
     /// Changes when the bucket is reset, so reserved turns are taken again.
@@ -135,6 +139,7 @@ impl Bucket {
             paced: false,
             sent_unpaced: 0,
             unsent: None,
+            first_in_flight: false,
             paused_until: None,
             epoch: 0,
             wake: Arc::new(Notify::new()),
@@ -277,6 +282,15 @@ impl State {
         (ticket, wait)
     }
 
+    /// See [`Throttle::answered`].
+    fn answered(&mut self, ticket: &Ticket, now: Instant) {
+        if let Some(bucket) = self.buckets.get_mut(&ticket.key)
+            && std::mem::take(&mut bucket.first_in_flight)
+        {
+            bucket.updated = bucket.updated.max(now);
+        }
+    }
+
     /// Whether a turn still stands just before its request is sent; counts the request.
     fn confirm(
         &mut self,
@@ -300,6 +314,7 @@ impl State {
                 bucket.refill(now, shape);
                 if let Some(unsent) = bucket.unsent.take() {
                     bucket.tokens = bucket.tokens.min(shape.capacity - unsent as f64);
+                    bucket.first_in_flight = true;
                 }
                 ticket.spare = Some(bucket.tokens);
             }
@@ -354,6 +369,15 @@ impl Throttle {
     /// must be taken again.
     pub fn confirm(&self, ticket: &mut Ticket, template: &'static str, path: &str) -> bool {
         self.lock().confirm(ticket, template, path, Instant::now())
+    }
+
+    /// An answer to the request of `ticket` came: the server's bucket has surely begun. The
+    /// first answer of a bucket paced from its first request drops the refill counted since
+    /// the last count (the first send at the latest): the server's bucket began when that
+    /// request arrived, up to a round trip after it was sent, and a later request that
+    /// travels faster would otherwise arrive before the server's turn.
+    pub fn answered(&self, ticket: &Ticket) {
+        self.lock().answered(ticket, Instant::now());
     }
 
     /// Learns from the rate-limit headers of an answer that is not a 429: `RateLimit-Limit` is
@@ -433,6 +457,7 @@ impl Throttle {
         if let Some(shape) = shape {
             bucket.pace(now, shape);
             bucket.unsent = None;
+            bucket.first_in_flight = false;
             bucket.tokens = 0.0;
             bucket.updated = now;
         }

@@ -452,3 +452,31 @@ fn a_bucket_paced_from_its_first_request_counts_refill_from_its_first_send() {
     let wait = turn(&mut state, USER, path, sent_at).unwrap();
     assert!((wait.as_secs_f64() - 0.1 / PACE).abs() < 1e-3, "{wait:?}");
 }
+
+#[test]
+fn the_first_answer_of_a_bucket_paced_from_its_first_request_restarts_the_refill() {
+    const USER: &str = "/groups/{groupId}/users/{userId}";
+    let throttle = Throttle::default();
+    throttle.learn_documented(&[DocumentedSet {
+        endpoints: vec!["/api/atlas/v2/groups/{groupId}/users".into()],
+        capacity: 1.0,
+        per_second: 10.0,
+        caller_wide: false,
+    }]);
+    let path = "/groups/a/users/u";
+    let sent_at = Instant::now();
+    let ticket = sent(&throttle, USER, path, sent_at);
+    let mut state = throttle.lock();
+    // The answer comes 60 ms after the send: the server's bucket began somewhere between, so
+    // the next turn is a full 1/10 s after the answer, not 40 ms later.
+    let answered_at = sent_at + Duration::from_millis(60);
+    state.answered(&ticket, answered_at);
+    let wait = turn(&mut state, USER, path, answered_at).unwrap();
+    assert!((wait.as_secs_f64() - 0.1 / PACE).abs() < 1e-3, "{wait:?}");
+    // Later answers change nothing.
+    let later = answered_at + Duration::from_millis(10);
+    let before = state.buckets[&ticket.key].tokens;
+    state.answered(&ticket, later);
+    assert_eq!(state.buckets[&ticket.key].tokens, before);
+    assert_eq!(state.buckets[&ticket.key].updated, answered_at);
+}
