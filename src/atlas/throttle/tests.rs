@@ -431,9 +431,11 @@ fn documented_sets_pace_from_the_first_request_and_a_429_still_corrects_them() {
     );
 }
 
-#[test]
-fn a_bucket_paced_from_its_first_request_counts_refill_from_its_first_send() {
-    const USER: &str = "/groups/{groupId}/users/{userId}";
+/// A project's user reads, as `GET /rateLimits` documents them: one request, then one every
+/// 1/10 s.
+const USER: &str = "/groups/{groupId}/users/{userId}";
+
+fn one_a_tenth_second() -> Throttle {
     let throttle = Throttle::default();
     throttle.learn_documented(&[DocumentedSet {
         endpoints: vec!["/api/atlas/v2/groups/{groupId}/users".into()],
@@ -441,6 +443,12 @@ fn a_bucket_paced_from_its_first_request_counts_refill_from_its_first_send() {
         per_second: 10.0,
         caller_wide: false,
     }]);
+    throttle
+}
+
+#[test]
+fn a_bucket_paced_from_its_first_request_counts_refill_from_its_first_send() {
+    let throttle = one_a_tenth_second();
     let t0 = Instant::now();
     let path = "/groups/a/users/u";
     let mut state = throttle.lock();
@@ -455,14 +463,7 @@ fn a_bucket_paced_from_its_first_request_counts_refill_from_its_first_send() {
 
 #[test]
 fn the_first_answer_of_a_bucket_paced_from_its_first_request_restarts_the_refill() {
-    const USER: &str = "/groups/{groupId}/users/{userId}";
-    let throttle = Throttle::default();
-    throttle.learn_documented(&[DocumentedSet {
-        endpoints: vec!["/api/atlas/v2/groups/{groupId}/users".into()],
-        capacity: 1.0,
-        per_second: 10.0,
-        caller_wide: false,
-    }]);
+    let throttle = one_a_tenth_second();
     let path = "/groups/a/users/u";
     let sent_at = Instant::now();
     let ticket = sent(&throttle, USER, path, sent_at);
